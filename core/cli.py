@@ -1,0 +1,253 @@
+"""fireside-cli: the product without a window.
+
+``fireside-cli chat --model PATH`` talks to a model in a terminal (Ctrl-C stops the reply,
+Ctrl-D quits) or, when stdin is not a terminal, answers one user turn per input line, which
+makes the engine scriptable and testable end to end. Every failure a person can cause is one
+line on stderr in their language and a non-zero exit; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import NoReturn, TextIO
+
+from core.engine.client import EngineClient, Generation
+from core.engine.errors import EngineError
+from core.engine.protocol import ChatMessage, LoadOptions, ModelInfo, SamplingParams
+from core.i18n import Translator, resolve_language
+from core.paths import AppPaths
+from core.settings import Settings, SettingsStore
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad command line; the message is already in the person's language."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports one translated line instead of usage and exits 2."""
+
+    translate: Translator = Translator("en")
+
+    def error(self, message: str) -> NoReturn:
+        tr = self.translate
+        if tr.language == "zh_CN":
+            message = (
+                message.replace("the following arguments are required", "缺少必需的参数")
+                .replace("unrecognized arguments", "无法识别的参数")
+                .replace("invalid choice", "无效的选项")
+                .replace("expected one argument", "需要一个值")
+                .replace("argument ", "参数 ")
+            )
+        raise UsageError(message)
+
+
+def _int_arg(tr: Translator, low: int = 1, high: int = 1 << 30) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: {tr('must_be_positive')}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: {tr('must_be_in_range', low=low, high=high)}"
+            )
+        return value
+
+    return parse
+
+
+def _float_arg(tr: Translator, low: float, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: {tr('must_be_in_range', low=low, high=high)}"
+            )
+        return value
+
+    return parse
+
+
+def build_parser(tr: Translator, settings: Settings) -> argparse.ArgumentParser:
+    _Parser.translate = tr
+    zh = tr.language == "zh_CN"
+    parser = _Parser(prog="fireside-cli", description="Fireside without a window.")
+    parser.add_argument("--lang", choices=["en", "zh_CN"], help="language of messages")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    chat = sub.add_parser("chat", help="对话" if zh else "chat with a model")
+    chat.add_argument("--model", required=True, help="path to a GGUF chat model")
+    chat.add_argument("--system", default=settings.system_prompt, help="system prompt")
+    chat.add_argument("--ctx", type=_int_arg(tr, 16, 1_048_576), default=settings.engine.n_ctx)
+    chat.add_argument(
+        "--max-tokens", type=_int_arg(tr, 1, 1_048_576), default=settings.sampling.max_tokens
+    )
+    chat.add_argument(
+        "--temperature", type=_float_arg(tr, 0.0, 5.0), default=settings.sampling.temperature
+    )
+    chat.add_argument("--threads", type=_int_arg(tr, 1, 1024), default=None)
+    chat.add_argument("--seed", type=_int_arg(tr, 0, 2**32 - 1), default=None)
+    chat.add_argument("--json", action="store_true", help="one JSON object per turn")
+    return parser
+
+
+@dataclass
+class ChatSession:
+    """One CLI conversation: the history it sends and how it prints each turn."""
+
+    client: EngineClient
+    sampling: SamplingParams
+    system: str
+    as_json: bool
+    out: TextIO
+    tr: Translator
+
+    def __post_init__(self) -> None:
+        self.history: list[ChatMessage] = []
+        if self.system:
+            self.history.append(ChatMessage("system", self.system))
+        self.turn = 0
+        self.current: Generation | None = None
+
+    def ask(self, text: str) -> bool:
+        """Answer one user turn; False if it failed (the error has been printed)."""
+        messages = [*self.history, ChatMessage("user", text)]
+        try:
+            self.current = self.client.generate(messages, self.sampling)
+            for piece in self.current:
+                if not self.as_json:
+                    self.out.write(piece)
+                    self.out.flush()
+            generation = self.current
+        except EngineError as exc:
+            print(self.tr("cli_error", message=exc.message(self.tr)), file=sys.stderr)
+            return False
+        finally:
+            self.current = None
+        stats = generation.stats
+        assert stats is not None
+        self.turn += 1
+        self.history = [*messages, ChatMessage("assistant", generation.text)]
+        if self.as_json:
+            record = {
+                "turn": self.turn,
+                "reply": generation.text.strip(),
+                "prompt_tokens": stats.prompt_tokens,
+                "cached_tokens": stats.cached_tokens,
+                "evaluated_tokens": stats.evaluated_tokens,
+                "ttft_s": round(stats.ttft_s, 4),
+                "decode_tps": round(stats.decode_tps, 2),
+                "stop_reason": stats.stop_reason,
+            }
+            self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            if stats.stop_reason == "cancelled":
+                self.out.write(" " + self.tr("cli_interrupted"))
+            self.out.write("\n")
+        self.out.flush()
+        return True
+
+    def stop(self) -> None:
+        if self.current is not None:
+            self.current.cancel()
+
+
+def _describe(info: ModelInfo) -> dict[str, str]:
+    params = info.parameter_count
+    size = f"{params / 1e9:.1f}B" if params >= 1e9 else f"{params / 1e6:.0f}M"
+    return {"name": info.name, "arch": info.architecture, "params": size, "n_ctx": str(info.n_ctx)}
+
+
+def run_chat(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
+    options = LoadOptions(n_ctx=args.ctx, n_threads=args.threads)
+    sampling = SamplingParams(
+        temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed
+    )
+    interactive = sys.stdin.isatty() and not args.json
+    with EngineClient(paths.ensure()) as client:
+        try:
+            info = client.load_chat(args.model, options)
+        except EngineError as exc:
+            print(tr("cli_error", message=exc.message(tr)), file=sys.stderr)
+            return EXIT_FAILURE
+        session = ChatSession(client, sampling, args.system, args.json, sys.stdout, tr)
+        failures = 0
+        if interactive:
+            print(tr("cli_loaded", **_describe(info)), file=sys.stderr)
+
+            def on_sigint(signum: int, frame: FrameType | None) -> None:
+                if session.current is None:
+                    raise KeyboardInterrupt
+                session.stop()
+
+            previous = signal.signal(signal.SIGINT, on_sigint)
+            try:
+                while True:
+                    try:
+                        line = input("> ")
+                    except KeyboardInterrupt:
+                        print()
+                        continue
+                    except EOFError:
+                        print()
+                        break
+                    if line.strip():
+                        session.ask(line)
+            finally:
+                signal.signal(signal.SIGINT, previous)
+        else:
+            for line in sys.stdin:
+                text = line.rstrip("\r\n")
+                if text.strip() and not session.ask(text):
+                    failures += 1
+        return EXIT_FAILURE if failures else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    paths = AppPaths.from_env()
+    store = SettingsStore(paths.settings_file)
+    settings = store.load()
+    raw_args = list(sys.argv[1:] if argv is None else argv)
+    language = resolve_language(settings.language)
+    if "--lang" in raw_args:
+        idx = raw_args.index("--lang")
+        if idx + 1 < len(raw_args):
+            language = resolve_language(raw_args[idx + 1])
+    tr = Translator(language)
+    if store.recovered_from is not None:
+        print(tr("settings_reset", backup=store.recovered_from), file=sys.stderr)
+    parser = build_parser(tr, settings)
+    try:
+        args = parser.parse_args(raw_args)
+    except UsageError as exc:
+        print(f"fireside-cli: {tr('cli_error', message=str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "chat":
+            return run_chat(args, paths, tr)
+    except EngineError as exc:
+        print(tr("cli_error", message=exc.message(tr)), file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(tr("cli_error", message=str(exc)), file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

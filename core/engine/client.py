@@ -1,0 +1,399 @@
+"""The engine client: the calling process's handle on the engine process.
+
+It starts the engine with ``spawn`` (a clean interpreter: nothing of Qt or of the caller's
+threads is inherited), sends typed requests and turns the events back into return values,
+iterators and typed errors. The engine dying, for any reason, becomes :class:`EngineCrashed`
+(or :class:`ModelLoadError` while loading); the client then starts a fresh engine on the next
+request, and :meth:`EngineClient.restart` reloads the models it had.
+
+Thread rules: any thread may call :meth:`cancel`. One request runs at a time; a request from
+another thread waits for a running generation to finish, while a new request from the thread
+that started the generation cancels it first (that thread has evidently stopped reading it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from core.engine.errors import (
+    EngineCrashed,
+    EngineStartError,
+    ModelFileError,
+    ModelLoadError,
+    rebuild_error,
+)
+from core.engine.gguf import GGUFHeader, read_header
+from core.engine.protocol import (
+    ChatMessage,
+    Done,
+    Embeddings,
+    EmbedRequest,
+    Event,
+    Failed,
+    Finished,
+    GenerateRequest,
+    GenerationStats,
+    Loaded,
+    LoadOptions,
+    LoadRequest,
+    ModelInfo,
+    ModelSlot,
+    Piece,
+    Ready,
+    Rendered,
+    RenderRequest,
+    Request,
+    ResetCacheRequest,
+    SamplingParams,
+    ShutdownRequest,
+    TokenizeRequest,
+    Tokens,
+    UnloadRequest,
+)
+from core.paths import AppPaths
+
+E = TypeVar("E")
+_POLL_S = 0.05
+
+
+class Generation(Iterator[str]):
+    """A streaming reply: iterate for text pieces; ``stats`` and ``tokens`` when finished."""
+
+    def __init__(self, client: EngineClient, request_id: int) -> None:
+        self._client = client
+        self.request_id = request_id
+        self.owner = threading.get_ident()
+        self.finished = False
+        self.stats: GenerationStats | None = None
+        self.tokens: tuple[int, ...] = ()
+        self.text = ""
+        self._started = time.perf_counter()
+        self._first_piece_s: float | None = None
+
+    def __iter__(self) -> Generation:
+        return self
+
+    def __next__(self) -> str:
+        if self.finished:
+            raise StopIteration
+        with self._client._cond:
+            event = self._client._receive_for(self)
+        if isinstance(event, Piece):
+            if self._first_piece_s is None:
+                self._first_piece_s = time.perf_counter() - self._started
+            self.text += event.text
+            return event.text
+        raise StopIteration
+
+    def _finish(self, event: Finished) -> None:
+        stats = event.stats
+        # Time to first token as the caller lived it: request sent to first text received.
+        ttft = self._first_piece_s
+        if ttft is None:
+            ttft = time.perf_counter() - self._started
+        self.stats = replace(stats, ttft_s=ttft)
+        self.tokens = event.tokens
+        self.finished = True
+
+    def cancel(self) -> None:
+        """Stop sampling; the engine notices before the next token."""
+        if not self.finished:
+            self._client._cancel_id.value = self.request_id
+
+    def result(self) -> str:
+        """Read the rest of the reply and return all of its text."""
+        for _ in self:
+            pass
+        return self.text
+
+
+class EngineClient:
+    """Starts, talks to, and restarts the engine process."""
+
+    def __init__(
+        self,
+        paths: AppPaths | None = None,
+        *,
+        log_path: Path | None = None,
+        start_timeout_s: float = 120.0,
+    ) -> None:
+        if log_path is None and paths is not None:
+            log_path = paths.engine_log
+        self.log_path = log_path
+        self.start_timeout_s = start_timeout_s
+        self._mp = multiprocessing.get_context("spawn")
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._cancel_id: Any = self._mp.Value("q", -1, lock=False)
+        self._ids = itertools.count(1)
+        self._cond = threading.Condition(threading.RLock())
+        self._active: Generation | None = None
+        self._loaded: dict[ModelSlot, tuple[str, LoadOptions]] = {}
+        self.models: dict[ModelSlot, ModelInfo] = {}
+        self.ready: Ready | None = None
+
+    # ---- lifetime ----------------------------------------------------------------------
+
+    def __enter__(self) -> EngineClient:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> Ready:
+        """Start the engine process if it is not running; returns its greeting."""
+        with self._cond:
+            if self.alive and self.ready is not None:
+                return self.ready
+            self._discard_process()
+            from core.engine import worker
+
+            parent, child = self._mp.Pipe(duplex=True)
+            process = self._mp.Process(
+                target=worker.run,
+                args=(child, self._cancel_id, str(self.log_path) if self.log_path else None),
+                name="fireside-engine",
+                daemon=True,
+            )
+            try:
+                process.start()
+            except OSError as exc:
+                raise EngineStartError("engine_start_failed", reason=str(exc)) from exc
+            child.close()
+            self._process, self._conn = process, parent
+            try:
+                event = self._receive(timeout_s=self.start_timeout_s)
+            except EngineCrashed as exc:
+                raise EngineStartError("engine_start_failed", reason="exited at start") from exc
+            if not isinstance(event, Ready):
+                self._discard_process()
+                raise EngineStartError("engine_start_failed", reason=repr(event))
+            self.ready = event
+            self.models = {}
+            return event
+
+    def close(self) -> None:
+        """Stop the engine process (politely, then firmly)."""
+        with self._cond:
+            process, conn = self._process, self._conn
+            if process is not None and conn is not None and process.is_alive():
+                with contextlib.suppress(OSError):
+                    conn.send(ShutdownRequest())
+                process.join(timeout=5)
+            self._discard_process()
+
+    def restart(self, reload: bool = True) -> None:
+        """A fresh engine; with ``reload``, the models the old one had are loaded again."""
+        self.close()
+        self.start()
+        if reload:
+            for slot, (path, options) in list(self._loaded.items()):
+                self._load(slot, path, options)
+
+    def kill(self) -> None:
+        """Kill the engine process and wait for it to be gone (a crash, on purpose)."""
+        process = self._process
+        if process is not None and process.is_alive():
+            process.kill()
+            process.join(timeout=5)
+
+    def _discard_process(self) -> None:
+        process, conn = self._process, self._conn
+        self._process = self._conn = None
+        self.ready = None
+        self.models = {}
+        if self._active is not None and not self._active.finished:
+            self._active.finished = True
+        self._active = None
+        if conn is not None:
+            conn.close()
+        if process is not None:
+            if process.is_alive():
+                process.kill()
+            process.join(timeout=5)
+        self._cond.notify_all()
+
+    # ---- requests ----------------------------------------------------------------------
+
+    def load_chat(self, path: str | Path, options: LoadOptions | None = None) -> ModelInfo:
+        """Load a GGUF chat model, replacing the current one. Checks the file first."""
+        return self._load("chat", str(path), options or LoadOptions())
+
+    def load_embedding(self, path: str | Path, options: LoadOptions | None = None) -> ModelInfo:
+        """Load an embedding model beside the chat model."""
+        return self._load("embedding", str(path), options or LoadOptions(n_ctx=512))
+
+    def unload(self, slot: ModelSlot) -> None:
+        self._call(UnloadRequest(slot), Done)
+        self.models.pop(slot, None)
+        self._loaded.pop(slot, None)
+
+    def _load(self, slot: ModelSlot, path: str, options: LoadOptions) -> ModelInfo:
+        options.validate()
+        header = read_header(path)  # raises ModelFileError before llama.cpp sees the file
+        _check_role(header, slot)
+        resolved = str(header.path.resolve())
+        try:
+            loaded = self._call(LoadRequest(slot, resolved, options), Loaded)
+        except EngineCrashed as exc:
+            raise ModelLoadError("model_load_crashed", path=path) from exc
+        self._loaded[slot] = (resolved, options)
+        self.models[slot] = loaded.info
+        return loaded.info
+
+    def generate(
+        self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None
+    ) -> Generation:
+        """Stream a reply to chat messages, rendered with the model's template."""
+        return self._generate(
+            GenerateRequest(next(self._ids), sampling or SamplingParams(), tuple(messages))
+        )
+
+    def generate_tokens(
+        self, prompt: Sequence[int], sampling: SamplingParams | None = None
+    ) -> Generation:
+        """Stream a continuation of a prompt given as token ids."""
+        return self._generate(
+            GenerateRequest(
+                next(self._ids), sampling or SamplingParams(), prompt_tokens=tuple(prompt)
+            )
+        )
+
+    def _generate(self, request: GenerateRequest) -> Generation:
+        request.sampling.validate()
+        with self._cond:
+            self._claim()
+            generation = Generation(self, request.request_id)
+            self._send(request)
+            self._active = generation
+            return generation
+
+    def cancel(self) -> None:
+        """Stop the running generation, if any, from any thread."""
+        active = self._active
+        if active is not None:
+            active.cancel()
+
+    def embed(self, texts: Sequence[str], normalize: bool = True) -> list[list[float]]:
+        """Embedding vectors for a batch of texts (unit length unless ``normalize=False``)."""
+        return self._call(EmbedRequest(tuple(texts), normalize), Embeddings).vectors
+
+    def tokenize(
+        self, text: str, *, slot: ModelSlot = "chat", add_special: bool = True,
+        parse_special: bool = False,
+    ) -> list[int]:  # fmt: skip
+        return self._call(TokenizeRequest(text, slot, add_special, parse_special), Tokens).tokens
+
+    def count_tokens(self, text: str, *, slot: ModelSlot = "chat") -> int:
+        return len(self.tokenize(text, slot=slot, add_special=False))
+
+    def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> str:
+        """The prompt text the chat model's template makes of these messages."""
+        return self._call(RenderRequest(tuple(messages), add_generation_prompt), Rendered).text
+
+    def reset_cache(self) -> None:
+        """Forget the KV cache; the next prompt is evaluated from its first token."""
+        self._call(ResetCacheRequest(), Done)
+
+    # ---- plumbing ----------------------------------------------------------------------
+
+    def _call(self, request: Request, expected: type[E]) -> E:
+        with self._cond:
+            self._claim()
+            self._send(request)
+            event = self._receive()
+            if isinstance(event, Failed):
+                raise rebuild_error(event.kind, event.code, event.params)
+            if not isinstance(event, expected):
+                raise EngineCrashed("engine_crashed")
+            return event
+
+    def _claim(self) -> None:
+        """Wait for (or, from its own thread, abandon) a running generation; start if needed."""
+        while self._active is not None and not self._active.finished:
+            if self._active.owner == threading.get_ident():
+                active = self._active
+                active.cancel()
+                while not active.finished:
+                    self._receive_for(active)
+            else:
+                self._cond.wait()
+        if not self.alive:
+            self.start()
+
+    def _send(self, request: Request) -> None:
+        assert self._conn is not None
+        try:
+            self._conn.send(request)
+        except OSError:
+            self._discard_process()
+            raise EngineCrashed("engine_crashed") from None
+
+    def _receive_for(self, generation: Generation) -> Event:
+        """Next event of a generation; on its end, record it and wake waiting threads."""
+        if generation.finished:
+            raise StopIteration
+        try:
+            event = self._receive()
+        except EngineCrashed:
+            generation.finished = True
+            raise
+        if isinstance(event, Piece) and event.request_id == generation.request_id:
+            return event
+        generation.finished = True
+        self._active = None
+        self._cond.notify_all()
+        if isinstance(event, Finished):
+            generation._finish(event)
+            return event
+        if isinstance(event, Failed):
+            raise rebuild_error(event.kind, event.code, event.params)
+        raise EngineCrashed("engine_crashed")
+
+    def _receive(self, timeout_s: float | None = None) -> Event:
+        conn, process = self._conn, self._process
+        if conn is None or process is None:
+            raise EngineCrashed("engine_crashed")
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            try:
+                if conn.poll(_POLL_S):
+                    event: Event = conn.recv()
+                    return event
+            except (EOFError, OSError):
+                self._discard_process()
+                raise EngineCrashed("engine_crashed") from None
+            if not process.is_alive():
+                self._discard_process()
+                raise EngineCrashed("engine_crashed")
+            if deadline is not None and time.monotonic() > deadline:
+                self._discard_process()
+                raise EngineStartError("engine_timeout", seconds=int(timeout_s or 0))
+
+
+def _check_role(header: GGUFHeader, slot: ModelSlot) -> None:
+    if slot == "chat" and header.is_embedding_model:
+        raise ModelFileError("model_is_embedding", path=str(header.path))

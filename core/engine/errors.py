@@ -1,0 +1,84 @@
+"""Typed engine errors that carry a message code, never a traceback, to the person.
+
+Every failure that can reach a caller is one of these. They cross the process boundary as
+(kind, code, params) and are rebuilt here, so the caller can branch on the type and show
+``error.message(translator)`` in the person's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.i18n import Translator
+
+
+class EngineError(Exception):
+    """Base of everything the engine reports. ``code`` keys the message catalogue."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(Translator("en")(code, **params))
+
+    def message(self, translate: Translator) -> str:
+        return translate(self.code, **self.params)
+
+
+class ModelFileError(EngineError):
+    """The file is missing, unreadable, not GGUF, truncated or inconsistent.
+
+    Raised by the pre-flight check in the calling process, before llama.cpp sees the file.
+    """
+
+
+class ModelLoadError(EngineError):
+    """llama.cpp refused the model, or the engine died while loading it."""
+
+
+class EngineCrashed(EngineError):
+    """The engine process died (killed, aborted, out of memory). Start a fresh one."""
+
+
+class EngineStartError(EngineError):
+    """The engine process could not be started or did not answer in time."""
+
+
+class NoModelLoaded(EngineError):
+    """A request needed a model the engine does not have loaded."""
+
+
+class PromptTooLong(EngineError):
+    """The prompt does not fit the context window."""
+
+
+class TemplateError(EngineError):
+    """The model's chat template could not be rendered."""
+
+
+class InvalidRequest(EngineError):
+    """A request argument is out of range (checked before it is sent)."""
+
+
+class EngineInternalError(EngineError):
+    """Anything else the engine caught; carries its reason as text."""
+
+
+ERROR_TYPES: dict[str, type[EngineError]] = {
+    cls.__name__: cls
+    for cls in (
+        ModelFileError,
+        ModelLoadError,
+        EngineCrashed,
+        EngineStartError,
+        NoModelLoaded,
+        PromptTooLong,
+        TemplateError,
+        InvalidRequest,
+        EngineInternalError,
+    )
+}
+
+
+def rebuild_error(kind: str, code: str, params: dict[str, Any]) -> EngineError:
+    """Turn an error event from the engine process back into its exception type."""
+    return ERROR_TYPES.get(kind, EngineInternalError)(code, **params)

@@ -1,0 +1,253 @@
+"""The typed messages between the engine client and the engine process.
+
+Plain frozen dataclasses sent over a ``multiprocessing`` pipe. Requests go to the engine,
+events come back; a generation streams ``Piece`` events and ends with ``Finished`` or
+``Failed``. Nothing here imports llama_cpp, so the calling process stays light.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from core.engine.errors import InvalidRequest
+
+Role = Literal["system", "user", "assistant"]
+ModelSlot = Literal["chat", "embedding"]
+StopReason = Literal["eos", "stop_string", "length", "cancelled", "context_full"]
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load a model. ``n_threads=None`` means the number of physical cores."""
+
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    n_batch: int = 512
+    n_ubatch: int = 512
+    flash_attn: bool = False
+    use_mmap: bool = True
+
+    def validate(self) -> None:
+        _positive("n_ctx", self.n_ctx)
+        _positive("n_batch", self.n_batch)
+        _positive("n_ubatch", self.n_ubatch)
+        if self.n_threads is not None:
+            _positive("n_threads", self.n_threads)
+        if self.n_ctx > 1_048_576:
+            raise InvalidRequest("bad_argument", name="n_ctx", reason="larger than 1048576")
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """Sampling settings. ``temperature=0`` is greedy; ``seed=None`` picks a random seed."""
+
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    repeat_last_n: int = 64
+    seed: int | None = None
+    max_tokens: int = 1024
+    stop: tuple[str, ...] = ()
+    ignore_eos: bool = False
+
+    def validate(self) -> None:
+        _in_range("temperature", self.temperature, 0.0, 5.0)
+        _in_range("top_p", self.top_p, 0.0, 1.0)
+        _in_range("min_p", self.min_p, 0.0, 1.0)
+        _in_range("repeat_penalty", self.repeat_penalty, 0.0, 5.0)
+        if self.top_k < 0:
+            raise InvalidRequest("bad_argument", name="top_k", reason=">= 0")
+        if self.repeat_last_n < 0:
+            raise InvalidRequest("bad_argument", name="repeat_last_n", reason=">= 0")
+        _positive("max_tokens", self.max_tokens)
+        if self.seed is not None and not 0 <= self.seed < 2**32:
+            raise InvalidRequest("bad_argument", name="seed", reason="0 .. 4294967295")
+        if any(not s for s in self.stop):
+            raise InvalidRequest("bad_argument", name="stop", reason="empty stop string")
+
+
+def _positive(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise InvalidRequest("bad_argument", name=name, reason="must be a positive whole number")
+
+
+def _in_range(name: str, value: float, low: float, high: float) -> None:
+    if not isinstance(value, int | float) or not low <= value <= high:
+        raise InvalidRequest("bad_argument", name=name, reason=f"must be between {low} and {high}")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a loaded model is, as the person and the model manager see it."""
+
+    slot: ModelSlot
+    path: str
+    name: str
+    architecture: str
+    parameter_count: int
+    training_context: int | None
+    n_ctx: int
+    n_threads: int
+    has_chat_template: bool
+    file_size: int
+    quantization: str | None
+    n_vocab: int
+    embedding_size: int
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """Measured for every request, so cache reuse and speed are visible, not assumed.
+
+    ``ttft_s`` runs from the request reaching the engine to the first text piece;
+    ``decode_tps`` counts sampled tokens after the first over the time they took.
+    """
+
+    prompt_tokens: int
+    cached_tokens: int
+    evaluated_tokens: int
+    generated_tokens: int
+    ttft_s: float
+    prompt_eval_s: float
+    prompt_tps: float
+    decode_s: float
+    decode_tps: float
+    stop_reason: StopReason
+
+
+# ---- requests (client -> engine) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    slot: ModelSlot
+    path: str
+    options: LoadOptions
+
+
+@dataclass(frozen=True)
+class UnloadRequest:
+    slot: ModelSlot
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """Either chat ``messages`` (rendered with the model's template) or raw ``prompt_tokens``."""
+
+    request_id: int
+    sampling: SamplingParams
+    messages: tuple[ChatMessage, ...] | None = None
+    prompt_tokens: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class EmbedRequest:
+    texts: tuple[str, ...]
+    normalize: bool = True
+
+
+@dataclass(frozen=True)
+class TokenizeRequest:
+    text: str
+    slot: ModelSlot = "chat"
+    add_special: bool = True
+    parse_special: bool = False
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """Render chat messages with the chat model's template, without generating."""
+
+    messages: tuple[ChatMessage, ...]
+    add_generation_prompt: bool = True
+
+
+@dataclass(frozen=True)
+class ResetCacheRequest:
+    """Forget the KV cache (benchmarks use it to measure a cold prompt)."""
+
+
+@dataclass(frozen=True)
+class ShutdownRequest:
+    pass
+
+
+Request = (
+    LoadRequest
+    | UnloadRequest
+    | GenerateRequest
+    | EmbedRequest
+    | TokenizeRequest
+    | RenderRequest
+    | ResetCacheRequest
+    | ShutdownRequest
+)
+
+# ---- events (engine -> client) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ready:
+    pid: int
+    llama_cpp_version: str
+    system_info: str
+
+
+@dataclass(frozen=True)
+class Loaded:
+    info: ModelInfo
+
+
+@dataclass(frozen=True)
+class Piece:
+    request_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    request_id: int
+    stats: GenerationStats
+    tokens: tuple[int, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An error, carried as its type name, message code and parameters."""
+
+    kind: str
+    code: str
+    params: dict[str, object]
+    request_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    vectors: list[list[float]] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    tokens: list[int] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    """Acknowledges a request that returns nothing else."""
+
+
+Event = Ready | Loaded | Piece | Finished | Failed | Embeddings | Tokens | Rendered | Done

@@ -1,0 +1,449 @@
+"""The models inside the engine process: the only module that calls llama.cpp.
+
+``ChatRuntime`` owns one chat model and its KV cache. It keeps the exact token sequence the
+cache holds, so a prompt that extends the previous one is evaluated only from the first token
+that differs. It drives llama.cpp's decode and sampler chain itself (rather than
+``Llama.generate``) to keep per-token Python work tiny and to detokenize incrementally:
+each sampled token's bytes go through an incremental UTF-8 decoder, so streaming costs the
+same for the thousandth token as for the first.
+
+``EmbeddingRuntime`` owns an embedding model and turns batches of texts into normalized
+vectors.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import llama_cpp
+
+from core.engine.errors import (
+    EngineInternalError,
+    ModelLoadError,
+    NoModelLoaded,
+    PromptTooLong,
+)
+from core.engine.gguf import GGUFHeader
+from core.engine.protocol import (
+    ChatMessage,
+    GenerationStats,
+    LoadOptions,
+    ModelInfo,
+    SamplingParams,
+    StopReason,
+)
+from core.engine.template import ChatTemplate
+from core.engine.threads import physical_cores
+
+CancelCheck = Callable[[], bool]
+
+
+def _load_llama(header: GGUFHeader, options: LoadOptions, **extra: Any) -> Any:
+    threads = options.n_threads or physical_cores()
+    try:
+        return llama_cpp.Llama(
+            model_path=str(header.path),
+            n_ctx=options.n_ctx,
+            n_batch=options.n_batch,
+            n_ubatch=min(options.n_ubatch, options.n_batch),
+            n_threads=threads,
+            n_threads_batch=threads,
+            flash_attn=options.flash_attn,
+            use_mmap=options.use_mmap,
+            verbose=False,
+            **extra,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelLoadError("model_load_failed", path=str(header.path), reason=str(exc)) from exc
+
+
+def _model_info(llm: Any, header: GGUFHeader, options: LoadOptions, slot: str) -> ModelInfo:
+    model = llm.model
+    return ModelInfo(
+        slot=slot,  # type: ignore[arg-type]
+        path=str(header.path),
+        name=header.name,
+        architecture=header.architecture,
+        parameter_count=int(llama_cpp.llama_model_n_params(model)),
+        training_context=header.context_length,
+        n_ctx=int(llama_cpp.llama_n_ctx(llm.ctx)),
+        n_threads=options.n_threads or physical_cores(),
+        has_chat_template=header.chat_template is not None,
+        file_size=header.file_size,
+        quantization=header.quantization,
+        n_vocab=int(llm.n_vocab()),
+        embedding_size=int(llm.n_embd()),
+    )
+
+
+class TextStream:
+    """Turns sampled tokens into text pieces, holding back what may begin a stop string.
+
+    Keeps the byte length of text per token so that, when a stop string cuts the reply, the
+    tokens that lie wholly before the cut can still be reused as the KV-cache prefix.
+    """
+
+    def __init__(self, stops: Sequence[str]) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._stops = tuple(stops)
+        self._held = ""
+        self.text = ""  # everything released so far
+        self.decoded_len = 0  # characters decoded so far, released or held
+        self.stopped = False
+
+    @property
+    def at_char_boundary(self) -> bool:
+        """True when no partial UTF-8 sequence is waiting for the next token's bytes."""
+        pending: bytes = self._decoder.getstate()[0]
+        return not pending
+
+    def push(self, piece: bytes) -> str:
+        """Feed one token's bytes; returns the text that is safe to show now."""
+        new = self._decoder.decode(piece)
+        self.decoded_len += len(new)
+        if not new:
+            return ""
+        buf = self._held + new
+        for stop in self._stops:
+            idx = buf.find(stop)
+            if idx >= 0:
+                self.stopped = True
+                self._held = ""
+                return self._release(buf[:idx])
+        keep = 0
+        for stop in self._stops:
+            for n in range(min(len(stop) - 1, len(buf)), 0, -1):
+                if buf.endswith(stop[:n]):
+                    keep = max(keep, n)
+                    break
+        self._held = buf[len(buf) - keep :] if keep else ""
+        return self._release(buf[: len(buf) - keep])
+
+    def flush(self) -> str:
+        rest = self._held + self._decoder.decode(b"", final=True)
+        self._held = ""
+        return self._release(rest)
+
+    def _release(self, text: str) -> str:
+        self.text += text
+        return text
+
+
+@dataclass
+class _TextPrefix:
+    """The text the KV cache represents, and the exact tokens it was evaluated as."""
+
+    text: str = ""
+    tokens: list[int] = field(default_factory=list)
+
+
+class ChatRuntime:
+    def __init__(self, header: GGUFHeader, options: LoadOptions) -> None:
+        # swa_full keeps the whole context for sliding-window models (Gemma 3), so the cache
+        # can be truncated to any earlier position instead of being recomputed.
+        self.llm = _load_llama(header, options, swa_full=True)
+        self.header = header
+        self.info = _model_info(self.llm, header, options, "chat")
+        self.n_ctx = self.info.n_ctx
+        self.n_batch = options.n_batch
+        self.ctx = self.llm.ctx
+        self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
+        self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
+        self._piece_buf = ctypes.create_string_buffer(256)
+        self.kv_tokens: list[int] = []
+        self._prefix = _TextPrefix()
+        bos = int(llama_cpp.llama_vocab_bos(self.vocab))
+        eos = int(llama_cpp.llama_vocab_eos(self.vocab))
+        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self.vocab)) and bos >= 0
+        self.template = ChatTemplate(
+            source=header.chat_template,
+            bos_token=self._token_text(bos) if bos >= 0 else "",
+            eos_token=self._token_text(eos) if eos >= 0 else "",
+        )
+
+    def close(self) -> None:
+        llama_cpp.llama_batch_free(self.batch)
+        self.llm.close()
+
+    # ---- tokens ------------------------------------------------------------------------
+
+    def _token_text(self, token: int) -> str:
+        raw: bytes = llama_cpp.llama_vocab_get_text(self.vocab, token)
+        return raw.decode("utf-8", errors="replace")
+
+    def tokenize(
+        self, text: str, add_special: bool = True, parse_special: bool = False
+    ) -> list[int]:
+        tokens: list[int] = self.llm.tokenize(
+            text.encode("utf-8"), add_bos=add_special and self.add_bos, special=parse_special
+        )
+        return tokens
+
+    def _piece(self, token: int) -> bytes:
+        buf = self._piece_buf
+        n = llama_cpp.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
+        if n < 0:  # longer than the buffer: grow once and retry
+            buf = ctypes.create_string_buffer(-n)
+            n = llama_cpp.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
+        return buf.raw[:n]
+
+    def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> str:
+        return self.template.render(messages, add_generation_prompt)
+
+    def prompt_tokens_for(self, text: str) -> list[int]:
+        """Tokens for a rendered prompt, reusing the sampled tokens of the previous reply.
+
+        When the new prompt begins with the text the cache already stands for (the previous
+        prompt plus the reply as it was sampled), those tokens are taken as they are and only
+        the rest is tokenized: re-tokenizing a reply can give different tokens than the model
+        sampled, which would silently defeat prefix reuse.
+        """
+        starts_with_bos = bool(self.template.bos_token) and text.startswith(self.template.bos_token)
+        prefix = self._prefix
+        if prefix.tokens and prefix.text and text.startswith(prefix.text):
+            rest = text[len(prefix.text) :]
+            tail = self.llm.tokenize(rest.encode("utf-8"), add_bos=False, special=True)
+            return [*prefix.tokens, *tail]
+        return list(
+            self.llm.tokenize(
+                text.encode("utf-8"), add_bos=self.add_bos and not starts_with_bos, special=True
+            )
+        )
+
+    # ---- cache -------------------------------------------------------------------------
+
+    def reset_cache(self) -> None:
+        llama_cpp.llama_memory_clear(self.memory, True)
+        self.kv_tokens = []
+        self._prefix = _TextPrefix()
+
+    def _reuse_prefix(self, prompt: Sequence[int]) -> int:
+        """Keep the longest cached prefix of ``prompt``; returns how many tokens it holds."""
+        cached = self.kv_tokens
+        n = 0
+        limit = min(len(cached), len(prompt))
+        while n < limit and cached[n] == prompt[n]:
+            n += 1
+        if n == len(prompt):  # the last token must be evaluated again to get its logits
+            n -= 1
+        if n < len(cached):
+            if n <= 0 or not llama_cpp.llama_memory_seq_rm(self.memory, 0, n, -1):
+                llama_cpp.llama_memory_clear(self.memory, True)
+                n = 0
+            del cached[n:]
+        return n
+
+    def _decode(self, tokens: Sequence[int], start: int) -> None:
+        """Evaluate ``tokens`` at positions from ``start``; logits only for the last one."""
+        batch = self.batch
+        step = self.n_batch
+        total = len(tokens)
+        for begin in range(0, total, step):
+            chunk = tokens[begin : begin + step]
+            count = len(chunk)
+            batch.n_tokens = count
+            for i, token in enumerate(chunk):
+                batch.token[i] = token
+                batch.pos[i] = start + begin + i
+                batch.n_seq_id[i] = 1
+                batch.seq_id[i][0] = 0
+                batch.logits[i] = 0
+            if begin + count == total:
+                batch.logits[count - 1] = 1
+            rc = llama_cpp.llama_decode(self.ctx, batch)
+            if rc != 0:
+                # The cache may hold part of this chunk: forget it rather than trust it.
+                self.reset_cache()
+                raise EngineInternalError("engine_internal", reason=f"llama_decode returned {rc}")
+            self.kv_tokens.extend(chunk)
+
+    def _decode_one(self, token: int, pos: int) -> None:
+        batch = self.batch
+        batch.n_tokens = 1
+        batch.token[0] = token
+        batch.pos[0] = pos
+        batch.n_seq_id[0] = 1
+        batch.seq_id[0][0] = 0
+        batch.logits[0] = 1
+        rc = llama_cpp.llama_decode(self.ctx, batch)
+        if rc != 0:
+            self.reset_cache()
+            raise EngineInternalError("engine_internal", reason=f"llama_decode returned {rc}")
+        self.kv_tokens.append(token)
+
+    # ---- sampling ----------------------------------------------------------------------
+
+    def _sampler(self, params: SamplingParams, history: Sequence[int]) -> Any:
+        chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+        add = llama_cpp.llama_sampler_chain_add
+        if params.repeat_penalty != 1.0 and params.repeat_last_n > 0:
+            add(
+                chain,
+                llama_cpp.llama_sampler_init_penalties(
+                    self.info.n_vocab, params.repeat_last_n, params.repeat_penalty, 0.0, 0.0
+                ),
+            )
+            for token in history[-params.repeat_last_n :]:
+                llama_cpp.llama_sampler_accept(chain, token)
+        if params.temperature <= 0.0:
+            add(chain, llama_cpp.llama_sampler_init_greedy())
+        else:
+            if params.top_k > 0:
+                add(chain, llama_cpp.llama_sampler_init_top_k(params.top_k))
+            if params.top_p < 1.0:
+                add(chain, llama_cpp.llama_sampler_init_top_p(params.top_p, 1))
+            if params.min_p > 0.0:
+                add(chain, llama_cpp.llama_sampler_init_min_p(params.min_p, 1))
+            add(chain, llama_cpp.llama_sampler_init_temp(params.temperature))
+            seed = params.seed if params.seed is not None else llama_cpp.LLAMA_DEFAULT_SEED
+            add(chain, llama_cpp.llama_sampler_init_dist(seed))
+        return chain
+
+    # ---- generation --------------------------------------------------------------------
+
+    def generate(
+        self,
+        prompt: Sequence[int],
+        params: SamplingParams,
+        cancelled: CancelCheck,
+        *,
+        prompt_text: str | None = None,
+        extra_stops: Sequence[str] = (),
+    ) -> Iterator[str | tuple[GenerationStats, list[int]]]:
+        """Yield text pieces, then one ``(stats, sampled_tokens)`` tuple.
+
+        ``prompt_text`` is the rendered text of ``prompt`` when it came from chat messages;
+        it lets the next request reuse this reply's sampled tokens exactly.
+        """
+        t_start = time.perf_counter()
+        if not prompt:
+            raise EngineInternalError("engine_internal", reason="empty prompt")
+        if len(prompt) >= self.n_ctx:
+            raise PromptTooLong("prompt_too_long", tokens=len(prompt), n_ctx=self.n_ctx)
+        self._prefix = _TextPrefix()  # invalid until this request completes
+        cached = self._reuse_prefix(prompt)
+        self._decode(prompt[cached:], cached)
+        t_prompt = time.perf_counter()
+        evaluated = len(prompt) - cached
+
+        chain = self._sampler(params, prompt)
+        stream = TextStream((*params.stop, *extra_stops))
+        sampled: list[int] = []
+        # Characters decoded after each token, or -1 where a character was still incomplete.
+        text_ends: list[int] = []
+        stop_reason: StopReason = "length"
+        t_first: float | None = None
+        ttft = 0.0
+        is_eog = llama_cpp.llama_vocab_is_eog
+        sample = llama_cpp.llama_sampler_sample
+        try:
+            while True:
+                if cancelled():
+                    stop_reason = "cancelled"
+                    break
+                token = sample(chain, self.ctx, -1)
+                if t_first is None:
+                    t_first = time.perf_counter()
+                    ttft = t_first - t_start
+                if not params.ignore_eos and is_eog(self.vocab, token):
+                    stop_reason = "eos"
+                    break
+                sampled.append(token)
+                text = stream.push(self._piece(token))
+                text_ends.append(stream.decoded_len if stream.at_char_boundary else -1)
+                if text:
+                    yield text
+                if stream.stopped:
+                    stop_reason = "stop_string"
+                    break
+                if len(sampled) >= params.max_tokens:
+                    stop_reason = "length"
+                    break
+                if len(self.kv_tokens) >= self.n_ctx:
+                    stop_reason = "context_full"
+                    break
+                self._decode_one(token, len(self.kv_tokens))
+        finally:
+            llama_cpp.llama_sampler_free(chain)
+        if stop_reason != "stop_string":
+            rest = stream.flush()
+            if rest:
+                yield rest
+        t_end = time.perf_counter()
+
+        if prompt_text is not None:
+            # Only tokens whose text lies wholly inside the reply can stand for it.
+            reply = stream.text
+            keep = len(sampled)
+            while keep and not 0 <= text_ends[keep - 1] <= len(reply):
+                keep -= 1
+            self._prefix = _TextPrefix(
+                text=prompt_text + reply[: text_ends[keep - 1] if keep else 0],
+                tokens=[*prompt, *sampled[:keep]],
+            )
+        decode_s = (t_end - t_first) if t_first is not None else 0.0
+        n_gen = len(sampled)
+        prompt_s = t_prompt - t_start
+        stats = GenerationStats(
+            prompt_tokens=len(prompt),
+            cached_tokens=cached,
+            evaluated_tokens=evaluated,
+            generated_tokens=n_gen,
+            ttft_s=ttft,
+            prompt_eval_s=prompt_s,
+            prompt_tps=evaluated / prompt_s if prompt_s > 0 else 0.0,
+            decode_s=decode_s,
+            decode_tps=(n_gen - 1) / decode_s if n_gen > 1 and decode_s > 0 else 0.0,
+            stop_reason=stop_reason,
+        )
+        yield stats, sampled
+
+
+class EmbeddingRuntime:
+    """An embedding model. Causal models without a declared pooling are mean-pooled."""
+
+    def __init__(self, header: GGUFHeader, options: LoadOptions) -> None:
+        extra: dict[str, Any] = {"embedding": True}
+        if header.arch_value("pooling_type") in (None, 0):
+            extra["pooling_type"] = llama_cpp.LLAMA_POOLING_TYPE_MEAN
+        # One batch must hold a whole text: the embedding context is evaluated at once.
+        batch = max(options.n_batch, options.n_ctx)
+        opts = LoadOptions(
+            n_ctx=options.n_ctx,
+            n_threads=options.n_threads,
+            n_batch=batch,
+            n_ubatch=batch,
+            flash_attn=options.flash_attn,
+            use_mmap=options.use_mmap,
+        )
+        self.llm = _load_llama(header, opts, **extra)
+        self.info = _model_info(self.llm, header, opts, "embedding")
+
+    def close(self) -> None:
+        self.llm.close()
+
+    def tokenize(
+        self, text: str, add_special: bool = True, parse_special: bool = False
+    ) -> list[int]:
+        tokens: list[int] = self.llm.tokenize(
+            text.encode("utf-8"), add_bos=add_special, special=parse_special
+        )
+        return tokens
+
+    def embed(self, texts: Sequence[str], normalize: bool) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self.llm.embed(list(texts), normalize=normalize, truncate=True)
+        return [list(map(float, v)) for v in vectors]
+
+
+def require(runtime: object | None, slot: str) -> None:
+    if runtime is None:
+        code = "no_chat_model" if slot == "chat" else "no_embedding_model"
+        raise NoModelLoaded(code)

@@ -1,0 +1,96 @@
+"""Rendering chat messages into a prompt with the model's own template.
+
+Templates come from the GGUF metadata (``tokenizer.chat_template``) and are Jinja source
+written by strangers, so they are rendered in Jinja's immutable sandbox. A model without a
+template (a base model such as Gemma 3 270M) gets Fireside's documented fallback, a plain
+transcript that base models continue naturally:
+
+    {system prompt}
+
+    User: {message}
+    Assistant: {reply}
+    User: {message}
+    Assistant:
+
+with ``"\\nUser:"`` as a stop string so the model does not write the person's next line.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from jinja2 import TemplateError as JinjaTemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from core.engine.errors import TemplateError
+from core.engine.protocol import ChatMessage
+
+FALLBACK_STOPS = ("\nUser:",)
+
+
+def _raise_exception(message: str) -> NoReturn:
+    raise TemplateError("template_error", reason=message)
+
+
+def _strftime_now(fmt: str) -> str:
+    return datetime.datetime.now().strftime(fmt)
+
+
+@dataclass(frozen=True)
+class ChatTemplate:
+    """A model's prompt format. ``source=None`` selects the fallback transcript."""
+
+    source: str | None
+    bos_token: str = ""
+    eos_token: str = ""
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.source is None
+
+    @property
+    def default_stops(self) -> tuple[str, ...]:
+        return FALLBACK_STOPS if self.source is None else ()
+
+    def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> str:
+        if self.source is None:
+            return render_fallback(messages, add_generation_prompt)
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+        env.globals["raise_exception"] = _raise_exception
+        env.globals["strftime_now"] = _strftime_now
+        try:
+            template = env.from_string(self.source)
+            payload: list[dict[str, Any]] = [
+                {"role": m.role, "content": m.content} for m in messages
+            ]
+            return template.render(
+                messages=payload,
+                add_generation_prompt=add_generation_prompt,
+                bos_token=self.bos_token,
+                eos_token=self.eos_token,
+            )
+        except TemplateError:
+            raise
+        except (JinjaTemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
+            raise TemplateError("template_error", reason=str(exc)) from exc
+
+
+def render_fallback(messages: Sequence[ChatMessage], add_generation_prompt: bool) -> str:
+    parts: list[str] = []
+    for message in messages:
+        if message.role == "system":
+            if message.content:
+                parts.append(message.content.strip() + "\n\n")
+        elif message.role == "user":
+            parts.append("User: " + message.content.strip() + "\n")
+        else:
+            content = message.content
+            if not content.startswith((" ", "\n")):
+                content = " " + content
+            parts.append("Assistant:" + content.rstrip("\n") + "\n")
+    if add_generation_prompt:
+        parts.append("Assistant:")
+    return "".join(parts)

@@ -1,0 +1,184 @@
+"""The engine process: receives requests on a pipe, owns the models, streams events back.
+
+Started by :class:`core.engine.client.EngineClient` with the ``spawn`` method, so it shares
+nothing with the caller but the pipe and one shared integer: the id of the generation to
+cancel, which the sampling loop reads before every token. llama.cpp's own output (stderr)
+goes to the engine log, so a crash leaves its last words where a person can find them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from core.engine.errors import EngineError, EngineInternalError, InvalidRequest
+from core.engine.gguf import read_header
+from core.engine.protocol import (
+    Done,
+    Embeddings,
+    EmbedRequest,
+    Failed,
+    Finished,
+    GenerateRequest,
+    Loaded,
+    LoadRequest,
+    Piece,
+    Ready,
+    Rendered,
+    RenderRequest,
+    Request,
+    ResetCacheRequest,
+    ShutdownRequest,
+    TokenizeRequest,
+    Tokens,
+    UnloadRequest,
+)
+
+
+def _redirect_output(log_path: str | None) -> None:
+    if not log_path:
+        return
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+class Engine:
+    """Dispatches requests to the chat and embedding runtimes."""
+
+    def __init__(self, conn: Connection, cancel_id: Any) -> None:
+        from core.engine.runtime import ChatRuntime, EmbeddingRuntime
+
+        self._chat_cls = ChatRuntime
+        self._embed_cls = EmbeddingRuntime
+        self.conn = conn
+        self.cancel_id = cancel_id
+        self.chat: ChatRuntime | None = None
+        self.embedder: EmbeddingRuntime | None = None
+
+    def serve(self) -> None:
+        import llama_cpp
+
+        info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+        self.conn.send(Ready(os.getpid(), llama_cpp.__version__, info.strip()))
+        while True:
+            try:
+                request: Request = self.conn.recv()
+            except (EOFError, OSError):
+                break  # the client is gone
+            if isinstance(request, ShutdownRequest):
+                self.conn.send(Done())
+                break
+            try:
+                self.handle(request)
+            except EngineError as exc:
+                self.conn.send(Failed(type(exc).__name__, exc.code, exc.params, _rid(request)))
+            except Exception as exc:  # anything else still must not kill the engine
+                print(traceback.format_exc(), file=sys.stderr, flush=True)
+                self.conn.send(
+                    Failed(EngineInternalError.__name__, "engine_internal",
+                           {"reason": f"{type(exc).__name__}: {exc}"}, _rid(request))
+                )  # fmt: skip
+        self._unload("chat")
+        self._unload("embedding")
+
+    def handle(self, request: Request) -> None:
+        from core.engine.runtime import require
+
+        if isinstance(request, LoadRequest):
+            header = read_header(request.path)
+            self._unload(request.slot)
+            if request.slot == "chat":
+                self.chat = self._chat_cls(header, request.options)
+                self.conn.send(Loaded(self.chat.info))
+            else:
+                self.embedder = self._embed_cls(header, request.options)
+                self.conn.send(Loaded(self.embedder.info))
+        elif isinstance(request, UnloadRequest):
+            self._unload(request.slot)
+            self.conn.send(Done())
+        elif isinstance(request, GenerateRequest):
+            require(self.chat, "chat")
+            assert self.chat is not None
+            self._generate(self.chat, request)
+        elif isinstance(request, EmbedRequest):
+            require(self.embedder, "embedding")
+            assert self.embedder is not None
+            self.conn.send(Embeddings(self.embedder.embed(request.texts, request.normalize)))
+        elif isinstance(request, TokenizeRequest):
+            runtime = self.chat if request.slot == "chat" else self.embedder
+            require(runtime, request.slot)
+            assert runtime is not None
+            tokens = runtime.tokenize(request.text, request.add_special, request.parse_special)
+            self.conn.send(Tokens(tokens))
+        elif isinstance(request, RenderRequest):
+            require(self.chat, "chat")
+            assert self.chat is not None
+            text = self.chat.render(request.messages, request.add_generation_prompt)
+            self.conn.send(Rendered(text))
+        elif isinstance(request, ResetCacheRequest):
+            if self.chat is not None:
+                self.chat.reset_cache()
+            self.conn.send(Done())
+        else:
+            raise InvalidRequest("bad_argument", name="request", reason=type(request).__name__)
+
+    def _generate(self, chat: Any, request: GenerateRequest) -> None:
+        rid = request.request_id
+        prompt_text: str | None = None
+        stops: tuple[str, ...] = ()
+        if request.messages is not None:
+            prompt_text = chat.render(request.messages)
+            prompt = chat.prompt_tokens_for(prompt_text)
+            stops = chat.template.default_stops
+        elif request.prompt_tokens is not None:
+            prompt = list(request.prompt_tokens)
+        else:
+            raise InvalidRequest("bad_argument", name="prompt", reason="no messages or tokens")
+        cancel_id = self.cancel_id
+
+        def cancelled() -> bool:
+            return bool(cancel_id.value == rid)
+
+        send = self.conn.send
+        for item in chat.generate(
+            prompt, request.sampling, cancelled, prompt_text=prompt_text, extra_stops=stops
+        ):
+            if isinstance(item, str):
+                send(Piece(rid, item))
+            else:
+                stats, tokens = item
+                send(Finished(rid, stats, tuple(tokens)))
+
+    def _unload(self, slot: str) -> None:
+        if slot == "chat" and self.chat is not None:
+            self.chat.close()
+            self.chat = None
+        elif slot == "embedding" and self.embedder is not None:
+            self.embedder.close()
+            self.embedder = None
+
+
+def _rid(request: object) -> int | None:
+    return getattr(request, "request_id", None)
+
+
+def run(conn: Connection, cancel_id: Any, log_path: str | None) -> None:
+    """Entry point of the engine process."""
+    # Ctrl-C in a terminal reaches the whole process group; the client decides what it
+    # means (stop the reply), so the engine itself ignores it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _redirect_output(log_path)
+    try:
+        Engine(conn, cancel_id).serve()
+    finally:
+        conn.close()

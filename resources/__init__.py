@@ -1,0 +1,1 @@
+"""Fireside's run-time resources (icons, translations, catalogue); data, not code."""
