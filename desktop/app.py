@@ -19,7 +19,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop.main_window import MainWindow
 
     args = list(sys.argv if argv is None else argv)
-    app = QApplication.instance() or QApplication(args)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(args)
     app.setApplicationName("Fireside")
     from PySide6.QtGui import QIcon
 

@@ -185,10 +185,7 @@ class MainWindow(QMainWindow):
     def _failed(self, error: object) -> None:
         self.generation = None
         self._set_busy(False)
-        if isinstance(error, EngineError):
-            message = error.message(self.translate)
-        else:
-            message = str(error)
+        message = error.message(self.translate) if isinstance(error, EngineError) else str(error)
         if self.model is not None and not self.client.alive:
             self.model = None
             self.model_label.setText(self.tr("No model loaded"))
