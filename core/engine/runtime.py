@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import llama_cpp
+import numpy as np
 
 from core.engine.errors import (
     EngineInternalError,
@@ -305,6 +306,32 @@ class ChatRuntime:
             add(chain, llama_cpp.llama_sampler_init_dist(seed))
         return chain
 
+    def _greedy(self, params: SamplingParams, recent: Sequence[int]) -> int:
+        """The most likely next token, with llama.cpp's repeat penalty applied.
+
+        Greedy decoding needs no sampler chain: an argmax over the logits is enough, and it
+        skips building a candidate array of the whole vocabulary (262k entries for Gemma)
+        for every token, which costs several percent of decode speed on small models.
+        """
+        logits = np.ctypeslib.as_array(
+            llama_cpp.llama_get_logits_ith(self.ctx, -1), shape=(self.info.n_vocab,)
+        )
+        best = int(logits.argmax())
+        penalty = params.repeat_penalty
+        if penalty == 1.0 or not recent:
+            return best
+        seen = np.unique(np.asarray(recent, dtype=np.int64))
+        values = logits[seen]
+        penalized = np.where(values <= 0, values * penalty, values / penalty)
+        best_seen = int(penalized.argmax())
+        if best in seen:  # the overall best was penalized: find the best of the others
+            unseen = logits.copy()
+            unseen[seen] = -np.inf
+            best = int(unseen.argmax())
+        if penalized[best_seen] > logits[best]:
+            return int(seen[best_seen])
+        return best
+
     # ---- generation --------------------------------------------------------------------
 
     def generate(
@@ -332,7 +359,9 @@ class ChatRuntime:
         t_prompt = time.perf_counter()
         evaluated = len(prompt) - cached
 
-        chain = self._sampler(params, prompt)
+        greedy = params.temperature <= 0.0
+        chain = None if greedy else self._sampler(params, prompt)
+        recent = list(prompt[-params.repeat_last_n :]) if params.repeat_last_n else []
         stream = TextStream((*params.stop, *extra_stops))
         sampled: list[int] = []
         # Characters decoded after each token, or -1 where a character was still incomplete.
@@ -347,7 +376,10 @@ class ChatRuntime:
                 if cancelled():
                     stop_reason = "cancelled"
                     break
-                token = sample(chain, self.ctx, -1)
+                if chain is None:
+                    token = self._greedy(params, recent)
+                else:
+                    token = sample(chain, self.ctx, -1)
                 if t_first is None:
                     t_first = time.perf_counter()
                     ttft = t_first - t_start
@@ -355,6 +387,10 @@ class ChatRuntime:
                     stop_reason = "eos"
                     break
                 sampled.append(token)
+                if params.repeat_last_n:
+                    recent.append(token)
+                    if len(recent) > params.repeat_last_n:
+                        del recent[0]
                 text = stream.push(self._piece(token))
                 text_ends.append(stream.decoded_len if stream.at_char_boundary else -1)
                 if text:
@@ -370,7 +406,8 @@ class ChatRuntime:
                     break
                 self._decode_one(token, len(self.kv_tokens))
         finally:
-            llama_cpp.llama_sampler_free(chain)
+            if chain is not None:
+                llama_cpp.llama_sampler_free(chain)
         if stop_reason != "stop_string":
             rest = stream.flush()
             if rest:
