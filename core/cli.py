@@ -18,7 +18,7 @@ from types import FrameType
 from typing import NoReturn, TextIO
 
 from core.engine.client import EngineClient, Generation
-from core.engine.errors import EngineError
+from core.engine.errors import EngineCrashed, EngineError
 from core.engine.protocol import ChatMessage, LoadOptions, ModelInfo, SamplingParams
 from core.i18n import Translator, resolve_language
 from core.paths import AppPaths
@@ -134,6 +134,12 @@ class ChatSession:
             generation = self.current
         except EngineError as exc:
             print(self.tr("cli_error", message=exc.message(self.tr)), file=sys.stderr)
+            if isinstance(exc, EngineCrashed):
+                # A fresh engine with the same model, so the next turn can be answered.
+                try:
+                    self.client.restart(reload=True)
+                except EngineError as again:
+                    print(self.tr("cli_error", message=again.message(self.tr)), file=sys.stderr)
             return False
         finally:
             self.current = None

@@ -135,3 +135,37 @@ def test_installed_entry_point_exists() -> None:
     assert found, "fireside-cli is not installed next to this Python"
     result = subprocess.run([str(found), "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "chat" in result.stdout
+
+
+def test_engine_killed_between_turns_is_survived(gemma_path: Path) -> None:
+    import psutil
+
+    with subprocess.Popen(
+        [*CLI, "chat", "--model", str(gemma_path), "--json", "--max-tokens", "6"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "FIRESIDE_LANG": "en"},
+    ) as cli:  # fmt: skip
+        assert cli.stdin is not None and cli.stdout is not None and cli.stderr is not None
+        cli.stdin.write("First question.\n")
+        cli.stdin.flush()
+        first = json.loads(cli.stdout.readline())
+        assert first["turn"] == 1
+        engines = [
+            child for child in psutil.Process(cli.pid).children()
+            if "resource_tracker" not in " ".join(child.cmdline())
+        ]  # fmt: skip
+        assert len(engines) == 1
+        engines[0].kill()
+        # It stays a zombie until the CLI notices; what matters is that it no longer runs.
+        psutil.wait_procs(engines, timeout=0.5)
+        assert not engines[0].is_running() or engines[0].status() == psutil.STATUS_ZOMBIE
+        cli.stdin.write("Second question.\nThird question.\n")
+        cli.stdin.close()
+        rest = [json.loads(line) for line in cli.stdout]
+        errors = cli.stderr.read()
+        assert cli.wait(60) == 0, errors
+        assert "Traceback" not in errors
+        # A fresh engine answered, with the model loaded again; only the KV cache was lost.
+        assert [r["turn"] for r in rest] == [2, 3]
+        assert rest[0]["cached_tokens"] == 0
+        assert rest[1]["cached_tokens"] > 0

@@ -104,27 +104,29 @@ def test_sigkill_mid_generation(fresh_engine: EngineClient, gemma_path: Path) ->
     assert "restart" in info.value.message(Translator("en")).lower()
     assert not fresh_engine.alive
     assert generation.finished
-    # The next request starts a fresh engine; the model must be loaded again...
-    with pytest.raises(NoModelLoaded):
-        fresh_engine.generate([ChatMessage("user", "Hi")]).result()
-    assert fresh_engine.alive and fresh_engine.pid != pid
-    # ...which restart(reload=True) does.
-    fresh_engine.kill()
-    fresh_engine.restart(reload=True)
-    assert fresh_engine.models["chat"].path == str(gemma_path.resolve())
+    # The next request starts a fresh engine with the same model loaded again.
     reply = fresh_engine.generate_tokens(fresh_engine.tokenize("Again"),
                                          SamplingParams(max_tokens=4))  # fmt: skip
     reply.result()
     assert reply.stats is not None and reply.stats.generated_tokens >= 1
+    assert reply.stats.cached_tokens == 0  # only the KV cache was lost
+    assert fresh_engine.alive and fresh_engine.pid != pid
+    assert fresh_engine.models["chat"].path == str(gemma_path.resolve())
+    # restart(reload=False) forgets the models.
+    fresh_engine.restart(reload=False)
+    with pytest.raises(NoModelLoaded):
+        fresh_engine.generate([ChatMessage("user", "Hi")]).result()
 
 
 def test_engine_killed_while_idle(fresh_engine: EngineClient, gemma_path: Path) -> None:
     fresh_engine.load_chat(gemma_path, LoadOptions(n_ctx=512))
+    fresh_engine.load_embedding(gemma_path, LoadOptions(n_ctx=256))
+    old_pid = fresh_engine.pid
     fresh_engine.kill()
-    with pytest.raises(NoModelLoaded):
-        fresh_engine.tokenize("text")
-    fresh_engine.load_chat(gemma_path, LoadOptions(n_ctx=512))
+    # Nothing was running, so nothing is lost: the next request simply gets a new engine.
     assert fresh_engine.count_tokens("text") >= 1
+    assert len(fresh_engine.embed(["text"])[0]) == 640
+    assert fresh_engine.pid != old_pid
 
 
 def _kill_when_file_opened(pid: int, path: Path, done: threading.Event) -> None:

@@ -4,7 +4,7 @@ It starts the engine with ``spawn`` (a clean interpreter: nothing of Qt or of th
 threads is inherited), sends typed requests and turns the events back into return values,
 iterators and typed errors. The engine dying, for any reason, becomes :class:`EngineCrashed`
 (or :class:`ModelLoadError` while loading); the client then starts a fresh engine on the next
-request, and :meth:`EngineClient.restart` reloads the models it had.
+request and loads again the models it had, so only the KV cache is lost.
 
 Thread rules: any thread may call :meth:`cancel`. One request runs at a time; a request from
 another thread waits for a running generation to finish, while a new request from the thread
@@ -208,10 +208,10 @@ class EngineClient:
     def restart(self, reload: bool = True) -> None:
         """A fresh engine; with ``reload``, the models the old one had are loaded again."""
         self.close()
-        self.start()
-        if reload:
-            for slot, (path, options) in list(self._loaded.items()):
-                self._load(slot, path, options)
+        if not reload:
+            self._loaded.clear()
+        with self._cond:
+            self._claim()
 
     def kill(self) -> None:
         """Kill the engine process and wait for it to be gone (a crash, on purpose)."""
@@ -342,7 +342,12 @@ class EngineClient:
             else:
                 self._cond.wait()
         if not self.alive:
+            # Not started yet, closed, or died since the last request (which, if it was
+            # running then, already raised EngineCrashed): a fresh engine with the models
+            # the caller had loaded, so nothing but the KV cache is lost.
             self.start()
+            for slot, (path, options) in list(self._loaded.items()):
+                self._load(slot, path, options)
 
     def _send(self, request: Request) -> None:
         assert self._conn is not None
