@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import NoReturn, TextIO
 
-from core.engine.client import EngineClient, Generation
+from core.chat.cli import add_chats_parser, run_chats
+from core.chat.errors import ChatError
+from core.chat.session import ChatSession, Reply
+from core.chat.store import ChatStore
+from core.engine.client import EngineClient
 from core.engine.errors import EngineCrashed, EngineError
-from core.engine.protocol import ChatMessage, LoadOptions, ModelInfo, SamplingParams
+from core.engine.protocol import LoadOptions, ModelInfo, SamplingParams
 from core.i18n import Translator, resolve_language
 from core.paths import AppPaths
 from core.settings import Settings, SettingsStore
@@ -89,7 +93,8 @@ def build_parser(tr: Translator, settings: Settings) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     chat = sub.add_parser("chat", help="对话" if zh else "chat with a model")
-    chat.add_argument("--model", required=True, help="path to a GGUF chat model")
+    chat.add_argument("--model", help="path to a GGUF chat model (default: the chat's own)")
+    chat.add_argument("--chat", type=_int_arg(tr), help="continue the stored chat with this id")
     chat.add_argument("--system", default=settings.system_prompt, help="system prompt")
     chat.add_argument("--ctx", type=_int_arg(tr, 16, 1_048_576), default=settings.engine.n_ctx)
     chat.add_argument(
@@ -101,62 +106,59 @@ def build_parser(tr: Translator, settings: Settings) -> argparse.ArgumentParser:
     chat.add_argument("--threads", type=_int_arg(tr, 1, 1024), default=None)
     chat.add_argument("--seed", type=_int_arg(tr, 0, 2**32 - 1), default=None)
     chat.add_argument("--json", action="store_true", help="one JSON object per turn")
+    add_chats_parser(sub, tr, _int_arg(tr))
     return parser
 
 
 @dataclass
-class ChatSession:
-    """One CLI conversation: the history it sends and how it prints each turn."""
+class TerminalChat:
+    """One conversation at the terminal: sends each line, prints each reply or JSON turn."""
 
-    client: EngineClient
-    sampling: SamplingParams
-    system: str
+    session: ChatSession
     as_json: bool
     out: TextIO
     tr: Translator
 
     def __post_init__(self) -> None:
-        self.history: list[ChatMessage] = []
-        if self.system:
-            self.history.append(ChatMessage("system", self.system))
         self.turn = 0
-        self.current: Generation | None = None
+        self.current: Reply | None = None
 
     def ask(self, text: str) -> bool:
         """Answer one user turn; False if it failed (the error has been printed)."""
-        messages = [*self.history, ChatMessage("user", text)]
         try:
-            self.current = self.client.generate(messages, self.sampling)
+            self.current = self.session.send(text)
             for piece in self.current:
                 if not self.as_json:
                     self.out.write(piece)
                     self.out.flush()
-            generation = self.current
-        except EngineError as exc:
+            result = self.current.result
+        except (EngineError, ChatError) as exc:
             print(self.tr("cli_error", message=exc.message(self.tr)), file=sys.stderr)
             if isinstance(exc, EngineCrashed):
                 # A fresh engine with the same model, so the next turn can be answered.
                 try:
-                    self.client.restart(reload=True)
+                    self.session.client.restart(reload=True)
                 except EngineError as again:
                     print(self.tr("cli_error", message=again.message(self.tr)), file=sys.stderr)
             return False
         finally:
             self.current = None
-        stats = generation.stats
-        assert stats is not None
+        assert result is not None
+        stats = result.stats
         self.turn += 1
-        self.history = [*messages, ChatMessage("assistant", generation.text)]
         if self.as_json:
             record = {
                 "turn": self.turn,
-                "reply": generation.text.strip(),
+                "chat": self.session.chat_id,
+                "reply": result.message.content.strip(),
                 "prompt_tokens": stats.prompt_tokens,
                 "cached_tokens": stats.cached_tokens,
                 "evaluated_tokens": stats.evaluated_tokens,
                 "ttft_s": round(stats.ttft_s, 4),
                 "decode_tps": round(stats.decode_tps, 2),
                 "stop_reason": stats.stop_reason,
+                "full_reprefills": self.session.stack.stats.full_reprefills,
+                "visible_turns": result.visible_turns,
             }
             self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
@@ -183,21 +185,31 @@ def run_chat(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
         temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed
     )
     interactive = sys.stdin.isatty() and not args.json
-    with EngineClient(paths.ensure()) as client:
+    paths.ensure()
+    with ChatStore(paths.chats_db) as store, EngineClient(paths) as client:
         try:
-            info = client.load_chat(args.model, options)
-        except EngineError as exc:
+            chat = store.get_chat(args.chat, include_trashed=False) if args.chat else None
+            model = args.model or (chat.model if chat else None)
+            if not model:
+                raise UsageError(tr("cli_model_required"))
+            info = client.load_chat(model, options)
+            if chat is None:
+                chat = store.create_chat(model=str(model), system_prompt=args.system or "")
+            elif chat.model != str(model):
+                store.update_chat(chat.id, model=str(model))
+            session = ChatSession(store, client, chat.id, sampling)
+        except (EngineError, ChatError) as exc:
             print(tr("cli_error", message=exc.message(tr)), file=sys.stderr)
             return EXIT_FAILURE
-        session = ChatSession(client, sampling, args.system, args.json, sys.stdout, tr)
+        terminal = TerminalChat(session, args.json, sys.stdout, tr)
         failures = 0
         if interactive:
             print(tr("cli_loaded", **_describe(info)), file=sys.stderr)
 
             def on_sigint(signum: int, frame: FrameType | None) -> None:
-                if session.current is None:
+                if terminal.current is None:
                     raise KeyboardInterrupt
-                session.stop()
+                terminal.stop()
 
             previous = signal.signal(signal.SIGINT, on_sigint)
             try:
@@ -211,13 +223,13 @@ def run_chat(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
                         print()
                         break
                     if line.strip():
-                        session.ask(line)
+                        terminal.ask(line)
             finally:
                 signal.signal(signal.SIGINT, previous)
         else:
             for line in sys.stdin:
                 text = line.rstrip("\r\n")
-                if text.strip() and not session.ask(text):
+                if text.strip() and not terminal.ask(text):
                     failures += 1
         return EXIT_FAILURE if failures else EXIT_OK
 
@@ -244,7 +256,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "chat":
             return run_chat(args, paths, tr)
-    except EngineError as exc:
+        if args.command == "chats":
+            return run_chats(args, paths, tr)
+    except UsageError as exc:
+        print(f"fireside-cli: {tr('cli_error', message=str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except (EngineError, ChatError) as exc:
         print(tr("cli_error", message=exc.message(tr)), file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:

@@ -103,6 +103,24 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "defaults are in use",
         "zh_CN": "设置文件无法读取，已另存为 {backup}；现使用默认设置",
     },
+    "chat_not_found": {
+        "en": "There is no chat with id {chat_id}",
+        "zh_CN": "没有编号为 {chat_id} 的对话",
+    },
+    "message_not_found": {
+        "en": "There is no message with id {message_id}",
+        "zh_CN": "没有编号为 {message_id} 的消息",
+    },
+    "import_bad_file": {
+        "en": "{path} is not a Fireside chat export: {reason}",
+        "zh_CN": "{path} 不是 Fireside 导出的对话文件：{reason}",
+    },
+    "turn_too_large": {
+        "en": "This message ({tokens} tokens) is too long for the model's context window "
+        "({budget} tokens available); shorten it or choose a larger context size",
+        "zh_CN": "这条消息（{tokens} 个词元）超出了模型上下文窗口的可用长度（{budget} 个词元）；"
+        "请缩短消息或调大上下文长度",
+    },
     # CLI words
     "cli_interrupted": {"en": "(stopped)", "zh_CN": "（已停止）"},
     "cli_loaded": {
@@ -112,6 +130,28 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "Ctrl-C 停止回答，Ctrl-D 退出。",
     },
     "cli_error": {"en": "Error: {message}", "zh_CN": "错误：{message}"},
+    "cli_model_required": {
+        "en": "--model is required for a new chat",
+        "zh_CN": "新对话需要指定 --model",
+    },
+    "cli_no_chats": {"en": "No chats yet.", "zh_CN": "还没有对话。"},
+    "cli_no_results": {"en": "Nothing found.", "zh_CN": "没有找到。"},
+    "cli_trash_empty": {"en": "The trash is empty.", "zh_CN": "回收站是空的。"},
+    "cli_deleted": {
+        "en": "Moved chat {chat_id} to the trash (undo: fireside-cli chats restore {chat_id})",
+        "zh_CN": "已将对话 {chat_id} 移到回收站（撤销：fireside-cli chats restore {chat_id}）",
+    },
+    "cli_restored": {"en": "Restored chat {chat_id}", "zh_CN": "已恢复对话 {chat_id}"},
+    "cli_renamed": {"en": "Renamed chat {chat_id}", "zh_CN": "已重命名对话 {chat_id}"},
+    "cli_imported": {
+        "en": "Imported as chat {chat_id} ({count} messages)",
+        "zh_CN": "已导入为对话 {chat_id}（{count} 条消息）",
+    },
+    "cli_exported": {"en": "Wrote {path}", "zh_CN": "已写入 {path}"},
+    "cli_purged": {
+        "en": "Deleted {count} chats from the trash for good",
+        "zh_CN": "已从回收站永久删除 {count} 个对话",
+    },
     "must_be_positive": {"en": "must be a positive whole number", "zh_CN": "必须是正整数"},
     "must_be_in_range": {
         "en": "must be between {low} and {high}",

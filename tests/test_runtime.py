@@ -24,7 +24,7 @@ def _tokens(rt: ChatRuntime, prompt: list[int], params: SamplingParams) -> list[
     rt.reset_cache()
     for item in rt.generate(prompt, params, lambda: False):
         if isinstance(item, tuple):
-            return item[1]
+            return list(item[1])
     raise AssertionError("no result")
 
 

@@ -76,7 +76,8 @@ class Generation(Iterator[str]):
         self.owner = threading.get_ident()
         self.finished = False
         self.stats: GenerationStats | None = None
-        self.tokens: tuple[int, ...] = ()
+        self.tokens: tuple[int, ...] = ()  # the sampled tokens of the reply
+        self.tokens_cover_text = False  # True when ``tokens`` are exactly ``text``
         self.text = ""
         self._started = time.perf_counter()
         self._first_piece_s: float | None = None
@@ -104,6 +105,7 @@ class Generation(Iterator[str]):
             ttft = time.perf_counter() - self._started
         self.stats = replace(stats, ttft_s=ttft)
         self.tokens = event.tokens
+        self.tokens_cover_text = event.covered_chars == len(self.text)
         self.finished = True
 
     def cancel(self) -> None:

@@ -102,6 +102,11 @@ class ModelInfo:
     quantization: str | None
     n_vocab: int
     embedding_size: int
+    # What a caller needs to build prompts itself (the context stack renders frames locally).
+    chat_template: str | None = field(default=None, repr=False)
+    bos_text: str = ""  # the BOS token as text ("" when the model adds none)
+    eos_text: str = ""
+    can_shift: bool = False  # the KV cache can drop a span and move the rest down
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ class GenerationStats:
     decode_s: float
     decode_tps: float
     stop_reason: StopReason
+    shifted_tokens: int = 0  # moved down in the KV cache after an eviction, not re-evaluated
 
 
 # ---- requests (client -> engine) -------------------------------------------------------
@@ -215,9 +221,14 @@ class Piece:
 
 @dataclass(frozen=True)
 class Finished:
+    """The end of a generation. ``tokens`` are the sampled tokens that stand for the reply
+    text; they cover its first ``covered_chars`` characters (all of it, unless a character
+    was cut in half at the end)."""
+
     request_id: int
     stats: GenerationStats
     tokens: tuple[int, ...] = field(default=(), repr=False)
+    covered_chars: int = 0
 
 
 @dataclass(frozen=True)

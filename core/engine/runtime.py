@@ -17,7 +17,7 @@ import codecs
 import ctypes
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import llama_cpp
@@ -42,6 +42,17 @@ from core.engine.template import ChatTemplate
 from core.engine.threads import physical_cores
 
 CancelCheck = Callable[[], bool]
+# A shift is worth it only when a real stretch of the cache continues the prompt.
+MIN_SHIFT_TOKENS = 16
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int], i: int, j: int) -> int:
+    """How many tokens ``a[i:]`` and ``b[j:]`` share from their start."""
+    limit = min(len(a) - i, len(b) - j)
+    n = 0
+    while n < limit and a[i + n] == b[j + n]:
+        n += 1
+    return n
 
 
 def _load_llama(header: GGUFHeader, options: LoadOptions, **extra: Any) -> Any:
@@ -149,8 +160,8 @@ class ChatRuntime:
         # can be truncated to any earlier position instead of being recomputed.
         self.llm = _load_llama(header, options, swa_full=True)
         self.header = header
-        self.info = _model_info(self.llm, header, options, "chat")
-        self.n_ctx = self.info.n_ctx
+        info = _model_info(self.llm, header, options, "chat")
+        self.n_ctx = info.n_ctx
         self.n_batch = options.n_batch
         self.ctx = self.llm.ctx
         self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
@@ -166,6 +177,14 @@ class ChatRuntime:
             source=header.chat_template,
             bos_token=self._token_text(bos) if bos >= 0 else "",
             eos_token=self._token_text(eos) if eos >= 0 else "",
+        )
+        self.can_shift = bool(llama_cpp.llama_memory_can_shift(self.memory))
+        self.info = replace(
+            info,
+            chat_template=header.chat_template,
+            bos_text=self.template.bos_token if self.add_bos else "",
+            eos_text=self.template.eos_token,
+            can_shift=self.can_shift,
         )
 
     def close(self) -> None:
@@ -224,21 +243,44 @@ class ChatRuntime:
         self.kv_tokens = []
         self._prefix = _TextPrefix()
 
-    def _reuse_prefix(self, prompt: Sequence[int]) -> int:
-        """Keep the longest cached prefix of ``prompt``; returns how many tokens it holds."""
+    def _reuse_prefix(self, prompt: Sequence[int]) -> tuple[int, int]:
+        """Keep what the cache can serve of ``prompt``; returns (tokens kept, tokens shifted).
+
+        First the common prefix. Then, when the prompt continues with a later stretch of the
+        cache (the span between was evicted from the conversation), that span is removed from
+        the cache and the rest moved down, instead of evaluating the rest again.
+        """
         cached = self.kv_tokens
-        n = 0
-        limit = min(len(cached), len(prompt))
-        while n < limit and cached[n] == prompt[n]:
-            n += 1
+        n = _common_prefix(cached, prompt, 0, 0)
+        shifted = 0
+        if n < len(prompt) and n < len(cached) and n > 0 and self.can_shift:
+            start = self._find_continuation(prompt, n)
+            if start is not None and llama_cpp.llama_memory_seq_rm(self.memory, 0, n, start):
+                llama_cpp.llama_memory_seq_add(self.memory, 0, start, -1, -(start - n))
+                del cached[n:start]
+                shifted = len(cached) - n
+                n += _common_prefix(cached, prompt, n, n)
         if n == len(prompt):  # the last token must be evaluated again to get its logits
             n -= 1
+            shifted = min(shifted, max(0, len(cached) - n))
         if n < len(cached):
             if n <= 0 or not llama_cpp.llama_memory_seq_rm(self.memory, 0, n, -1):
                 llama_cpp.llama_memory_clear(self.memory, True)
-                n = 0
+                n = shifted = 0
             del cached[n:]
-        return n
+        return n, shifted
+
+    def _find_continuation(self, prompt: Sequence[int], n: int) -> int | None:
+        """Where in the cache, after position ``n``, the prompt's remainder continues."""
+        cached = self.kv_tokens
+        first = prompt[n]
+        best, best_len = None, 0
+        for start in range(n + 1, len(cached)):
+            if cached[start] == first:
+                length = _common_prefix(cached, prompt, start, n)
+                if length > best_len:
+                    best, best_len = start, length
+        return best if best_len >= MIN_SHIFT_TOKENS else None
 
     def _decode(self, tokens: Sequence[int], start: int) -> None:
         """Evaluate ``tokens`` at positions from ``start``; logits only for the last one."""
@@ -342,8 +384,9 @@ class ChatRuntime:
         *,
         prompt_text: str | None = None,
         extra_stops: Sequence[str] = (),
-    ) -> Iterator[str | tuple[GenerationStats, list[int]]]:
-        """Yield text pieces, then one ``(stats, sampled_tokens)`` tuple.
+    ) -> Iterator[str | tuple[GenerationStats, list[int], int]]:
+        """Yield text pieces, then one ``(stats, reply_tokens, covered_chars)`` tuple:
+        the sampled tokens that stand for the reply text, and how much of the text they cover.
 
         ``prompt_text`` is the rendered text of ``prompt`` when it came from chat messages;
         it lets the next request reuse this reply's sampled tokens exactly.
@@ -354,7 +397,7 @@ class ChatRuntime:
         if len(prompt) >= self.n_ctx:
             raise PromptTooLong("prompt_too_long", tokens=len(prompt), n_ctx=self.n_ctx)
         self._prefix = _TextPrefix()  # invalid until this request completes
-        cached = self._reuse_prefix(prompt)
+        cached, shifted = self._reuse_prefix(prompt)
         self._decode(prompt[cached:], cached)
         t_prompt = time.perf_counter()
         evaluated = len(prompt) - cached
@@ -414,15 +457,16 @@ class ChatRuntime:
                 yield rest
         t_end = time.perf_counter()
 
+        # The reply's tokens are those whose text lies wholly inside the reply (a stop string
+        # cuts the text; a character still incomplete at the end has no text yet).
+        reply = stream.text
+        keep = len(sampled)
+        while keep and not 0 <= text_ends[keep - 1] <= len(reply):
+            keep -= 1
+        covered = text_ends[keep - 1] if keep else 0
         if prompt_text is not None:
-            # Only tokens whose text lies wholly inside the reply can stand for it.
-            reply = stream.text
-            keep = len(sampled)
-            while keep and not 0 <= text_ends[keep - 1] <= len(reply):
-                keep -= 1
             self._prefix = _TextPrefix(
-                text=prompt_text + reply[: text_ends[keep - 1] if keep else 0],
-                tokens=[*prompt, *sampled[:keep]],
+                text=prompt_text + reply[:covered], tokens=[*prompt, *sampled[:keep]]
             )
         decode_s = (t_end - t_first) if t_first is not None else 0.0
         n_gen = len(sampled)
@@ -438,8 +482,9 @@ class ChatRuntime:
             decode_s=decode_s,
             decode_tps=(n_gen - 1) / decode_s if n_gen > 1 and decode_s > 0 else 0.0,
             stop_reason=stop_reason,
+            shifted_tokens=shifted,
         )
-        yield stats, sampled
+        yield stats, sampled[:keep], covered
 
 
 class EmbeddingRuntime:

@@ -156,8 +156,8 @@ class Engine:
             if isinstance(item, str):
                 send(Piece(rid, item))
             else:
-                stats, tokens = item
-                send(Finished(rid, stats, tuple(tokens)))
+                stats, tokens, covered = item
+                send(Finished(rid, stats, tuple(tokens), covered))
 
     def _unload(self, slot: str) -> None:
         if slot == "chat" and self.chat is not None:

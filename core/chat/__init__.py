@@ -1,0 +1,1 @@
+"""Conversations: the SQLite message tree, the context stack, sessions and export."""

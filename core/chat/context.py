@@ -1,0 +1,234 @@
+"""The context stack: the active branch as frames of exact tokens, mirrored by the KV cache.
+
+The branch from the root to the current leaf is a stack: the system message at the bottom
+(pinned), then one frame per message. Each frame is the exact tokens that message adds to the
+model's prompt: the template's glue around it, tokenized with special tokens, and its content,
+tokenized as plain text (so text a person typed can never become a control token). A reply's
+frame reuses the tokens the model sampled, never a re-tokenization of its text, so the prompt
+for the next turn is exactly the cache plus the new tokens and the engine evaluates only those.
+
+When the stack outgrows its budget (the context size minus room for the reply), whole turns
+are evicted from the bottom in one large step, down to half the budget, so the cost is paid
+rarely. The system message and the newest turn always stay. The engine notices that the rest
+of its cache continues the new prompt and shifts it down instead of evaluating it again.
+
+Frames are built by rendering the messages with the model's own template and taking the text
+each message adds. That needs a template whose renderings extend each other
+(render(m[:k+1]) starts with render(m[:k])); a template that is not prefix-stable is rendered
+whole for each prompt instead, which is correct but reuses less of the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from core.chat.errors import TurnTooLarge
+from core.engine.errors import TemplateError
+from core.engine.protocol import ChatMessage
+from core.engine.template import ChatTemplate
+
+log = logging.getLogger(__name__)
+
+# (text, add_special, parse_special) -> token ids, answered by the engine's tokenizer
+Tokenizer = Callable[[str, bool, bool], list[int]]
+
+
+@dataclass(frozen=True)
+class StackMessage:
+    """A message as the stack needs it; ``key`` identifies it for caching (a message id)."""
+
+    key: int
+    role: str
+    content: str
+    tokens: tuple[int, ...] | None = None  # sampled tokens of a reply, exactly ``content``
+
+
+@dataclass(frozen=True)
+class Frame:
+    key: int
+    role: str
+    tokens: tuple[int, ...]
+
+
+@dataclass
+class Prompt:
+    """What to send to the engine for one turn, and what it says about the stack."""
+
+    tokens: list[int]
+    frames: list[Frame]
+    visible: set[int]  # keys of the messages the model sees
+    evicted: bool  # this prompt dropped turns that the previous one had
+    whole_render: bool  # the template was not prefix-stable: rendered whole
+    budget: int
+
+    @property
+    def used(self) -> int:
+        return len(self.tokens)
+
+
+@dataclass
+class StackStats:
+    evictions: int = 0
+    whole_renders: int = 0
+    full_reprefills: int = 0
+
+
+@dataclass
+class ContextStack:
+    """Builds prompts for one chat on one model; remembers the eviction point between turns."""
+
+    template: ChatTemplate
+    tokenize: Tokenizer
+    n_ctx: int
+    bos_text: str = ""
+    reserve: int = 512  # room left for the reply
+    stats: StackStats = field(default_factory=StackStats)
+    window_start: int | None = None  # key of the oldest non-system message still visible
+    _frames: dict[tuple[int | None, int], tuple[int, ...]] = field(default_factory=dict)
+    _warned_unstable: bool = False
+
+    @property
+    def budget(self) -> int:
+        return max(1, self.n_ctx - min(self.reserve, self.n_ctx // 2))
+
+    # ---- the public step ---------------------------------------------------------------
+
+    def build(self, branch: Sequence[StackMessage]) -> Prompt:
+        """The prompt for generating the next reply after ``branch`` (which ends with the
+        person's newest message)."""
+        system = [m for m in branch[:1] if m.role == "system"]
+        turns = list(branch[len(system) :])
+        start = self._start_index(turns)
+        visible = [*system, *turns[start:]]
+        prompt = self._render(visible)
+        evicted = False
+        if prompt.used > self.budget:
+            start = self._evict(system, turns, start)
+            visible = [*system, *turns[start:]]
+            prompt = self._render(visible)
+            evicted = True
+            self.stats.evictions += 1
+            if prompt.used > self.budget:
+                raise TurnTooLarge("turn_too_large", tokens=prompt.used, budget=self.budget)
+        self.window_start = turns[start].key if start < len(turns) else None
+        prompt.evicted = evicted
+        prompt.budget = self.budget
+        return prompt
+
+    def _start_index(self, turns: list[StackMessage]) -> int:
+        """Where the visible window starts: the remembered point if it is on this branch."""
+        if self.window_start is None:
+            return 0
+        for index, message in enumerate(turns):
+            if message.key == self.window_start:
+                return index
+        return 0  # another branch: start from the beginning and evict again if needed
+
+    def _evict(self, system: list[StackMessage], turns: list[StackMessage], start: int) -> int:
+        """Drop whole turns from the bottom until the stack fits in half the budget."""
+        target = self.budget // 2
+        last_user = max(
+            (i for i, m in enumerate(turns) if m.role == "user"), default=len(turns) - 1
+        )
+        best = last_user
+        for candidate in range(start + 1, last_user + 1):
+            if turns[candidate].role != "user":
+                continue  # a window starts at a person's message, never mid-turn
+            if self._render([*system, *turns[candidate:]]).used <= target:
+                best = candidate
+                break
+        return best
+
+    def rekey(self, old: int, new: int) -> None:
+        """A pending message (negative key, never cached) was stored under ``new``."""
+        if self.window_start == old:
+            self.window_start = new
+
+    # ---- frames ------------------------------------------------------------------------
+
+    def _render(self, messages: Sequence[StackMessage]) -> Prompt:
+        chat = [ChatMessage(m.role, m.content) for m in messages]  # type: ignore[arg-type]
+        keys = {m.key for m in messages}
+        full = self.template.render(chat, add_generation_prompt=True)
+        first_key = messages[0].key if messages else None
+        frames: list[Frame] = []
+        tokens: list[int] = []
+        stable = True
+        for k, message in enumerate(messages):
+            # A frame depends on its message, on the path above it (fixed, in a tree) and on
+            # which message opens the visible window; so that is its cache key.
+            cache_key = (first_key if k > 0 else None, message.key)
+            frame_tokens = self._frames.get(cache_key)
+            if frame_tokens is None:
+                before, after = self._safe_render(chat[:k]), self._safe_render(chat[: k + 1])
+                if not after.startswith(before):
+                    stable = False
+                    break
+                gen_prompt = self._gen_prompt(chat[:k]) if message.role == "assistant" else ""
+                frame_tokens = self._frame_tokens(
+                    message, after[len(before) :], first=(k == 0), gen_prompt=gen_prompt
+                )
+                if message.key >= 0 and (first_key is None or first_key >= 0):
+                    self._frames[cache_key] = frame_tokens
+            frames.append(Frame(message.key, message.role, frame_tokens))
+            tokens.extend(frame_tokens)
+        rendered = self._safe_render(chat) if stable else ""
+        if not stable or not full.startswith(rendered):
+            if not self._warned_unstable:
+                log.warning("chat template is not prefix-stable; rendering prompts whole")
+                self._warned_unstable = True
+            self.stats.whole_renders += 1
+            whole = self._tokens_for_start(full)
+            return Prompt(whole, [Frame(m.key, m.role, ()) for m in messages], keys,
+                          False, True, self.budget)  # fmt: skip
+        tail = full[len(rendered) :]
+        if tail:
+            tokens.extend(self._tokens_for_start(tail) if not tokens else
+                          self.tokenize(tail, False, True))  # fmt: skip
+        return Prompt(tokens, frames, keys, False, False, self.budget)
+
+    def _safe_render(self, chat: Sequence[ChatMessage]) -> str:
+        if not chat:
+            try:
+                return self.template.render([], add_generation_prompt=False)
+            except TemplateError:
+                return ""
+        return self.template.render(chat, add_generation_prompt=False)
+
+    def _gen_prompt(self, chat: Sequence[ChatMessage]) -> str:
+        """The text the template adds to ask for a reply after ``chat``."""
+        if not chat:
+            return ""
+        return self.template.render(chat, True)[len(self._safe_render(chat)) :]
+
+    def _tokens_for_start(self, text: str) -> list[int]:
+        """Tokens of text that begins the prompt: with a BOS unless the text has it."""
+        add_bos = bool(self.bos_text) and not text.startswith(self.bos_text)
+        return self.tokenize(text, add_bos, True)
+
+    def _frame_tokens(
+        self, message: StackMessage, text: str, *, first: bool, gen_prompt: str
+    ) -> tuple[int, ...]:
+        """Glue tokenized with special tokens, content as plain text, replies as sampled."""
+
+        def glue(part: str, at_start: bool) -> list[int]:
+            if not part:
+                return [self.tokenize("", True, False)[0]] if at_start and self.bos_text else []
+            return self._tokens_for_start(part) if at_start else self.tokenize(part, False, True)
+
+        content = message.content
+        if message.role == "assistant" and gen_prompt and text.startswith(gen_prompt):
+            body_at = len(gen_prompt)
+        else:
+            body_at = text.find(content) if content else -1
+        if content and body_at >= 0 and text[body_at:].startswith(content):
+            head, tail = text[:body_at], text[body_at + len(content) :]
+            if message.tokens is not None and message.role == "assistant":
+                body = list(message.tokens)
+            else:
+                body = self.tokenize(content, False, False)
+            return (*glue(head, first), *body, *(self.tokenize(tail, False, True) if tail else []))
+        # The template changed the content (trimmed it, say): tokenize the frame as it is.
+        return tuple(glue(text, first))

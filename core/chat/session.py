@@ -1,0 +1,232 @@
+"""One conversation in use: the store, the engine and the context stack working together.
+
+A ``ChatSession`` is what the CLI and the window drive. Sending stores the person's message
+first (so it is never lost), then streams the reply, saving it as it grows (marked incomplete
+until it ends), so a crash or a kill loses at most the last second of a reply. Regenerate,
+edit and switching between alternatives move along the message tree; the context stack turns
+the active branch into tokens, and the engine reuses whatever its cache already holds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from core.chat.context import ContextStack, Prompt, StackMessage
+from core.chat.store import Chat, ChatStore, Message
+from core.engine.client import EngineClient, Generation
+from core.engine.protocol import GenerationStats, ModelInfo, SamplingParams
+from core.engine.template import ChatTemplate
+
+SAVE_EVERY_S = 1.0  # how often a streaming reply is written to the database
+# Stand-in keys for messages not stored yet (the prompt is built before storing).
+PENDING_SYSTEM = -2
+PENDING_USER = -1
+
+
+def model_key(info: ModelInfo) -> str:
+    """Identifies a model's tokenizer for stored tokens: same file name and size."""
+    return f"{Path(info.path).name}:{info.file_size}"
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What one reply cost and what the model saw: the CLI's JSON is made of this."""
+
+    message: Message
+    stats: GenerationStats
+    full_reprefill: bool
+    visible_turns: int
+    used_tokens: int
+    n_ctx: int
+
+
+class Reply:
+    """A streaming reply: iterate for text; ``result`` once it has ended."""
+
+    def __init__(self, session: ChatSession, parent: Message, prompt: Prompt,
+                 generation: Generation) -> None:  # fmt: skip
+        self._session = session
+        self.parent = parent
+        self.prompt = prompt
+        self.generation = generation
+        self.message: Message | None = None
+        self.result: TurnResult | None = None
+        self._last_save = time.monotonic()
+
+    def __iter__(self) -> Iterator[str]:
+        store = self._session.store
+        try:
+            for piece in self.generation:
+                if self.message is None:
+                    self.message = store.add_message(
+                        self.parent.chat_id, self.parent.id, "assistant",
+                        self.generation.text, incomplete=True,
+                    )  # fmt: skip
+                elif time.monotonic() - self._last_save >= SAVE_EVERY_S:
+                    store.update_message(self.message.id, content=self.generation.text)
+                    self._last_save = time.monotonic()
+                yield piece
+        finally:
+            if self.generation.finished and self.generation.stats is not None:
+                self._finish()
+
+    def cancel(self) -> None:
+        self.generation.cancel()
+
+    def _finish(self) -> None:
+        session, generation = self._session, self.generation
+        stats = generation.stats
+        assert stats is not None
+        store = session.store
+        done = stats.stop_reason in ("eos", "stop_string", "length")
+        tokens = generation.tokens if generation.tokens_cover_text else None
+        fields: dict[str, Any] = {
+            "content": generation.text,
+            "tokens": tokens,
+            "tokens_model": session.model_key if tokens is not None else None,
+            "incomplete": not done,
+            "stats": asdict(stats),
+        }
+        if self.message is None:
+            self.message = store.add_message(self.parent.chat_id, self.parent.id, "assistant",
+                                             **fields)  # fmt: skip
+        else:
+            self.message = store.update_message(self.message.id, **fields)
+        full_reprefill = self.prompt.evicted and stats.shifted_tokens == 0
+        if full_reprefill:
+            session.stack.stats.full_reprefills += 1
+        self.result = TurnResult(
+            message=self.message,
+            stats=stats,
+            full_reprefill=full_reprefill,
+            visible_turns=sum(1 for f in self.prompt.frames if f.role == "user"),
+            used_tokens=self.prompt.used + stats.generated_tokens,
+            n_ctx=session.info.n_ctx,
+        )
+
+
+class ChatSession:
+    """A chat on the loaded chat model."""
+
+    def __init__(self, store: ChatStore, client: EngineClient, chat_id: int,
+                 sampling: SamplingParams | None = None, *,
+                 template: ChatTemplate | None = None) -> None:  # fmt: skip
+        """``template`` overrides the model's own chat template (for a broken one)."""
+        self.store = store
+        self.client = client
+        self.chat_id = chat_id
+        self.sampling = sampling or SamplingParams()
+        info = client.models.get("chat")
+        if info is None:
+            from core.engine.errors import NoModelLoaded
+
+            raise NoModelLoaded("no_chat_model")
+        self.info = info
+        self.model_key = model_key(info)
+        self.stack = ContextStack(
+            template=template or ChatTemplate(info.chat_template, info.bos_text, info.eos_text),
+            tokenize=self._tokenize,
+            n_ctx=info.n_ctx,
+            bos_text=info.bos_text,
+            reserve=min(self.sampling.max_tokens, info.n_ctx // 2),
+        )
+        store.get_chat(chat_id)  # raises ChatNotFound for a bad id
+
+    @property
+    def chat(self) -> Chat:
+        return self.store.get_chat(self.chat_id)
+
+    def _tokenize(self, text: str, add_special: bool, parse_special: bool) -> list[int]:
+        return self.client.tokenize(text, add_special=add_special, parse_special=parse_special)
+
+    # ---- what the person does ----------------------------------------------------------
+
+    def send(self, text: str) -> Reply:
+        """Add the person's message under the active leaf and start the reply.
+
+        The prompt is built before anything is stored, so a message too large for the
+        context window is refused with nothing changed."""
+        chat = self.chat
+        parent_id = chat.active_leaf
+        above = self.store.branch(chat.id, parent_id) if parent_id is not None else []
+        pending = [self._stack_message(m) for m in above]
+        if not above and chat.system_prompt:
+            pending.append(StackMessage(PENDING_SYSTEM, "system", chat.system_prompt))
+        prompt = self.stack.build([*pending, StackMessage(PENDING_USER, "user", text)])
+        if not above and chat.system_prompt:
+            parent_id = self.store.add_message(chat.id, None, "system", chat.system_prompt).id
+            self.stack.rekey(PENDING_SYSTEM, parent_id)
+        if not chat.title:
+            self.store.rename(chat.id, _title_from(text))
+        user = self.store.add_message(chat.id, parent_id, "user", text)
+        self.stack.rekey(PENDING_USER, user.id)
+        return self._start(user, prompt)
+
+    def regenerate(self, message_id: int | None = None) -> Reply:
+        """Another reply to the same message: a new sibling; the old reply stays."""
+        target = self.store.get_message(message_id or self._active_leaf())
+        user = target if target.role == "user" else self.store.get_message(
+            target.parent_id or target.id
+        )  # fmt: skip
+        branch = self.store.branch(self.chat_id, user.id)
+        prompt = self.stack.build([self._stack_message(m) for m in branch])
+        self.store.set_active_leaf(self.chat_id, user.id)
+        return self._start(user, prompt)
+
+    def edit(self, message_id: int, text: str) -> Reply:
+        """A new version of one of the person's messages, answered; the old one stays."""
+        original = self.store.get_message(message_id)
+        above = (
+            self.store.branch(self.chat_id, original.parent_id)
+            if original.parent_id is not None else []
+        )  # fmt: skip
+        pending = [*map(self._stack_message, above), StackMessage(PENDING_USER, "user", text)]
+        prompt = self.stack.build(pending)
+        user = self.store.add_message(self.chat_id, original.parent_id, "user", text)
+        self.stack.rekey(PENDING_USER, user.id)
+        return self._start(user, prompt)
+
+    def switch(self, message_id: int, step: int) -> list[Message]:
+        """Show the previous (-1) or next (+1) alternative of a message."""
+        return self.store.switch_sibling(message_id, step)
+
+    def visibility(self) -> dict[int, bool]:
+        """For each message of the active branch: does the model still see it?"""
+        branch = self.store.branch(self.chat_id)
+        start = self.stack.window_start
+        seen_start = start is None
+        result: dict[int, bool] = {}
+        for message in branch:
+            if message.id == start:
+                seen_start = True
+            result[message.id] = message.role == "system" or seen_start
+        return result
+
+    # ---- plumbing ----------------------------------------------------------------------
+
+    def _active_leaf(self) -> int:
+        leaf = self.chat.active_leaf
+        if leaf is None:
+            from core.chat.errors import ChatNotFound
+
+            raise ChatNotFound("message_not_found", message_id=0)
+        return leaf
+
+    def _start(self, user: Message, prompt: Prompt) -> Reply:
+        stops = (*self.sampling.stop, *self.stack.template.default_stops)
+        sampling = replace(self.sampling, stop=tuple(dict.fromkeys(stops)))
+        generation = self.client.generate_tokens(prompt.tokens, sampling)
+        return Reply(self, user, prompt, generation)
+
+    def _stack_message(self, message: Message) -> StackMessage:
+        tokens = message.tokens if message.tokens_model == self.model_key else None
+        return StackMessage(message.id, message.role, message.content, tokens)
+
+
+def _title_from(text: str, limit: int = 48) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
