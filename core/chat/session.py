@@ -127,6 +127,7 @@ class ChatSession:
             raise NoModelLoaded("no_chat_model")
         self.info = info
         self.model_key = model_key(info)
+        self.last_prompt: Prompt | None = None  # what the latest reply was generated from
         self.stack = ContextStack(
             template=template or ChatTemplate(info.chat_template, info.bos_text, info.eos_text),
             tokenize=self._tokenize,
@@ -220,6 +221,7 @@ class ChatSession:
         stops = (*self.sampling.stop, *self.stack.template.default_stops)
         sampling = replace(self.sampling, stop=tuple(dict.fromkeys(stops)))
         generation = self.client.generate_tokens(prompt.tokens, sampling)
+        self.last_prompt = prompt
         return Reply(self, user, prompt, generation)
 
     def _stack_message(self, message: Message) -> StackMessage:

@@ -27,6 +27,9 @@ class LoadOptions:
     n_ubatch: int = 512
     flash_attn: bool = False
     use_mmap: bool = True
+    # After an eviction, move the rest of the KV cache down instead of evaluating it again.
+    # Faster, and what llama.cpp's own context shift does; off means exact recomputation.
+    kv_shift: bool = True
 
     def validate(self) -> None:
         _positive("n_ctx", self.n_ctx)

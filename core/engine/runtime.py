@@ -178,7 +178,7 @@ class ChatRuntime:
             bos_token=self._token_text(bos) if bos >= 0 else "",
             eos_token=self._token_text(eos) if eos >= 0 else "",
         )
-        self.can_shift = bool(llama_cpp.llama_memory_can_shift(self.memory))
+        self.can_shift = options.kv_shift and bool(llama_cpp.llama_memory_can_shift(self.memory))
         self.info = replace(
             info,
             chat_template=header.chat_template,
