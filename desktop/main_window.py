@@ -11,7 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QTextCursor
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QFont,
+    QKeySequence,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -55,6 +62,9 @@ class MainWindow(QMainWindow):
         self.resize(900, 640)
         self.transcript = QTextBrowser()
         self.transcript.setOpenExternalLinks(False)
+        self.transcript.setPlaceholderText(
+            self.tr("Open a GGUF model with File → Open model… (Ctrl+O) to start chatting.")
+        )
         self.composer = QPlainTextEdit()
         self.composer.setPlaceholderText(self.tr("Type a message and press Ctrl+Enter"))
         self.composer.setMaximumHeight(110)
@@ -138,7 +148,9 @@ class MainWindow(QMainWindow):
         if not text or self.model is None or self.runner.busy:
             return None
         self.composer.clear()
-        self._append(f"\n\n**{self.tr('You')}:** {text}\n\n**Fireside:** ")
+        self._append_speaker(self.tr("You"))
+        self._append(text)
+        self._append_speaker("Fireside")
         messages = list(self.history)
         if not messages and self.settings.system_prompt:
             messages.append(ChatMessage("system", self.settings.system_prompt))
@@ -195,10 +207,22 @@ class MainWindow(QMainWindow):
 
     # ---- helpers -----------------------------------------------------------------------
 
+    def _append_speaker(self, name: str) -> None:
+        """Start a new paragraph with the speaker's name in bold; text follows in plain."""
+        cursor = self.transcript.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        if not self.transcript.document().isEmpty():
+            cursor.insertBlock()
+            cursor.insertBlock()
+        bold = QTextCharFormat()
+        bold.setFontWeight(QFont.Weight.Bold)
+        cursor.insertText(f"{name}: ", bold)
+        self.transcript.setTextCursor(cursor)
+
     def _append(self, text: str) -> None:
         cursor = self.transcript.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
+        cursor.insertText(text, QTextCharFormat())  # plain, whatever came before
         self.transcript.setTextCursor(cursor)
         self.transcript.ensureCursorVisible()
 

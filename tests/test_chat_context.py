@@ -113,6 +113,7 @@ def test_overflow_at_512_tokens_never_stops(gemma_path: Path, fresh_engine: Engi
         assert session.last_prompt is not None
         assert session.last_prompt.frames[0].role == "system"  # the system frame stays
         assert result.used_tokens <= info.n_ctx
+        assert session.gauge() == (result.used_tokens, info.n_ctx)
         visible = session.visibility()
         branch = store.branch(chat.id)
         assert visible[branch[0].id] and visible[branch[-1].id] and visible[branch[-2].id]

@@ -99,6 +99,7 @@ class Reply:
         full_reprefill = self.prompt.evicted and stats.shifted_tokens == 0
         if full_reprefill:
             session.stack.stats.full_reprefills += 1
+        session._last_generated = stats.generated_tokens
         self.result = TurnResult(
             message=self.message,
             stats=stats,
@@ -128,6 +129,7 @@ class ChatSession:
         self.info = info
         self.model_key = model_key(info)
         self.last_prompt: Prompt | None = None  # what the latest reply was generated from
+        self._last_generated: int | None = None
         self.stack = ContextStack(
             template=template or ChatTemplate(info.chat_template, info.bos_text, info.eos_text),
             tokenize=self._tokenize,
@@ -195,6 +197,13 @@ class ChatSession:
         """Show the previous (-1) or next (+1) alternative of a message."""
         return self.store.switch_sibling(message_id, step)
 
+    def gauge(self) -> tuple[int, int]:
+        """(tokens in the model's context now, context size): the window's context meter."""
+        used = self.last_prompt.used if self.last_prompt is not None else 0
+        if self._last_generated is not None:
+            used += self._last_generated
+        return min(used, self.info.n_ctx), self.info.n_ctx
+
     def visibility(self) -> dict[int, bool]:
         """For each message of the active branch: does the model still see it?"""
         branch = self.store.branch(self.chat_id)
@@ -222,6 +231,7 @@ class ChatSession:
         sampling = replace(self.sampling, stop=tuple(dict.fromkeys(stops)))
         generation = self.client.generate_tokens(prompt.tokens, sampling)
         self.last_prompt = prompt
+        self._last_generated = None
         return Reply(self, user, prompt, generation)
 
     def _stack_message(self, message: Message) -> StackMessage:
