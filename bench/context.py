@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.chat.session import ChatSession
+from core.chat.session import ChatSession, Reply
 from core.chat.store import ChatStore
 from core.engine.client import EngineClient
 from core.engine.protocol import LoadOptions, SamplingParams
@@ -52,6 +52,17 @@ def question(turn: int) -> str:
     return f"Question {turn}: explain how {TOPICS[turn % len(TOPICS)]} work, in some detail."
 
 
+def timed_reply(session: ChatSession, text: str) -> tuple[Reply, float]:
+    """Send and read the whole reply; the time from sending to its first piece."""
+    started = time.perf_counter()
+    reply = session.send(text)
+    ttft = None
+    for _ in reply:
+        if ttft is None:
+            ttft = time.perf_counter() - started
+    return reply, ttft if ttft is not None else time.perf_counter() - started
+
+
 def conversation(client: EngineClient, turns: int, max_tokens: int) -> list[dict[str, Any]]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp, ChatStore(Path(tmp) / "c.db") as store:
@@ -60,12 +71,7 @@ def conversation(client: EngineClient, turns: int, max_tokens: int) -> list[dict
                               SamplingParams(temperature=0.0, max_tokens=max_tokens))  # fmt: skip
         client.reset_cache()
         for turn in range(1, turns + 1):
-            started = time.perf_counter()
-            reply = session.send(question(turn))
-            ttft = None
-            for _ in reply:
-                if ttft is None:
-                    ttft = time.perf_counter() - started
+            reply, ttft = timed_reply(session, question(turn))
             assert reply.result is not None and session.last_prompt is not None
             stats = reply.result.stats
             rows.append({
@@ -74,7 +80,7 @@ def conversation(client: EngineClient, turns: int, max_tokens: int) -> list[dict
                 "cached_tokens": stats.cached_tokens,
                 "evaluated_tokens": stats.evaluated_tokens,
                 "cached_share": stats.cached_tokens / stats.prompt_tokens,
-                "ttft_s": ttft if ttft is not None else time.perf_counter() - started,
+                "ttft_s": ttft,
                 "eval_new_s": stats.prompt_eval_s,
                 "prompt_ids": list(session.last_prompt.tokens),
             })  # fmt: skip
@@ -105,14 +111,8 @@ def eviction_cost(model: Path, threads: int, kv_shift: bool) -> dict[str, Any]:
                               SamplingParams(temperature=0.0, max_tokens=160))  # fmt: skip
         before: list[float] = []
         for turn in range(1, 200):
-            started = time.perf_counter()
-            reply = session.send(question(turn))
-            ttft = None
-            for _ in reply:
-                if ttft is None:
-                    ttft = time.perf_counter() - started
+            reply, ttft = timed_reply(session, question(turn))
             assert reply.result is not None
-            ttft = ttft if ttft is not None else time.perf_counter() - started
             if reply.prompt.evicted:
                 stats = reply.result.stats
                 return {

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from core.i18n import Translator
+from core.errors import FiresideError
 
 
-class ChatError(Exception):
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(Translator("en")(code, **params))
-
-    def message(self, translate: Translator) -> str:
-        return translate(self.code, **self.params)
+class ChatError(FiresideError):
+    """Base of the errors about chats and messages."""
 
 
 class ChatNotFound(ChatError):

@@ -9,19 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.i18n import Translator
+from core.errors import FiresideError
 
 
-class EngineError(Exception):
+class EngineError(FiresideError):
     """Base of everything the engine reports. ``code`` keys the message catalogue."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(Translator("en")(code, **params))
-
-    def message(self, translate: Translator) -> str:
-        return translate(self.code, **self.params)
 
 
 class ModelFileError(EngineError):
