@@ -25,6 +25,7 @@ from core.engine.client import EngineClient
 from core.engine.errors import EngineCrashed, EngineError
 from core.engine.protocol import LoadOptions, ModelInfo, SamplingParams
 from core.i18n import Translator, resolve_language
+from core.models.cli import add_models_parser, run_models
 from core.paths import AppPaths
 from core.settings import Settings, SettingsStore
 
@@ -107,6 +108,7 @@ def build_parser(tr: Translator, settings: Settings) -> argparse.ArgumentParser:
     chat.add_argument("--seed", type=_int_arg(tr, 0, 2**32 - 1), default=None)
     chat.add_argument("--json", action="store_true", help="one JSON object per turn")
     add_chats_parser(sub, tr, _int_arg(tr))
+    add_models_parser(sub, tr)
     return parser
 
 
@@ -258,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_chat(args, paths, tr)
         if args.command == "chats":
             return run_chats(args, paths, tr)
+        if args.command == "models":
+            return run_models(args, paths, tr)
     except UsageError as exc:
         print(f"fireside-cli: {tr('cli_error', message=str(exc))}", file=sys.stderr)
         return EXIT_USAGE

@@ -121,6 +121,215 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "zh_CN": "这条消息（{tokens} 个词元）超出了模型上下文窗口的可用长度（{budget} 个词元）；"
         "请缩短消息或调大上下文长度",
     },
+    # The model manager (core/models/)
+    "models_catalogue_invalid": {
+        "en": "The model catalogue {path} is damaged: {reason}",
+        "zh_CN": "模型目录 {path} 已损坏：{reason}",
+    },
+    "models_bad_repo": {
+        "en": "Not a repository name: {repo} (expected owner/name)",
+        "zh_CN": "不是有效的仓库名：{repo}（应为 所有者/名称）",
+    },
+    "models_bad_filename": {
+        "en": "Refusing the file name {filename}: it must be a .gguf file inside the repository, "
+        "without '..' or an absolute path",
+        "zh_CN": "拒绝文件名 {filename}：必须是仓库内的 .gguf 文件，不能含有“..”或绝对路径",
+    },
+    "models_bad_endpoint": {
+        "en": "Not a Hub address: {endpoint} (expected http:// or https://)",
+        "zh_CN": "不是有效的 Hub 地址：{endpoint}（应以 http:// 或 https:// 开头）",
+    },
+    "models_bad_ctx": {
+        "en": "The context size must be a positive number, not {ctx}",
+        "zh_CN": "上下文长度必须是正数，而不是 {ctx}",
+    },
+    "models_hub_unreachable": {
+        "en": "Cannot reach the model hub at {endpoint}: {reason}",
+        "zh_CN": "无法连接模型仓库 {endpoint}：{reason}",
+    },
+    "models_hub_offline": {
+        "en": "HF_HUB_OFFLINE is set, so Fireside will not contact the model hub",
+        "zh_CN": "已设置 HF_HUB_OFFLINE，Fireside 不会连接模型仓库",
+    },
+    "models_hub_http": {
+        "en": "The model hub at {endpoint} answered {status} for {repo}; try again later",
+        "zh_CN": "模型仓库 {endpoint} 对 {repo} 返回了 {status}；请稍后再试",
+    },
+    "models_hub_no_metadata": {
+        "en": "{endpoint} did not describe {filename} as the Hugging Face Hub does (is the "
+        "address a Hub or a mirror?)",
+        "zh_CN": "{endpoint} 没有按 Hugging Face Hub 的方式描述 {filename}（这个地址是 Hub "
+        "或镜像吗？）",
+    },
+    "models_hub_no_checksum": {
+        "en": "The hub published no checksum for {filename}; Fireside only installs files it can "
+        "verify",
+        "zh_CN": "模型仓库没有提供 {filename} 的校验值；Fireside 只安装能够校验的文件",
+    },
+    "models_repo_not_found": {
+        "en": "There is no repository {repo} on {endpoint} (check the name; a private one needs a "
+        "token)",
+        "zh_CN": "{endpoint} 上没有仓库 {repo}（请检查名称；私有仓库需要访问令牌）",
+    },
+    "models_file_not_found": {
+        "en": "The repository {repo} has no file {filename}",
+        "zh_CN": "仓库 {repo} 中没有文件 {filename}",
+    },
+    "models_file_unlisted": {
+        "en": "{filename} is not one of the GGUF models in {repo} (see: fireside-cli models files "
+        "{repo})",
+        "zh_CN": "{filename} 不是 {repo} 中的 GGUF 模型（查看：fireside-cli models files {repo}）",
+    },
+    "models_no_gguf": {
+        "en": "The repository {repo} has no GGUF model files",
+        "zh_CN": "仓库 {repo} 中没有 GGUF 模型文件",
+    },
+    "models_need_file": {
+        "en": "Name the file to download from {repo} (see: fireside-cli models files {repo})",
+        "zh_CN": "请指定要从 {repo} 下载的文件（查看：fireside-cli models files {repo}）",
+    },
+    "models_search_none": {
+        "en": "No GGUF models found for “{text}”",
+        "zh_CN": "没有找到与“{text}”相关的 GGUF 模型",
+    },
+    "models_gated": {
+        "en": "{repo} is a gated model: accept its licence on the Hub, then give Fireside your "
+        "access token (fireside-cli models login)",
+        "zh_CN": "{repo} 是受限模型：请先在 Hub 上同意其许可，再把访问令牌交给 Fireside（"
+        "fireside-cli models login）",
+    },
+    "models_token_rejected": {
+        "en": "The hub refused your access token for {repo}: check that it is valid and that you "
+        "accepted the model's licence",
+        "zh_CN": "模型仓库拒绝了用于 {repo} 的访问令牌：请确认令牌有效，并已同意该模型的许可",
+    },
+    "models_remote_not_gguf": {
+        "en": "{filename} in {repo} is not a readable GGUF model file",
+        "zh_CN": "{repo} 中的 {filename} 不是可读取的 GGUF 模型文件",
+    },
+    "models_no_space": {
+        "en": "Not enough disk space for {filename}: it needs {needed}, but {folder} has {free} "
+        "free",
+        "zh_CN": "磁盘空间不足，无法下载 {filename}：需要 {needed}，但 {folder} 只剩 {free}",
+    },
+    "models_checksum_mismatch": {
+        "en": "{filename} is not what the hub published (sha256 {actual} instead of {expected}); "
+        "the download was deleted",
+        "zh_CN": "{filename} 与模型仓库发布的不一致（sha256 为 {actual}，应为 {expected}）；"
+        "已删除该下载",
+    },
+    "models_download_failed": {
+        "en": "The download of {filename} failed after {attempts} attempts ({reason}); run the "
+        "same command again to resume",
+        "zh_CN": "{filename} 下载失败，已尝试 {attempts} 次（{reason}）；再次运行同一命令即可继续",
+    },
+    "models_download_paused": {
+        "en": "Download of {filename} paused at {done} of {total}; start it again to resume",
+        "zh_CN": "{filename} 的下载已暂停（{done} / {total}）；再次开始即可继续",
+    },
+    "models_download_interrupted": {
+        "en": "Download paused with {done} on disk; run the same command again to resume",
+        "zh_CN": "下载已暂停，已保存 {done}；再次运行同一命令即可继续",
+    },
+    "models_download_cancelled": {
+        "en": "Download of {filename} cancelled; the partial file was deleted",
+        "zh_CN": "已取消 {filename} 的下载；未完成的文件已删除",
+    },
+    "models_download_busy": {
+        "en": "{filename} is already being downloaded by another Fireside window or command",
+        "zh_CN": "另一个 Fireside 窗口或命令正在下载 {filename}",
+    },
+    "models_downloaded": {
+        "en": "Downloaded and verified {model_id} ({size}): {path}",
+        "zh_CN": "已下载并校验 {model_id}（{size}）：{path}",
+    },
+    "models_progress_verifying": {"en": "verifying…", "zh_CN": "正在校验…"},
+    "models_progress_retrying": {
+        "en": "connection lost, retrying…",
+        "zh_CN": "连接中断，正在重试…",
+    },
+    "models_wont_fit": {
+        "en": "This model needs about {need} of memory; this computer has {free} free",
+        "zh_CN": "这个模型需要约 {need} 内存；这台电脑只有 {free} 可用",
+    },
+    "models_fit_line": {
+        "en": "{filename}: needs about {need} (weights {weights}, KV cache {kv}, buffers "
+        "{compute}) at context {n_ctx}; {free} free of {total}: {verdict}",
+        "zh_CN": "{filename}：上下文 {n_ctx} 时约需 {need}（权重 {weights}，KV 缓存 {kv}，缓冲区 "
+        "{compute}）；可用 {free} / 共 {total}：{verdict}",
+    },
+    "models_verdict_fits": {"en": "fits", "zh_CN": "可以运行"},
+    "models_verdict_tight": {
+        "en": "tight (close other programs first)",
+        "zh_CN": "勉强（请先关闭其他程序）",
+    },
+    "models_verdict_wont_fit": {"en": "won't fit", "zh_CN": "内存不够"},
+    "models_fit_recommend": {
+        "en": "Recommended: {quant} ({filename}), the largest that fits",
+        "zh_CN": "推荐：{quant}（{filename}），是能运行的最大版本",
+    },
+    "models_fit_none": {
+        "en": "No version of {repo} fits in this computer's memory",
+        "zh_CN": "{repo} 没有任何版本能在这台电脑的内存中运行",
+    },
+    "models_unknown_id": {
+        "en": "No installed model {model_id} (see: fireside-cli models list)",
+        "zh_CN": "没有已安装的模型 {model_id}（查看：fireside-cli models list）",
+    },
+    "models_import_incomplete": {
+        "en": "{path} is one part of a split model, but the part {missing} is missing",
+        "zh_CN": "{path} 是分卷模型的一部分，但缺少分卷 {missing}",
+    },
+    "models_imported": {
+        "en": "Imported {model_id} ({kind} model, {size}); the file stays where it is",
+        "zh_CN": "已导入 {model_id}（{kind} 模型，{size}）；文件保留在原处",
+    },
+    "models_removed": {
+        "en": "Removed {model_id}; {freed} freed",
+        "zh_CN": "已删除 {model_id}；释放了 {freed}",
+    },
+    "models_forgotten": {
+        "en": "Removed {model_id} from the list; its file was not deleted: {path}",
+        "zh_CN": "已从列表中移除 {model_id}；其文件未被删除：{path}",
+    },
+    "models_none_installed": {
+        "en": "No models installed yet. See: fireside-cli models catalogue",
+        "zh_CN": "还没有安装模型。查看：fireside-cli models catalogue",
+    },
+    "models_registry_reset": {
+        "en": "The model list was unreadable and has been set aside as {backup}; it was rebuilt "
+        "from the models folder",
+        "zh_CN": "模型列表无法读取，已另存为 {backup}；已根据模型文件夹重建",
+    },
+    "models_default_chat": {
+        "en": "{model_id} is now the default chat model",
+        "zh_CN": "{model_id} 现在是默认聊天模型",
+    },
+    "models_default_embedding": {
+        "en": "{model_id} is now the default embedding model",
+        "zh_CN": "{model_id} 现在是默认嵌入模型",
+    },
+    "models_token_empty": {
+        "en": "No token was given (paste it on standard input)",
+        "zh_CN": "没有提供令牌（请通过标准输入粘贴）",
+    },
+    "models_token_saved": {
+        "en": "Token saved in the system keyring",
+        "zh_CN": "令牌已保存到系统钥匙串",
+    },
+    "models_token_no_keyring": {
+        "en": "No system keyring is available, so the token is used for this session only and not "
+        "saved",
+        "zh_CN": "系统钥匙串不可用，令牌仅在本次会话中使用，不会保存",
+    },
+    "models_token_removed": {
+        "en": "Token removed from the system keyring",
+        "zh_CN": "已从系统钥匙串中删除令牌",
+    },
+    "models_token_store_failed": {
+        "en": "The system keyring refused the token: {reason}",
+        "zh_CN": "系统钥匙串拒绝了令牌：{reason}",
+    },
     # CLI words
     "cli_interrupted": {"en": "(stopped)", "zh_CN": "（已停止）"},
     "cli_loaded": {

@@ -29,8 +29,8 @@ def _turns(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
-KEYS = {"turn", "reply", "prompt_tokens", "cached_tokens", "evaluated_tokens", "ttft_s",
-        "decode_tps", "stop_reason"}  # fmt: skip
+KEYS = {"turn", "chat", "reply", "prompt_tokens", "cached_tokens", "evaluated_tokens",
+        "ttft_s", "decode_tps", "stop_reason", "full_reprefills", "visible_turns"}  # fmt: skip
 
 
 @pytest.mark.qwen
@@ -102,7 +102,9 @@ def test_bad_arguments(args: list[str], needle: str) -> None:
 
 def test_bad_arguments_in_chinese() -> None:
     line = _one_line_error(run_cli("chat", lang="zh_CN"), 2)
-    assert "缺少必需的参数" in line
+    assert "新对话需要指定 --model" in line
+    line = _one_line_error(run_cli("chat", "--model", lang="zh_CN"), 2)
+    assert "需要一个值" in line
 
 
 def test_bad_model_files(tmp_path: Path, gemma_path: Path) -> None:

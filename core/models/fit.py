@@ -1,0 +1,235 @@
+"""Will this model fit in this computer's memory? An estimate, not a guess.
+
+Memory for a model is the weights (the GGUF file's tensors, mapped into memory), the KV cache
+(two vectors per layer, per attention head group, per position of the context), the compute
+buffers llama.cpp allocates for one batch, and a fixed overhead for the engine process. The
+KV cache follows the model's own figures: grouped-query attention shares one key/value head
+among several query heads (``head_count_kv``), and sliding-window layers keep only the last
+``sliding_window`` positions, unless the engine keeps the full context for them, as ours
+does (``swa_full``; see core/engine/runtime.py) so that its cache can be cut back anywhere.
+
+The compute and overhead terms were calibrated against the engine's measured resident memory
+on the two test models (within about a quarter, erring high); weights and KV cache match the
+measurements closely.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import psutil
+
+from core.engine.gguf import GGUFHeader
+from core.models.errors import WontFit
+from core.models.naming import ModelFileGroup
+from core.models.units import human_size
+
+# Every n-th layer attends to the whole context; the others use the sliding window
+# (llama.cpp's set_swa_pattern for these architectures).
+SWA_PATTERNS: Final[dict[str, int]] = {"gemma2": 2, "gemma3": 6, "cohere2": 4, "gpt-oss": 2}
+OVERHEAD_BYTES: Final = 128 << 20
+FIT_SHARE: Final = 0.8  # use at most this share of free memory to call it a comfortable fit
+
+
+@dataclass(frozen=True)
+class ModelFigures:
+    """The figures of a model that decide how much memory it needs beyond its weights."""
+
+    architecture: str
+    n_layers: int
+    n_embd: int
+    n_head: int
+    n_head_kv: int
+    key_length: int
+    value_length: int
+    n_ff: int
+    n_vocab: int
+    sliding_window: int | None = None
+    swa_pattern: int = 0  # 0: no sliding-window layers
+    training_context: int | None = None
+
+    @classmethod
+    def from_header(cls, header: GGUFHeader) -> ModelFigures:
+        def figure(key: str, default: int) -> int:
+            value = header.arch_value(key)
+            try:
+                return int(value) if value is not None else default
+            except (TypeError, ValueError):
+                return default
+
+        n_embd = figure("embedding_length", 0)
+        n_head = max(1, figure("attention.head_count", 1))
+        head_dim = n_embd // n_head if n_embd else 0
+        window = figure("attention.sliding_window", 0) or None
+        arch = header.architecture
+        vocab = header.metadata.get("tokenizer.ggml.tokens", header.arch_value("vocab_size", 0))
+        return cls(
+            architecture=arch,
+            n_layers=figure("block_count", 0),
+            n_embd=n_embd,
+            n_head=n_head,
+            n_head_kv=max(1, figure("attention.head_count_kv", n_head)),
+            key_length=figure("attention.key_length", head_dim),
+            value_length=figure("attention.value_length", head_dim),
+            n_ff=figure("feed_forward_length", 4 * n_embd),
+            n_vocab=int(vocab or 0),
+            sliding_window=window,
+            swa_pattern=SWA_PATTERNS.get(arch, 0) if window else 0,
+            training_context=header.context_length,
+        )
+
+    @property
+    def swa_layers(self) -> int:
+        """Layers that use the sliding window (llama.cpp: ``il % n < n - 1``)."""
+        if not self.sliding_window or self.swa_pattern <= 1:
+            return 0
+        return sum(1 for il in range(self.n_layers) if il % self.swa_pattern < self.swa_pattern - 1)
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """How the engine would load the model."""
+
+    n_ctx: int = 4096
+    n_ubatch: int = 512
+    kv_bytes_per_value: float = 2.0  # f16 K and V
+    swa_full: bool = True  # the engine keeps the full context in sliding-window layers
+    overhead_bytes: int = OVERHEAD_BYTES
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    weights: int
+    kv_cache: int
+    compute: int
+    overhead: int
+    n_ctx: int
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.kv_cache + self.compute + self.overhead
+
+
+def kv_cache_bytes(figures: ModelFigures, options: FitOptions) -> int:
+    """K and V for every layer and every cached position, per key/value head group.
+
+    Grouped-query attention enters through ``n_head_kv``; sliding-window layers hold
+    ``min(n_ctx, window + n_ubatch)`` positions unless ``swa_full``.
+    """
+    per_position = figures.n_head_kv * (figures.key_length + figures.value_length)
+    swa = figures.swa_layers
+    full = figures.n_layers - swa
+    swa_positions = options.n_ctx
+    if not options.swa_full and figures.sliding_window:
+        swa_positions = min(options.n_ctx, figures.sliding_window + options.n_ubatch)
+    positions = full * options.n_ctx + swa * swa_positions
+    return int(positions * per_position * options.kv_bytes_per_value)
+
+
+def compute_bytes(figures: ModelFigures, options: FitOptions) -> int:
+    """llama.cpp's compute buffer for one batch (f32): the attention scores of one layer
+    (positions x batch x heads), the feed-forward and hidden activations, one row of logits."""
+    batch = min(options.n_ubatch, options.n_ctx)
+    per_token = 4 * figures.n_embd + 2 * figures.n_ff + figures.n_head * options.n_ctx
+    return 4 * (batch * per_token + figures.n_vocab)
+
+
+def estimate_memory(figures: ModelFigures, weights: int, options: FitOptions) -> MemoryEstimate:
+    return MemoryEstimate(
+        weights=weights,
+        kv_cache=kv_cache_bytes(figures, options),
+        compute=compute_bytes(figures, options),
+        overhead=options.overhead_bytes,
+        n_ctx=options.n_ctx,
+    )
+
+
+class Verdict(enum.Enum):
+    FITS = "fits"
+    TIGHT = "tight"  # fits in what is free now with little room, or after closing programs
+    WONT_FIT = "wont_fit"
+
+
+@dataclass(frozen=True)
+class SystemMemory:
+    total: int
+    available: int
+
+    @classmethod
+    def current(cls) -> SystemMemory:
+        """This computer's memory, now (psutil's 'available': free plus reclaimable cache)."""
+        vm = psutil.virtual_memory()
+        return cls(total=int(vm.total), available=int(vm.available))
+
+
+def judge(need: int, memory: SystemMemory) -> Verdict:
+    if need <= FIT_SHARE * memory.available:
+        return Verdict.FITS
+    if need <= max(memory.available, FIT_SHARE * memory.total):
+        return Verdict.TIGHT
+    return Verdict.WONT_FIT
+
+
+@dataclass(frozen=True)
+class FitAnswer:
+    estimate: MemoryEstimate
+    memory: SystemMemory
+    verdict: Verdict
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Message parameters: sizes as people read them."""
+        return {
+            "need": human_size(self.estimate.total),
+            "free": human_size(self.memory.available),
+            "total": human_size(self.memory.total),
+        }
+
+    def raise_if_wont_fit(self) -> None:
+        if self.verdict is Verdict.WONT_FIT:
+            raise WontFit("models_wont_fit", need=self.params["need"], free=self.params["free"])
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    group: ModelFileGroup
+    answer: FitAnswer
+
+
+class FitAdvisor:
+    """Answers fits / tight / won't fit against this computer's memory (or a given figure)."""
+
+    def __init__(self, memory: Callable[[], SystemMemory] = SystemMemory.current) -> None:
+        self._memory = memory
+
+    def check(self, figures: ModelFigures, weights: int, options: FitOptions) -> FitAnswer:
+        estimate = estimate_memory(figures, weights, options)
+        memory = self._memory()
+        return FitAnswer(estimate, memory, judge(estimate.total, memory))
+
+    def check_header(self, header: GGUFHeader, options: FitOptions, weights: int = 0) -> FitAnswer:
+        """A local (or remote-header) file; ``weights`` defaults to the file's size."""
+        return self.check(ModelFigures.from_header(header), weights or header.file_size, options)
+
+    def assess(
+        self, figures: ModelFigures, groups: Sequence[ModelFileGroup], options: FitOptions
+    ) -> list[tuple[ModelFileGroup, FitAnswer]]:
+        """Every quantization of one model, smallest first."""
+        ordered = sorted(groups, key=lambda g: g.size)
+        return [(group, self.check(figures, group.size, options)) for group in ordered]
+
+    def recommend(
+        self, figures: ModelFigures, groups: Sequence[ModelFileGroup], options: FitOptions
+    ) -> Recommendation | None:
+        """The largest quantization that fits comfortably, else the largest that is tight,
+        else None (nothing of this model fits this computer)."""
+        answers = self.assess(figures, groups, options)
+        for wanted in (Verdict.FITS, Verdict.TIGHT):
+            fitting = [(g, a) for g, a in answers if a.verdict is wanted]
+            if fitting:
+                group, answer = fitting[-1]
+                return Recommendation(group, answer)
+        return None

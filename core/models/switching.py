@@ -1,0 +1,100 @@
+"""The default chat and embedding models, and switching what the engine has loaded.
+
+Defaults are remembered in the settings (``chat_model``, ``embedding_model``) by registry
+id. Switching loads the chosen model into the running engine (the engine replaces its current
+model in that slot), so the app changes model without restarting; the window's settings menu
+calls :meth:`ModelSwitcher.switch` off the GUI thread. Before loading, the memory estimate is
+checked so that a model that cannot fit is refused with a clear message instead of the
+engine being killed by the system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core.engine.client import EngineClient
+from core.engine.gguf import read_header
+from core.engine.protocol import LoadOptions, ModelInfo
+from core.models.catalogue import ModelKind
+from core.models.fit import FitAdvisor, FitOptions
+from core.models.registry import InstalledModel, ModelRegistry
+from core.settings import Settings, SettingsStore
+
+
+class ModelSwitcher:
+    """Chooses the default models and loads them into an engine."""
+
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        settings: SettingsStore,
+        advisor: FitAdvisor | None = None,
+    ) -> None:
+        self.registry = registry
+        self.settings = settings
+        self.advisor = advisor or FitAdvisor()
+
+    def default(self, kind: ModelKind) -> InstalledModel | None:
+        """The default model of a kind, if it is still installed."""
+        current = self.settings.load()
+        wanted = current.chat_model if kind == "chat" else current.embedding_model
+        if not wanted:
+            return None
+        return next((m for m in self.registry.models() if m.id == wanted), None)
+
+    def use(self, model_id: str) -> InstalledModel:
+        """Make an installed model the default of its kind (chat or embedding)."""
+        model = self.registry.get(model_id)
+        current = self.settings.load()
+        if model.kind == "chat":
+            self.settings.save(replace(current, chat_model=model.id))
+        else:
+            self.settings.save(replace(current, embedding_model=model.id))
+        return model
+
+    def forget(self, model_id: str) -> None:
+        """After a removal: a default that named the model names nothing."""
+        current = self.settings.load()
+        updated = replace(
+            current,
+            chat_model=None if current.chat_model == model_id else current.chat_model,
+            embedding_model=(
+                None if current.embedding_model == model_id else current.embedding_model
+            ),
+        )
+        if updated != current:
+            self.settings.save(updated)
+
+    def load_options(self, settings: Settings | None = None) -> LoadOptions:
+        engine = (settings or self.settings.load()).engine
+        return LoadOptions(
+            n_ctx=engine.n_ctx, n_threads=engine.n_threads or None, n_batch=engine.n_batch
+        )
+
+    def switch(
+        self,
+        client: EngineClient,
+        model_id: str,
+        options: LoadOptions | None = None,
+        *,
+        check_fit: bool = True,
+    ) -> ModelInfo:
+        """Load the model into the running engine in place of the current one of its kind,
+        then remember it as the default. Raises WontFit before loading when it cannot fit."""
+        model = self.registry.get(model_id)
+        if model.kind == "chat":
+            options = options or self.load_options()
+        if check_fit:
+            header = read_header(model.path)
+            n_ctx = options.n_ctx if options is not None else 512
+            n_ubatch = options.n_ubatch if options is not None else 512
+            answer = self.advisor.check_header(
+                header, FitOptions(n_ctx=n_ctx, n_ubatch=n_ubatch), weights=model.size
+            )
+            answer.raise_if_wont_fit()
+        if model.kind == "chat":
+            info = client.load_chat(model.path, options)
+        else:
+            info = client.load_embedding(model.path, options)
+        self.use(model.id)
+        return info
