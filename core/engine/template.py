@@ -18,10 +18,12 @@ with ``"\\nUser:"`` as a stop string so the model does not write the person's ne
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from jinja2 import Template
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -37,6 +39,16 @@ def _raise_exception(message: str) -> NoReturn:
 
 def _strftime_now(fmt: str) -> str:
     return datetime.datetime.now().strftime(fmt)
+
+
+@functools.lru_cache(maxsize=8)
+def _compile(source: str) -> Template:
+    """Compile a template once: a chat's every turn renders it several times, and
+    compiling a real template costs far more than rendering it."""
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.globals["raise_exception"] = _raise_exception
+    env.globals["strftime_now"] = _strftime_now
+    return env.from_string(source)
 
 
 @dataclass(frozen=True)
@@ -58,11 +70,8 @@ class ChatTemplate:
     def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> str:
         if self.source is None:
             return render_fallback(messages, add_generation_prompt)
-        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-        env.globals["raise_exception"] = _raise_exception
-        env.globals["strftime_now"] = _strftime_now
         try:
-            template = env.from_string(self.source)
+            template = _compile(self.source)
             payload: list[dict[str, Any]] = [
                 {"role": m.role, "content": m.content} for m in messages
             ]
