@@ -25,6 +25,15 @@ from core.engine.client import EngineClient
 from core.engine.errors import EngineCrashed, EngineError
 from core.engine.protocol import LoadOptions, ModelInfo, SamplingParams
 from core.i18n import Translator, resolve_language
+from core.knowledge.cli import (
+    ChatKnowledge,
+    add_chat_kb_arguments,
+    add_kb_parser,
+    citation_lines,
+    open_chat_knowledge,
+    run_kb,
+)
+from core.knowledge.errors import KnowledgeError
 from core.models.cli import add_models_parser, run_models
 from core.paths import AppPaths
 from core.settings import Settings, SettingsStore
@@ -107,8 +116,10 @@ def build_parser(tr: Translator, settings: Settings) -> argparse.ArgumentParser:
     chat.add_argument("--threads", type=_int_arg(tr, 1, 1024), default=None)
     chat.add_argument("--seed", type=_int_arg(tr, 0, 2**32 - 1), default=None)
     chat.add_argument("--json", action="store_true", help="one JSON object per turn")
+    add_chat_kb_arguments(chat, _int_arg(tr))
     add_chats_parser(sub, tr, _int_arg(tr))
     add_models_parser(sub, tr)
+    add_kb_parser(sub, tr, _int_arg(tr))
     return parser
 
 
@@ -120,6 +131,7 @@ class TerminalChat:
     as_json: bool
     out: TextIO
     tr: Translator
+    knowledge: ChatKnowledge | None = None  # chat --kb: each turn grounded, with citations
 
     def __post_init__(self) -> None:
         self.turn = 0
@@ -128,13 +140,14 @@ class TerminalChat:
     def ask(self, text: str) -> bool:
         """Answer one user turn; False if it failed (the error has been printed)."""
         try:
-            self.current = self.session.send(text)
+            sources = self.knowledge.ground(text) if self.knowledge is not None else None
+            self.current = self.session.send(text, sources)
             for piece in self.current:
                 if not self.as_json:
                     self.out.write(piece)
                     self.out.flush()
             result = self.current.result
-        except (EngineError, ChatError) as exc:
+        except (EngineError, ChatError, KnowledgeError) as exc:
             print(self.tr("cli_error", message=exc.message(self.tr)), file=sys.stderr)
             if isinstance(exc, EngineCrashed):
                 # A fresh engine with the same model, so the next turn can be answered.
@@ -162,11 +175,15 @@ class TerminalChat:
                 "full_reprefills": self.session.stack.stats.full_reprefills,
                 "visible_turns": result.visible_turns,
             }
+            if self.knowledge is not None:
+                record["citations"] = result.message.citations or []
             self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             if stats.stop_reason == "cancelled":
                 self.out.write(" " + self.tr("cli_interrupted"))
             self.out.write("\n")
+            for line in citation_lines(result.message.citations or [], self.tr):
+                self.out.write(line + "\n")
         self.out.flush()
         return True
 
@@ -200,10 +217,13 @@ def run_chat(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
             elif chat.model != str(model):
                 store.update_chat(chat.id, model=str(model))
             session = ChatSession(store, client, chat.id, sampling)
-        except (EngineError, ChatError) as exc:
+            if args.kb:  # the chat remembers the collections it uses
+                chat = store.update_chat(chat.id, collections=args.kb)
+            knowledge = open_chat_knowledge(args, paths, client, chat.collections)
+        except (EngineError, ChatError, KnowledgeError) as exc:
             print(tr("cli_error", message=exc.message(tr)), file=sys.stderr)
             return EXIT_FAILURE
-        terminal = TerminalChat(session, args.json, sys.stdout, tr)
+        terminal = TerminalChat(session, args.json, sys.stdout, tr, knowledge)
         failures = 0
         if interactive:
             print(tr("cli_loaded", **_describe(info)), file=sys.stderr)
@@ -233,6 +253,8 @@ def run_chat(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
                 text = line.rstrip("\r\n")
                 if text.strip() and not terminal.ask(text):
                     failures += 1
+        if knowledge is not None:
+            knowledge.close()
         return EXIT_FAILURE if failures else EXIT_OK
 
 
@@ -262,10 +284,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_chats(args, paths, tr)
         if args.command == "models":
             return run_models(args, paths, tr)
+        if args.command == "kb":
+            return run_kb(args, paths, tr)
     except UsageError as exc:
         print(f"fireside-cli: {tr('cli_error', message=str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except (EngineError, ChatError) as exc:
+    except (EngineError, ChatError, KnowledgeError) as exc:
         print(tr("cli_error", message=exc.message(tr)), file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:

@@ -330,6 +330,130 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "The system keyring refused the token: {reason}",
         "zh_CN": "系统钥匙串拒绝了令牌：{reason}",
     },
+    # The knowledge base (core/knowledge/)
+    "kb_file_corrupt": {
+        "en": "{path} cannot be read; it seems damaged ({reason})",
+        "zh_CN": "无法读取 {path}，文件似乎已损坏（{reason}）",
+    },
+    "kb_file_encrypted": {
+        "en": "{path} is password-protected; Fireside cannot read it",
+        "zh_CN": "{path} 受密码保护，Fireside 无法读取",
+    },
+    "kb_file_zip_bomb": {
+        "en": "{path} would unpack to {size}; Fireside refuses it as unsafe",
+        "zh_CN": "{path} 解压后将达到 {size}，出于安全考虑 Fireside 拒绝读取",
+    },
+    "kb_file_too_large": {
+        "en": "{path} is too large ({size}; the limit is {limit})",
+        "zh_CN": "{path} 太大（{size}，上限为 {limit}）",
+    },
+    "kb_file_binary": {
+        "en": "{path} is not a text file, although its name says so",
+        "zh_CN": "{path} 的文件名像文本文件，但内容不是文本",
+    },
+    "kb_file_unsupported": {
+        "en": "{path}: Fireside cannot read files of this kind ({suffix})",
+        "zh_CN": "{path}：Fireside 无法读取此类文件（{suffix}）",
+    },
+    "kb_file_empty": {"en": "{path} is empty", "zh_CN": "{path} 是空文件"},
+    "kb_file_no_text": {
+        "en": "{path} has no text to index (a scanned document without a text layer?)",
+        "zh_CN": "{path} 中没有可索引的文字（是没有文字层的扫描件吗？）",
+    },
+    "kb_file_missing": {"en": "{path} does not exist", "zh_CN": "{path} 不存在"},
+    "kb_file_unreadable": {
+        "en": "Cannot read {path}: {reason}",
+        "zh_CN": "无法读取 {path}：{reason}",
+    },
+    "kb_file_duplicate": {
+        "en": "{path} has the same content as {original}; it is not indexed twice",
+        "zh_CN": "{path} 与 {original} 内容相同，不再重复索引",
+    },
+    "kb_file_moved": {
+        "en": "{path} is {old}, moved; its index entries were kept",
+        "zh_CN": "{path} 就是移动过的 {old}，已保留原有索引",
+    },
+    "kb_no_embedding_model": {
+        "en": "No embedding model is set: pass --embedding-model FILE.gguf, or make one the "
+        "default (fireside-cli models import FILE.gguf, then fireside-cli models use ID)",
+        "zh_CN": "尚未设置嵌入模型：请使用 --embedding-model FILE.gguf，"
+        "或将某个模型设为默认（fireside-cli models import FILE.gguf，"
+        "然后 fireside-cli models use ID）",
+    },
+    "kb_embedding_model_unknown": {
+        "en": "{model} is neither a model file nor an installed model (see: fireside-cli models "
+        "list)",
+        "zh_CN": "{model} 既不是模型文件，也不是已安装的模型（查看：fireside-cli models list）",
+    },
+    "kb_reindex_needed": {
+        "en": "The collection {collection} was built with the embedding model {built}, not "
+        "{current}; re-embed it with: fireside-cli kb reindex --collection {collection} "
+        "--embedding-model {current}",
+        "zh_CN": "知识库 {collection} 是用嵌入模型 {built} 建立的，而不是 {current}；"
+        "请重新嵌入：fireside-cli kb reindex --collection {collection} "
+        "--embedding-model {current}",
+    },
+    "kb_collection_not_found": {
+        "en": "There is no collection {collection} (see: fireside-cli kb collections)",
+        "zh_CN": "没有名为 {collection} 的知识库（查看：fireside-cli kb collections）",
+    },
+    "kb_document_not_found": {
+        "en": "There is no document {document} (see: fireside-cli kb list)",
+        "zh_CN": "没有文档 {document}（查看：fireside-cli kb list）",
+    },
+    "kb_bad_collection_name": {
+        "en": "Not a collection name: {name} (1 to 64 characters, no slashes)",
+        "zh_CN": "无效的知识库名称：{name}（1 到 64 个字符，不能含斜杠）",
+    },
+    "kb_store_damaged": {
+        "en": "The knowledge database {path} cannot be opened: {reason}",
+        "zh_CN": "无法打开知识数据库 {path}：{reason}",
+    },
+    "kb_cancelled": {
+        "en": "Stopped; finished documents are kept. Run the same command again to continue",
+        "zh_CN": "已停止；已完成的文档都已保存。再次运行同一命令即可继续",
+    },
+    "kb_progress": {
+        "en": "[{done}/{total}] {path} ({chunks} chunks, {rate} chunks/s, about {eta} s left)",
+        "zh_CN": "[{done}/{total}] {path}（{chunks} 个片段，每秒 {rate} 个，约剩 {eta} 秒）",
+    },
+    "kb_skipped": {"en": "Skipped: {reason}", "zh_CN": "已跳过：{reason}"},
+    "kb_summary": {
+        "en": "{indexed} added, {unchanged} unchanged, {duplicates} duplicates, {failed} skipped, "
+        "{removed} removed; {chunks} chunks in {seconds} s",
+        "zh_CN": "新增 {indexed} 个，未变 {unchanged} 个，重复 {duplicates} 个，"
+        "跳过 {failed} 个，移除 {removed} 个；共 {chunks} 个片段，用时 {seconds} 秒",
+    },
+    "kb_removed": {
+        "en": "Removed {document} ({chunks} chunks)",
+        "zh_CN": "已移除 {document}（{chunks} 个片段）",
+    },
+    "kb_reindexed": {
+        "en": "{collection}: {chunks} vectors in the index ({embedded} chunks embedded again)",
+        "zh_CN": "{collection}：索引中有 {chunks} 个向量（重新嵌入了 {embedded} 个片段）",
+    },
+    "kb_vectors_repaired": {
+        "en": "The vector index was missing or behind and was rebuilt from the knowledge database "
+        "({added} vectors restored)",
+        "zh_CN": "向量索引缺失或落后，已根据知识数据库重建（恢复了 {added} 个向量）",
+    },
+    "kb_no_documents": {
+        "en": "No documents yet. Add some with: fireside-cli kb add PATH",
+        "zh_CN": "还没有文档。添加文档：fireside-cli kb add PATH",
+    },
+    "kb_no_collections": {
+        "en": "No collections yet. Add documents with: fireside-cli kb add PATH",
+        "zh_CN": "还没有知识库。添加文档：fireside-cli kb add PATH",
+    },
+    "kb_nothing_to_resume": {
+        "en": "No unfinished ingestion to resume",
+        "zh_CN": "没有需要继续的导入任务",
+    },
+    "kb_sources": {"en": "Sources:", "zh_CN": "资料来源："},
+    "kb_page": {"en": "p. {page}", "zh_CN": "第 {page} 页"},
+    "kb_status_indexed": {"en": "indexed", "zh_CN": "已索引"},
+    "kb_status_failed": {"en": "skipped", "zh_CN": "已跳过"},
+    "kb_status_duplicate": {"en": "duplicate", "zh_CN": "重复"},
     # CLI words
     "cli_interrupted": {"en": "(stopped)", "zh_CN": "（已停止）"},
     "cli_loaded": {

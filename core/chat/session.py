@@ -9,11 +9,12 @@ the active branch into tokens, and the engine reuses whatever its cache already 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from core.chat.context import ContextStack, Prompt, StackMessage
 from core.chat.store import Chat, ChatStore, Message
@@ -25,6 +26,23 @@ SAVE_EVERY_S = 1.0  # how often a streaming reply is written to the database
 # Stand-in keys for messages not stored yet (the prompt is built before storing).
 PENDING_SYSTEM = -2
 PENDING_USER = -1
+
+
+class TurnSources(Protocol):
+    """Knowledge for one turn (core/knowledge/grounding.py's ``GroundedTurn``): the text the
+    model reads instead of the bare question (question + numbered sources), and the sources."""
+
+    @property
+    def model_text(self) -> str: ...
+
+    @property
+    def citations(self) -> list[dict[str, Any]]: ...
+
+
+def _cited(sources: list[dict[str, Any]], reply: str) -> list[dict[str, Any]]:
+    """The sources with ``cited`` set for those the reply refers to as [n]."""
+    numbers = {int(n) for n in re.findall(r"\[(\d{1,3})\]", reply)}
+    return [{**source, "cited": source.get("n") in numbers} for source in sources]
 
 
 def model_key(info: ModelInfo) -> str:
@@ -91,6 +109,9 @@ class Reply:
             "incomplete": not done,
             "stats": asdict(stats),
         }
+        sources = (self.parent.grounding or {}).get("sources")
+        if isinstance(sources, list) and sources:
+            fields["citations"] = _cited(sources, generation.text)
         if self.message is None:
             self.message = store.add_message(self.parent.chat_id, self.parent.id, "assistant",
                                              **fields)  # fmt: skip
@@ -148,24 +169,30 @@ class ChatSession:
 
     # ---- what the person does ----------------------------------------------------------
 
-    def send(self, text: str) -> Reply:
+    def send(self, text: str, sources: TurnSources | None = None) -> Reply:
         """Add the person's message under the active leaf and start the reply.
 
         The prompt is built before anything is stored, so a message too large for the
-        context window is refused with nothing changed."""
+        context window is refused with nothing changed. With ``sources`` (a grounded turn)
+        the model reads ``sources.model_text`` for this turn, in this turn's frame; it is
+        stored with the message, so later prompts rebuild the same frame."""
         chat = self.chat
         parent_id = chat.active_leaf
         above = self.store.branch(chat.id, parent_id) if parent_id is not None else []
         pending = [self._stack_message(m) for m in above]
         if not above and chat.system_prompt:
             pending.append(StackMessage(PENDING_SYSTEM, "system", chat.system_prompt))
-        prompt = self.stack.build([*pending, StackMessage(PENDING_USER, "user", text)])
+        content = sources.model_text if sources is not None else text
+        prompt = self.stack.build([*pending, StackMessage(PENDING_USER, "user", content)])
         if not above and chat.system_prompt:
             parent_id = self.store.add_message(chat.id, None, "system", chat.system_prompt).id
             self.stack.rekey(PENDING_SYSTEM, parent_id)
         if not chat.title:
             self.store.rename(chat.id, _title_from(text))
-        user = self.store.add_message(chat.id, parent_id, "user", text)
+        grounding = None
+        if sources is not None:
+            grounding = {"content": sources.model_text, "sources": list(sources.citations)}
+        user = self.store.add_message(chat.id, parent_id, "user", text, grounding=grounding)
         self.stack.rekey(PENDING_USER, user.id)
         return self._start(user, prompt)
 
@@ -236,7 +263,7 @@ class ChatSession:
 
     def _stack_message(self, message: Message) -> StackMessage:
         tokens = message.tokens if message.tokens_model == self.model_key else None
-        return StackMessage(message.id, message.role, message.content, tokens)
+        return StackMessage(message.id, message.role, message.model_content, tokens)
 
 
 def _title_from(text: str, limit: int = 48) -> str:

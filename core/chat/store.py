@@ -84,11 +84,19 @@ _M2_SEARCH_INDEX: Final = """
         END;
 """
 
+# A grounded turn (core/knowledge/grounding.py): the person's message keeps what they typed;
+# this keeps what the model read for it (the question with numbered sources) and the sources,
+# as JSON {"content": ..., "sources": [...]}, so later prompts rebuild the same frame.
+_M3_GROUNDING: Final = """
+        ALTER TABLE messages ADD COLUMN grounding TEXT;
+"""
+
 # Index i brings the database from version i to version i + 1. Append only; each runs in
 # one transaction together with the version bump.
 MIGRATIONS: Final[list[tuple[str, str]]] = [
     ("chats and messages", _M1_CHATS_AND_MESSAGES),
     ("trigram search index", _M2_SEARCH_INDEX),
+    ("grounded turns", _M3_GROUNDING),
 ]
 
 
@@ -123,6 +131,14 @@ class Message:
     incomplete: bool = False
     stats: dict[str, Any] | None = None
     citations: list[dict[str, Any]] | None = None
+    grounding: dict[str, Any] | None = None  # {"content": model-facing text, "sources": [...]}
+
+    @property
+    def model_content(self) -> str:
+        """What the model reads for this message (grounded turns add their sources)."""
+        if self.grounding and isinstance(self.grounding.get("content"), str):
+            return str(self.grounding["content"])
+        return self.content
 
 
 @dataclass(frozen=True)
@@ -176,6 +192,7 @@ def _message(row: sqlite3.Row) -> Message:
         incomplete=bool(row["incomplete"]),
         stats=json.loads(row["stats"]) if row["stats"] else None,
         citations=json.loads(row["citations"]) if row["citations"] else None,
+        grounding=json.loads(row["grounding"]) if row["grounding"] else None,
     )
 
 
@@ -355,6 +372,7 @@ class ChatStore:
         incomplete: bool = False,
         stats: dict[str, Any] | None = None,
         citations: list[dict[str, Any]] | None = None,
+        grounding: dict[str, Any] | None = None,
         make_active: bool = True,
         created_at: float | None = None,
     ) -> Message:
@@ -366,10 +384,12 @@ class ChatStore:
         with self._tx() as db:
             cursor = db.execute(
                 "INSERT INTO messages(chat_id, parent_id, role, content, created_at, tokens,"
-                " tokens_model, incomplete, stats, citations) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " tokens_model, incomplete, stats, citations, grounding)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (chat_id, parent_id, role, content, now, _pack_tokens(tokens), tokens_model,
                  int(incomplete), json.dumps(stats) if stats is not None else None,
-                 json.dumps(citations, ensure_ascii=False) if citations is not None else None),
+                 json.dumps(citations, ensure_ascii=False) if citations is not None else None,
+                 json.dumps(grounding, ensure_ascii=False) if grounding is not None else None),
             )  # fmt: skip
             message_id = int(cursor.lastrowid or 0)
             if make_active:
@@ -525,14 +545,17 @@ class ChatStore:
             for m in messages:
                 parent = new_ids[m["parent_id"]] if m.get("parent_id") is not None else None
                 stats, citations = m.get("stats"), m.get("citations")
+                grounding = m.get("grounding") if isinstance(m.get("grounding"), dict) else None
                 cursor = db.execute(
                     "INSERT INTO messages(chat_id, parent_id, role, content, created_at, tokens,"
-                    " tokens_model, incomplete, stats, citations) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    " tokens_model, incomplete, stats, citations, grounding)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (chat_id, parent, m["role"], m["content"], m.get("created_at", now),
                      _pack_tokens(m.get("tokens")), m.get("tokens_model"),
                      int(bool(m.get("incomplete", False))),
                      json.dumps(stats) if stats is not None else None,
-                     json.dumps(citations, ensure_ascii=False) if citations is not None else None),
+                     json.dumps(citations, ensure_ascii=False) if citations is not None else None,
+                     json.dumps(grounding, ensure_ascii=False) if grounding is not None else None),
                 )  # fmt: skip
                 new_ids[m["id"]] = int(cursor.lastrowid or 0)
             leaf = new_ids.get(active_leaf) if active_leaf is not None else None

@@ -1,0 +1,55 @@
+"""Readers: one module per file format, chosen by the file's suffix.
+
+:func:`parse` is the one entry point. It refuses empty files, turns any unexpected failure
+of a parsing library into ``kb_file_corrupt`` (so one odd file never stops a batch) and a
+file without any text into ``kb_file_no_text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+
+from core.knowledge.errors import UnreadableDocument
+from core.knowledge.readers import docx, epub, html, pdf, text
+from core.knowledge.readers.base import ParsedDocument, ReadLimits, Section
+
+__all__ = ["SUFFIXES", "ParsedDocument", "ReadLimits", "Section", "parse", "supported"]
+
+Reader = Callable[[Path, bytes, ReadLimits], ParsedDocument]
+
+_READERS: Final[dict[str, Reader]] = {
+    **dict.fromkeys(text.SUFFIXES, text.read_text),
+    **dict.fromkeys(html.SUFFIXES, html.read_html),
+    **dict.fromkeys(pdf.SUFFIXES, pdf.read_pdf),
+    **dict.fromkeys(docx.SUFFIXES, docx.read_docx),
+    **dict.fromkeys(epub.SUFFIXES, epub.read_epub),
+}
+SUFFIXES: Final = frozenset(_READERS)
+
+
+def supported(path: Path) -> bool:
+    return path.suffix.lower() in _READERS
+
+
+def parse(path: Path, data: bytes, limits: ReadLimits | None = None) -> ParsedDocument:
+    """The text of a file, by its suffix. Raises :class:`UnreadableDocument`."""
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise UnreadableDocument("kb_file_unsupported", path=str(path),
+                                 suffix=path.suffix or path.name)  # fmt: skip
+    if not data:
+        raise UnreadableDocument("kb_file_empty", path=str(path))
+    try:
+        document = reader(path, data, limits or ReadLimits())
+    except UnreadableDocument:
+        raise
+    except MemoryError as exc:
+        raise UnreadableDocument("kb_file_corrupt", path=str(path), reason="out of memory") from exc
+    except Exception as exc:  # a parsing library's own failure on a damaged file
+        reason = f"{type(exc).__name__}: {exc}"[:200]
+        raise UnreadableDocument("kb_file_corrupt", path=str(path), reason=reason) from exc
+    if not document.has_text:
+        raise UnreadableDocument("kb_file_no_text", path=str(path))
+    return document

@@ -1,0 +1,196 @@
+"""Hybrid retrieval: Chroma's nearest neighbours and FTS5's BM25, fused by reciprocal rank.
+
+Each side proposes its best ``candidates`` chunks of the chosen collections; a chunk's fused
+score is the sum over the two lists of ``1 / (rrf_k + rank)`` (Cormack et al., 2009), which
+needs no calibration between a cosine similarity and a BM25 score and rewards chunks both
+sides agree on. Every hit carries its citation (document path and title, page, heading), a
+snippet and the scores of both sides.
+
+Keyword terms found in more than 2% of all chunks (and in more than 500) are left out of the
+BM25 query: their inverse document frequency is low, so they change the ranking little, yet
+scoring them means visiting a large part of the index (this keeps the keyword side fast at
+100k chunks). A query made only of such terms leaves the vector side to answer alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.knowledge.collections import CollectionModels
+from core.knowledge.embedder import Embedder
+from core.knowledge.errors import NoEmbeddingModel
+from core.knowledge.store import Collection, KnowledgeStore, StoredChunk
+from core.knowledge.terms import query_terms
+from core.knowledge.vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+SNIPPET_CHARS = 240
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: str
+    document_id: int
+    collection: str
+    file: str
+    title: str
+    page: int | None
+    heading: str | None
+    text: str  # the whole chunk (what a grounded answer quotes)
+    snippet: str  # a short passage around the query's words (what a person is shown)
+    score: float  # fused (reciprocal rank)
+    vector_score: float | None  # cosine similarity, when the vector side found it
+    keyword_score: float | None  # BM25, when the keyword side found it
+    char_start: int = 0
+    char_end: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "title": self.title,
+            "page": self.page,
+            "heading": self.heading,
+            "snippet": self.snippet,
+            "score": round(self.score, 6),
+            "vector_score": None if self.vector_score is None else round(self.vector_score, 6),
+            "keyword_score": None if self.keyword_score is None else round(self.keyword_score, 6),
+            "collection": self.collection,
+            "document_id": self.document_id,
+            "chunk_id": self.chunk_id,
+            "char_start": self.char_start,
+            "char_end": self.char_end,
+        }
+
+
+class Retriever:
+    """Searches collections; needs an embedder for the query unless given its vector."""
+
+    def __init__(
+        self,
+        index: VectorIndex,
+        embedder: Embedder | None = None,
+        *,
+        candidates: int = 40,
+        rrf_k: int = 60,
+        common_share: float = 0.02,
+        common_floor: int = 500,
+    ) -> None:
+        self.index = index
+        self.store: KnowledgeStore = index.store
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.common_share = common_share
+        self.common_floor = common_floor
+
+    def collections(self, names: Sequence[str] | None) -> list[Collection]:
+        """The named collections (raising for an unknown name), or all of them."""
+        if names:
+            return [self.store.collection(n) for n in dict.fromkeys(names)]
+        return self.store.collections()
+
+    def search(self, text: str, k: int = 5, collections: Sequence[str] | None = None) -> list[Hit]:
+        chosen = self.collections(collections)
+        if self.embedder is None:
+            raise NoEmbeddingModel("kb_no_embedding_model")
+        models = CollectionModels(self.store)
+        for collection in chosen:
+            models.require(collection, self.embedder.key)
+        vector = self.embedder.embed_query(text) if text.strip() else None
+        return self.search_with_vector(text, vector, k, chosen)
+
+    def search_with_vector(self, text: str, vector: np.ndarray | None, k: int,
+                           collections: Sequence[Collection]) -> list[Hit]:  # fmt: skip
+        """The search after the query's embedding (what the latency benchmark times)."""
+        if not collections or not text.strip():
+            return []
+        depth = max(self.candidates, k)
+        keyword = self._keyword(text, [c.id for c in collections], depth)
+        semantic: list[tuple[str, float]] = []
+        if vector is not None:
+            for collection in collections:
+                semantic.extend(self._vector(collection, vector, depth))
+            semantic.sort(key=lambda item: -item[1])
+            semantic = semantic[:depth]
+
+        fused: dict[str, float] = {}
+        keyword_scores: dict[str, float] = {}
+        vector_scores: dict[str, float] = {}
+        by_seq = self.store.chunks_by_seq([seq for seq, _ in keyword]) if keyword else {}
+        for rank, (seq, score) in enumerate(keyword, start=1):
+            chunk = by_seq.get(seq)
+            if chunk is None:
+                continue
+            fused[chunk.id] = fused.get(chunk.id, 0.0) + 1.0 / (self.rrf_k + rank)
+            keyword_scores[chunk.id] = score
+        for rank, (chunk_id, similarity) in enumerate(semantic, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank)
+            vector_scores[chunk_id] = similarity
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+        chunks = {c.id: c for c in by_seq.values()}
+        wanted = [cid for cid, _ in ranked[: k * 2] if cid not in chunks]
+        if wanted:
+            chunks.update(self.store.chunks_by_id(wanted))
+        terms = query_terms(text)
+        hits: list[Hit] = []
+        for chunk_id, score in ranked:
+            chunk = chunks.get(chunk_id)
+            if chunk is None:  # in Chroma but no longer in the store: ignore
+                continue
+            hits.append(_hit(chunk, score, vector_scores.get(chunk_id),
+                             keyword_scores.get(chunk_id), terms))  # fmt: skip
+            if len(hits) == k:
+                break
+        return hits
+
+    def _keyword(self, text: str, collection_ids: list[int], depth: int) -> list[tuple[int, float]]:
+        terms = query_terms(text)
+        if not terms:
+            return []
+        common = max(self.common_floor, int(self.common_share * self.store.chunk_count()))
+        useful = []
+        for term in terms:
+            frequency = self.store.document_frequency(term, common)
+            if 0 < frequency <= common:
+                useful.append(term)
+        return self.store.keyword_search(useful, collection_ids, depth)
+
+    def _vector(self, collection: Collection, vector: np.ndarray,
+                depth: int) -> list[tuple[str, float]]:  # fmt: skip
+        try:
+            return self.index.query(collection, vector, depth)
+        except Exception as exc:  # a damaged index: rebuild it from the store, then retry
+            log.warning("vector search failed (%s); rebuilding the vector index", exc)
+            self.index.recover()
+            return self.index.query(self.store.collection_by_id(collection.id), vector, depth)
+
+
+def _hit(chunk: StoredChunk, score: float, vector_score: float | None,
+         keyword_score: float | None, terms: Sequence[str]) -> Hit:  # fmt: skip
+    return Hit(
+        chunk_id=chunk.id, document_id=chunk.document_id, collection=chunk.collection,
+        file=chunk.path, title=chunk.title, page=chunk.page, heading=chunk.heading,
+        text=chunk.text, snippet=snippet(chunk.text, terms), score=score,
+        vector_score=vector_score, keyword_score=keyword_score,
+        char_start=chunk.char_start, char_end=chunk.char_end,
+    )  # fmt: skip
+
+
+def snippet(text: str, terms: Sequence[str], width: int = SNIPPET_CHARS) -> str:
+    """About ``width`` characters of ``text`` around the first query term found in it."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    if len(flat) <= width:
+        return flat
+    lowered = flat.lower()
+    positions = [p for p in (lowered.find(t) for t in terms) if p >= 0]
+    at = min(positions) if positions else 0
+    start = max(0, min(at - width // 4, len(flat) - width))
+    end = min(len(flat), start + width)
+    return ("…" if start else "") + flat[start:end].strip() + ("…" if end < len(flat) else "")

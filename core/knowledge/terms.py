@@ -1,0 +1,69 @@
+"""Search terms for the full-text index: words for alphabetic text, bigrams for Chinese.
+
+The keyword side of retrieval is SQLite FTS5 with BM25 ranking. Chinese has no spaces between
+words, and a dictionary segmenter is a large dependency that guesses; overlapping character
+pairs (熊猫吃竹子 → 熊猫 猫吃 吃竹 竹子) are the classic dictionary-free way to index CJK text,
+and they match any Chinese word of two or more characters. Everything else is split into
+lower-case words. The same function prepares the indexed text and the query, so both sides
+agree. (The chat store's trigram index is right for substring search, but ranks poorly and
+slowly for questions: every common English trigram matches most chunks.)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_CJK_RUN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+"
+_TOKEN = re.compile(rf"({_CJK_RUN})|([^\W_]+)")
+_CJK = re.compile(_CJK_RUN)
+
+# Words that say nothing about a passage; dropped from queries only (the index keeps all).
+_STOPWORDS_TEXT: Final = (
+    "a an and are as at be been but by can could did do does for from had has have how i if "
+    "in into is it its me my no not of on or our so such than that the their them then there "
+    "these they this those to was we were what when where which who whom why will with would "
+    "you your about after before between during over under up out any all some more most "
+    "other own same only just also should may might must shall tell me please explain"
+)
+STOPWORDS: Final = frozenset(_STOPWORDS_TEXT.split())
+# Question words and particles in Chinese questions; a bigram made only of these is noise.
+_ZH_FUNCTION: Final = frozenset(
+    "的了吗呢吧啊么什怎哪谁几是在有和与及或也都就还这那个为请问如何多少否"
+)
+
+
+def index_text(text: str) -> str:
+    """The text as the full-text index stores it: space-separated terms."""
+    return " ".join(tokens(text))
+
+
+def tokens(text: str) -> list[str]:
+    out: list[str] = []
+    for cjk, word in _TOKEN.findall(text.lower()):
+        if cjk:
+            out.extend(_bigrams(cjk))
+        elif word:
+            out.append(word)
+    return out
+
+
+def query_terms(text: str, limit: int = 32) -> list[str]:
+    """Distinct terms worth searching for, in order of appearance."""
+    terms: list[str] = []
+    for term in tokens(text):
+        if term in STOPWORDS or (_CJK.fullmatch(term) and all(c in _ZH_FUNCTION for c in term)):
+            continue
+        if term not in terms:
+            terms.append(term)
+    return terms[:limit]
+
+
+def _bigrams(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
