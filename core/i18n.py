@@ -16,6 +16,10 @@ from typing import Final
 SUPPORTED: Final = ("en", "zh_CN")
 
 MESSAGES: Final[dict[str, dict[str, str]]] = {
+    "data_folder_unwritable": {
+        "en": "Fireside cannot use its data folder {path}: {reason}",
+        "zh_CN": "Fireside 无法使用数据文件夹 {path}：{reason}",
+    },
     "model_missing": {
         "en": "Model file not found: {path}",
         "zh_CN": "找不到模型文件：{path}",

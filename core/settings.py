@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -39,9 +39,68 @@ def _v1_to_v2_language_codes(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def _v2_to_v3_system_prompt_presets(raw: dict[str, Any]) -> dict[str, Any]:
+    """v2 kept one ``system_prompt``; v3 keeps named presets and the name of the one new
+    chats start with. A v2 prompt becomes the preset "Default" (still the default), next to
+    the presets a new install ships with, so nothing the person wrote is lost."""
+    text = raw.pop("system_prompt", "")
+    shipped = [{"name": p.name, "text": p.text} for p in DEFAULT_PRESETS]
+    if isinstance(text, str) and text.strip():
+        raw["system_prompt_presets"] = [{"name": "Default", "text": text}, *shipped]
+        raw["default_preset"] = "Default"
+    else:
+        raw["system_prompt_presets"] = shipped
+        raw["default_preset"] = ""
+    return raw
+
+
 # Index i upgrades a file of version i to version i + 1.
-MIGRATIONS: Final[list[Migration]] = [_v0_to_v1_nest_engine, _v1_to_v2_language_codes]
+MIGRATIONS: Final[list[Migration]] = [
+    _v0_to_v1_nest_engine,
+    _v1_to_v2_language_codes,
+    _v2_to_v3_system_prompt_presets,
+]
 assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+@dataclass(frozen=True)
+class SystemPromptPreset:
+    """A named system prompt the person can start a chat with."""
+
+    name: str
+    text: str
+
+    @classmethod
+    def from_json(cls, raw: Any) -> SystemPromptPreset | None:
+        """The preset in ``raw``, or None when it is not one (a hand-edited file)."""
+        if not isinstance(raw, dict):
+            return None
+        name, text = raw.get("name"), raw.get("text")
+        if not isinstance(name, str) or not isinstance(text, str) or not name.strip():
+            return None
+        return cls(name.strip(), text)
+
+
+# What a new install offers; none is the default, so a new chat has no system prompt
+# until the person chooses one.
+DEFAULT_PRESETS: Final[tuple[SystemPromptPreset, ...]] = (
+    SystemPromptPreset(
+        "General assistant",
+        "You are a helpful, honest assistant. Answer clearly and to the point. When you are "
+        "not sure, say so instead of guessing.",
+    ),
+    SystemPromptPreset(
+        "Answer in 简体中文",
+        "无论用户使用哪种语言提问，请始终用简体中文回答。表达自然、准确、简洁；"
+        "专有名词和代码保持原文。",
+    ),
+    SystemPromptPreset(
+        "Translator 中⇄EN",
+        "You are a translator. When the user writes Chinese, translate it into natural "
+        "English; otherwise translate it into natural Simplified Chinese. Reply with the "
+        "translation only, keeping the meaning, tone and formatting.",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -68,12 +127,23 @@ class Settings:
     hub_endpoint: str = "https://huggingface.co"
     chat_model: str | None = None
     embedding_model: str | None = None
-    system_prompt: str = ""
+    system_prompt_presets: tuple[SystemPromptPreset, ...] = DEFAULT_PRESETS
+    default_preset: str = ""  # the preset new chats start with; "" for none
     engine: EngineSettings = field(default_factory=EngineSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
 
+    @property
+    def system_prompt(self) -> str:
+        """The system prompt new chats start with: the default preset's text, or ""."""
+        preset = self.preset(self.default_preset)
+        return preset.text if preset is not None else ""
+
+    def preset(self, name: str) -> SystemPromptPreset | None:
+        return next((p for p in self.system_prompt_presets if p.name == name), None)
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["system_prompt_presets"] = [asdict(p) for p in self.system_prompt_presets]
         data["schema_version"] = SCHEMA_VERSION
         return data
 
@@ -91,14 +161,31 @@ class Settings:
                 values[f.name] = _sub(EngineSettings, value)
             elif f.name == "sampling":
                 values[f.name] = _sub(SamplingSettings, value)
+            elif f.name == "system_prompt_presets":
+                values[f.name] = _presets(value)
             elif current is None or isinstance(value, type(current)):
                 values[f.name] = value
-        return replace(defaults, **values)
+        settings = replace(defaults, **values)
+        if settings.default_preset and settings.preset(settings.default_preset) is None:
+            settings = replace(settings, default_preset="")  # names a preset that is gone
+        return settings
 
 
 def replace_sampling(settings: Settings, **changes: Any) -> Settings:
     """A copy of ``settings`` with some sampling values changed."""
     return replace(settings, sampling=replace(settings.sampling, **changes))
+
+
+def _presets(raw: Any) -> tuple[SystemPromptPreset, ...]:
+    """The valid presets of a list, the first of each name; anything else is dropped."""
+    if not isinstance(raw, list):
+        return DEFAULT_PRESETS
+    presets: dict[str, SystemPromptPreset] = {}
+    for entry in raw:
+        preset = SystemPromptPreset.from_json(entry)
+        if preset is not None and preset.name not in presets:
+            presets[preset.name] = preset
+    return tuple(presets.values())
 
 
 def _sub(cls: type[Any], raw: Any) -> Any:

@@ -1,45 +1,97 @@
-"""``fireside``: starts the window. The engine process is started lazily by the client."""
+"""``fireside``: starts the window (or, with ``--self-test``, the headless self-test).
+
+Start-up order matters for how fast the window appears: the window is shown first, with the
+engine process started and the model loaded in the background, so the person sees Fireside at
+once and the chat becomes usable when the model is ready.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
+import time
 from collections.abc import Sequence
 
-from core.engine.client import EngineClient
 from core.i18n import Translator, resolve_language
 from core.paths import AppPaths
-from core.settings import SettingsStore
+
+READY_ENV = "FIRESIDE_EXIT_WHEN_READY"  # bench/: print the launch time once usable, then quit
+
+
+def _process_age_s() -> float:
+    """Seconds since this process started (what a person waits after double-clicking)."""
+    import psutil
+
+    return max(0.0, time.time() - psutil.Process().create_time())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     multiprocessing.freeze_support()  # the frozen app starts its engine from itself
-    from PySide6.QtWidgets import QApplication
-
-    from desktop.main_window import MainWindow
-
     args = list(sys.argv if argv is None else argv)
+    if "--self-test" in args:
+        from core.self_test import main as self_test
+
+        return self_test([a for a in args[1:] if a != "--self-test"])
+
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(args)
     app.setApplicationName("Fireside")
-    from PySide6.QtGui import QIcon
+    app.setOrganizationName("Fireside")
+    app.setDesktopFileName("fireside")
 
     from desktop.resources import resource_path
 
     app.setWindowIcon(QIcon(str(resource_path("icons", "fireside.svg"))))
-    paths = AppPaths.from_env().ensure()
-    settings = SettingsStore(paths.settings_file).load()
-    translate = Translator(resolve_language(settings.language))
-    client = EngineClient(paths)
-    window = MainWindow(client, settings, translate)
-    model = next((a for a in args[1:] if a.endswith(".gguf")), None)
-    if model:
-        window.load_model(model)
+    paths = AppPaths.from_env()
+    try:
+        paths.ensure()
+        probe = paths.data_dir / ".fireside-write-check"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        say = Translator(resolve_language("system"))
+        message = say("data_folder_unwritable", path=str(paths.data_dir),
+                     reason=exc.strerror or str(exc))  # fmt: skip
+        print(message, file=sys.stderr)
+        QMessageBox.critical(None, "Fireside", message)
+        return 1
+
+    from desktop.main_window import MainWindow
+    from desktop.services import AppServices
+    from desktop.theme import apply_theme
+    from desktop.translations import install_translators
+
+    services = AppServices(paths)
+    translators = install_translators(app, services.settings.language)
+    apply_theme(app, services.settings.theme)
+    window = MainWindow(services)
     window.show()
+    window.start()
+    if services.settings_store.recovered_from is not None:
+        window.error_bar.show_message(
+            window.tr("Your settings file could not be read; it was kept as %1 and defaults "
+                      "are used.").replace("%1", str(services.settings_store.recovered_from))
+        )  # fmt: skip
+    model = next((a for a in args[1:] if a.lower().endswith(".gguf")), None)
+    if model:
+        window.import_model_file(model)
+    if os.environ.get(READY_ENV):
+        from PySide6.QtCore import QTimer
+
+        def ready() -> None:
+            print(f"ready {_process_age_s():.3f}", flush=True)
+            window.close()
+
+        QTimer.singleShot(0, ready)
     try:
         return int(app.exec())
     finally:
-        client.close()
+        del translators
+        services.close()
 
 
 if __name__ == "__main__":

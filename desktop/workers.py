@@ -1,10 +1,15 @@
 """The one adapter that runs core work off the GUI thread and turns it into Qt signals.
 
-A ``Job`` wraps a function that returns an iterator (a generation, later an ingestion or a
-download). It runs on a ``QThread``; each yielded item becomes an ``item`` signal, the end a
-``done`` signal, and any exception a ``failed`` signal carrying the exception, so the window
-decides how to say it. Stopping is the core's business (``cancel`` on the generation); the
-job only carries the request.
+A ``Job`` wraps a function that returns an iterator (a generation, an ingestion's progress,
+a download's progress, or a single result). It runs on a ``JobRunner``'s ``QThread``; each
+yielded item becomes an ``item`` signal, the end a ``done`` signal, and any exception a
+``failed`` signal carrying the exception, so the window decides how to say it.
+
+The window keeps one runner per lane (the engine, the knowledge base, downloads), so a long
+ingestion never queues a chat reply behind it; jobs of one lane run one at a time, in order.
+Stopping is the core's business (``cancel`` on a generation, an ingestion or a download
+control): a job carries the function that asks for it, and :meth:`Job.cancel` calls it from
+the GUI thread.
 """
 
 from __future__ import annotations
@@ -23,29 +28,42 @@ class Job(QObject):
     failed = Signal(object)
     ended = Signal(object)  # the job itself, after done or failed
 
-    def __init__(self, work: Callable[[], Iterable[object]]) -> None:
+    def __init__(
+        self, work: Callable[[], Iterable[object]], cancel: Callable[[], None] | None = None
+    ) -> None:
         super().__init__()
         self._work = work
+        self._cancel = cancel
+        self.cancelled = False
+        self.finished = False
+
+    def cancel(self) -> None:
+        """Ask the work to stop (safe from any thread); a job not started yet never runs."""
+        self.cancelled = True
+        if self._cancel is not None:
+            self._cancel()
 
     @Slot()
     def run(self) -> None:
         try:
-            for value in self._work():
-                self.item.emit(value)
+            if not self.cancelled:
+                for value in self._work():
+                    self.item.emit(value)
         except Exception as exc:  # reported to the window, which shows it
             self.failed.emit(exc)
         else:
             self.done.emit()
+        self.finished = True
         self.ended.emit(self)
 
 
 class JobRunner(QObject):
-    """Owns the worker thread; one job at a time, in order."""
+    """Owns one worker thread (a lane); its jobs run one at a time, in order."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, name: str = "core-work") -> None:
         super().__init__(parent)
         self._thread = QThread()
-        self._thread.setObjectName("fireside-core-work")
+        self._thread.setObjectName(f"fireside-{name}")
         self._thread.start()
         self._jobs: list[Job] = []
 
@@ -60,6 +78,12 @@ class JobRunner(QObject):
         )
         return job
 
+    def run(
+        self, work: Callable[[], Iterable[object]], cancel: Callable[[], None] | None = None
+    ) -> Job:
+        """Shorthand: wrap ``work`` in a job and submit it."""
+        return self.submit(Job(work, cancel))
+
     @Slot(object)
     def _forget(self, job: Job) -> None:
         if job in self._jobs:
@@ -69,6 +93,16 @@ class JobRunner(QObject):
     def busy(self) -> bool:
         return bool(self._jobs)
 
-    def shutdown(self) -> None:
+    @property
+    def jobs(self) -> list[Job]:
+        return list(self._jobs)
+
+    def cancel_all(self) -> None:
+        for job in list(self._jobs):
+            job.cancel()
+
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """Cancel what is queued or running, then stop the thread."""
+        self.cancel_all()
         self._thread.quit()
-        self._thread.wait()
+        self._thread.wait(timeout_ms)

@@ -7,11 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# llama.cpp's OpenMP threads sleep between graphs instead of spinning: tests run engines
+# side by side on a two-core machine, where spinning threads starve each other.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pytest
 
 from core.engine.client import EngineClient
 from core.engine.protocol import LoadOptions
+from core.paths import AppPaths
+from core.settings import EngineSettings, SamplingSettings, Settings
+from desktop.services import AppServices
 from tests.model_files import GEMMA_270M, QWEN_05B, fetch
 
 
@@ -64,3 +70,23 @@ def fresh_engine(engine_log: Path) -> Iterator[EngineClient]:
     client = EngineClient(log_path=engine_log)
     yield client
     client.close()
+
+
+@pytest.fixture
+def services(fireside_home: Path, engine_log: Path, tmp_path: Path) -> Iterator[AppServices]:
+    """The window's core objects over the test's own home, with an engine of its own (not
+    started until used). One engine thread and short greedy replies: GUI tests check
+    behaviour, not speed, and share two cores with the rest of the suite."""
+    settings = Settings(
+        language="en",
+        engine=EngineSettings(n_ctx=2048, n_threads=1),
+        sampling=SamplingSettings(temperature=0.0, max_tokens=24),
+    )
+    hf_cache = tmp_path / "hf-cache"
+    hf_cache.mkdir()
+    app_services = AppServices(
+        AppPaths.from_env(), EngineClient(log_path=engine_log), settings=settings,
+        hf_cache_dir=hf_cache,
+    )  # fmt: skip
+    yield app_services
+    app_services.close()

@@ -1,71 +1,304 @@
-"""The first window, driven as a person would: open a model, ask, watch the reply stream."""
+"""The main window, driven as a person would, on the real engine with the Gemma test model."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QByteArray, Qt, QUrl
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from core.engine.client import EngineClient
-from core.i18n import Translator
-from core.settings import Settings, replace_sampling
+from core.chat.store import ChatStore
+from core.settings import replace_sampling
+from desktop.chat_view import BATCH
+from desktop.conversation import ReplyEnded
 from desktop.main_window import MainWindow
 from desktop.resources import resource_path
+from desktop.services import AppServices
+
+REPLY_MS = 120_000
+
+
+def make_window(qtbot: QtBot, services: AppServices) -> MainWindow:
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.show()
+    return window
 
 
 @pytest.fixture
-def window(qtbot: QtBot, engine_log: Path) -> Iterator[MainWindow]:
-    client = EngineClient(log_path=engine_log)
-    settings = replace_sampling(Settings(), temperature=0.0, max_tokens=12)
-    win = MainWindow(client, settings, Translator("en"))
-    qtbot.addWidget(win)
-    win.show()
+def window(qtbot: QtBot, services: AppServices, gemma_path: Path) -> Iterator[MainWindow]:
+    """A window over a home with the Gemma model installed; the model loaded."""
+    services.registry.import_file(gemma_path)
+    win = make_window(qtbot, services)
+    with qtbot.waitSignal(win.model_ready, timeout=REPLY_MS):
+        win.start()
     yield win
     win.close()
-    client.close()
 
 
-def test_window_starts_without_a_model(window: MainWindow) -> None:
-    assert window.windowTitle() == "Fireside"
-    assert window.model_label.text() == "No model loaded"
-    assert not window.send_button.isEnabled()
+def type_and_enter(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    window.composer.edit.setFocus()
+    window.composer.edit.setPlainText(text)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+
+
+def ask(qtbot: QtBot, window: MainWindow, text: str) -> ReplyEnded:
+    with qtbot.waitSignal(window.reply_finished, timeout=REPLY_MS) as blocker:
+        type_and_enter(qtbot, window, text)
+    ended = blocker.args[0]
+    assert isinstance(ended, ReplyEnded)
+    return ended
+
+
+def shown_texts(window: MainWindow) -> list[tuple[str, str]]:
+    return [(w.message.role, w.message.content) for w in window.chat_view.widgets]
+
+
+def test_window_starts_with_the_newest_chat_and_the_default_model(window: MainWindow) -> None:
+    assert window.model is not None and "Gemma" in window.model_label.text()
+    assert window.composer.send_button.isEnabled()
+    assert window.chat_id is not None
+    assert window.center.currentWidget() is window.chat_page
     assert resource_path("icons", "fireside.svg").is_file()
+    titles = [window.menuBar().actions()[i].text() for i in range(6)]
+    assert titles == ["&File", "&Edit", "&View", "&Models", "&Settings", "&Help"]
 
 
-def test_open_model_then_chat(window: MainWindow, qtbot: QtBot, gemma_path: Path) -> None:
-    # Wait on the window's own signals: they are emitted on the GUI thread.
-    with qtbot.waitSignal(window.model_ready, timeout=60_000):
-        window.load_model(str(gemma_path))
-    assert "Gemma 3 270m" in window.model_label.text()
-    assert window.send_button.isEnabled()
-
-    window.composer.setPlainText("Tell me about the sea.")
+def test_enter_sends_the_reply_streams_and_is_stored(qtbot: QtBot, window: MainWindow) -> None:
     pieces: list[str] = []
-    window.piece_shown.connect(pieces.append)
-    with qtbot.waitSignal(window.reply_finished, timeout=60_000):
-        assert window.send() is not None
-        assert window.stop_button.isEnabled()
+    window.conversation.piece.connect(pieces.append)
+    ended = ask(qtbot, window, "Tell me about the sea.")
     assert len(pieces) >= 2  # streamed piece by piece
-    transcript = window.transcript.toPlainText()
-    assert "Tell me about the sea." in transcript
-    assert "".join(map(str, pieces)) in transcript
-    assert window.history[-1].role == "assistant"
+    assert ended.result is not None and ended.result.stats.generated_tokens > 0
+    assert window.composer.text() == ""
+    store = window.services.chats
+    branch = store.branch(ended.chat_id)
+    assert [m.role for m in branch] == ["user", "assistant"]
+    assert branch[1].content == "".join(pieces)
+    assert shown_texts(window) == [(m.role, m.content) for m in branch]
     assert "tokens/s" in window.speed_label.text()
-    assert not window.stop_button.isEnabled()
+    assert window.gauge.value() > 0 and "tokens" in window.gauge.format()
+    # The sidebar names the chat after its first message.
+    assert window.sidebar.list.item(0).text() == "Tell me about the sea."
 
 
-def test_bad_model_shows_a_message(
-    window: MainWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_shift_enter_adds_a_line_instead_of_sending(qtbot: QtBot, window: MainWindow) -> None:
+    window.composer.edit.setPlainText("first line")
+    window.composer.edit.moveCursor(window.composer.edit.textCursor().MoveOperation.End)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert window.composer.text() == "first line\n"
+    assert not window.conversation.busy
+
+
+def test_escape_stops_the_reply_and_keeps_what_was_written(
+    qtbot: QtBot, window: MainWindow
 ) -> None:
-    shown: list[str] = []
-    monkeypatch.setattr(
-        "desktop.main_window.QMessageBox.warning", lambda _w, _t, text: shown.append(text)
+    window.services.update_settings(replace_sampling(window.services.settings, max_tokens=400))
+    with qtbot.waitSignal(window.reply_finished, timeout=REPLY_MS) as blocker:
+        type_and_enter(qtbot, window, "Write a very long story about a lighthouse keeper.")
+        qtbot.waitUntil(lambda: len(window.chat_view.stream_text) > 10, timeout=REPLY_MS)
+        assert window.composer.stop_button.isVisible()
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)
+    result = blocker.args[0].result
+    assert result.stats.stop_reason == "cancelled"
+    assert result.stats.generated_tokens < 400
+    reply = window.services.chats.branch(window.chat_id)[-1]
+    assert reply.role == "assistant" and reply.incomplete and reply.content
+    widget = window.chat_view.widgets[-1]
+    assert widget.note.isVisible() and "stopped" in widget.note.text()
+    assert window.composer.send_button.isVisible()
+
+
+def test_regenerate_makes_two_versions_and_both_stay(qtbot: QtBot, window: MainWindow) -> None:
+    window.services.update_settings(replace_sampling(window.services.settings, temperature=0.9))
+    ask(qtbot, window, "Name a colour.")
+    first = window.chat_view.widgets[-1]
+    first_reply = first.message
+    assert not first.position_label.isVisible()
+    with qtbot.waitSignal(window.reply_finished, timeout=REPLY_MS):
+        first.regenerate_button.click()
+    last = window.chat_view.widgets[-1]
+    assert last.message.id != first_reply.id
+    assert last.position_label.text() == "2 / 2" and last.position_label.isVisible()
+    store = window.services.chats
+    assert {m.id for m in store.siblings(first_reply.id)} == {first_reply.id, last.message.id}
+    # "‹" shows the first reply again; the store's active branch follows.
+    last.previous_button.click()
+    shown = window.chat_view.widgets[-1]
+    assert shown.message.id == first_reply.id and shown.position_label.text() == "1 / 2"
+    assert store.branch(window.chat_id)[-1].id == first_reply.id
+
+
+def test_edit_makes_a_new_version_of_the_question(qtbot: QtBot, window: MainWindow) -> None:
+    ask(qtbot, window, "What is two plus two?")
+    question = window.chat_view.widgets[0].message
+    # The up arrow in the empty composer edits the last question.
+    window.composer.edit.setFocus()
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Up)
+    assert window.composer.editing == question.id
+    assert window.composer.text() == "What is two plus two?"
+    window.composer.edit.setPlainText("What is three plus three?")
+    with qtbot.waitSignal(window.reply_finished, timeout=REPLY_MS):
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    first = window.chat_view.widgets[0]
+    assert first.message.content == "What is three plus three?"
+    assert first.position_label.text() == "2 / 2"
+    store = window.services.chats
+    assert [m.content for m in store.siblings(question.id)] == [
+        "What is two plus two?", "What is three plus three?",
+    ]  # fmt: skip
+    assert len(store.messages(window.chat_id)) == 4  # both questions, both replies
+
+
+def test_chats_sidebar_new_rename_search_delete_and_undo(qtbot: QtBot, window: MainWindow) -> None:
+    ask(qtbot, window, "Where do lighthouses stand?")
+    first = window.chat_id
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    second = window.chat_id
+    assert second != first and window.chat_view.message_count == 0
+    # An empty chat is reused, not duplicated.
+    window.new_chat()
+    assert window.chat_id == second
+    ask(qtbot, window, "请介绍一下长城。")
+    window.sidebar.rename(second, "  长城   的问题 ")
+    assert window.services.chats.get_chat(second).title == "长城 的问题"
+    window.sidebar.search_box.setText("长城")
+    qtbot.waitUntil(lambda: window.sidebar.chat_ids() == [second], timeout=5_000)
+    window.sidebar.search_box.setText("lighthouses")
+    qtbot.waitUntil(lambda: window.sidebar.chat_ids() == [first], timeout=5_000)
+    window.sidebar.search_box.clear()
+    qtbot.waitUntil(lambda: set(window.sidebar.chat_ids()) == {first, second}, timeout=5_000)
+    # Delete the open chat: another opens, and Undo brings it back with its messages.
+    window.delete_chat()
+    assert window.chat_id == first
+    assert window.sidebar.chat_ids() == [first]
+    assert window.undo_button.isVisible()
+    window.undo_button.click()
+    assert window.chat_id == second
+    assert set(window.sidebar.chat_ids()) == {first, second}
+    assert len(window.services.chats.messages(second)) == 2
+
+
+def test_a_500_message_chat_opens_with_only_the_newest_built(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    store: ChatStore = window.services.chats
+    chat = store.create_chat("long")
+    parent = None
+    for i in range(250):
+        parent = store.add_message(chat.id, parent, "user", f"question {i}").id
+        parent = store.add_message(chat.id, parent, "assistant", f"**answer** {i}\n\n- a\n- b").id
+    store.set_active_leaf(chat.id, parent)
+    window.sidebar.refresh()
+    window.open_chat(chat.id)
+    view = window.chat_view
+    assert view.message_count == 500
+    assert len(view.widgets) == BATCH
+    assert view.widgets[-1].message.content.endswith("- b")
+    qtbot.waitUntil(
+        lambda: view.scroll.verticalScrollBar().value() == view.scroll.verticalScrollBar().maximum()
     )
-    junk = tmp_path / "junk.gguf"
-    junk.write_bytes(b"not a model at all")
-    with qtbot.waitSignal(window.error_shown, timeout=10_000):
-        window.load_model(str(junk))
-    assert shown and "not a GGUF model file" in shown[0]
-    assert window.model is None
+    # Scrolling to the top builds the next batch, keeping the place.
+    view.scroll.verticalScrollBar().setValue(0)
+    assert len(view.widgets) == 2 * BATCH
+    assert view.widgets[0].message.content == f"question {250 - BATCH}"
+
+
+def test_engine_killed_mid_reply_shows_the_error_and_recovers(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.services.update_settings(replace_sampling(window.services.settings, max_tokens=400))
+    ask(qtbot, window, "Say hello.")
+    kept = [(m.id, m.content) for m in window.services.chats.branch(window.chat_id)]
+    with qtbot.waitSignal(window.error_shown, timeout=REPLY_MS) as blocker:
+        with qtbot.waitSignal(window.conversation.reply_started, timeout=REPLY_MS):
+            type_and_enter(qtbot, window, "Write a very long story about a lighthouse keeper.")
+        qtbot.waitUntil(lambda: len(window.chat_view.stream_text) > 5, timeout=REPLY_MS)
+        window.services.client.kill()
+    assert "engine" in blocker.args[0].lower()
+    assert window.error_bar.isVisible() and window.error_bar.restart_button.isVisible()
+    branch = window.services.chats.branch(window.chat_id)
+    assert [(m.id, m.content) for m in branch[:2]] == kept  # earlier messages intact
+    assert window.services.chats.integrity_check() == "ok"
+    with qtbot.waitSignal(window.model_ready, timeout=REPLY_MS):
+        window.error_bar.restart_button.click()
+    assert not window.error_bar.isVisible()
+    ask(qtbot, window, "Are you back?")
+    assert window.services.chats.branch(window.chat_id)[-1].role == "assistant"
+
+
+def test_export_then_import_a_chat(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    ask(qtbot, window, "Give me a haiku.")
+    original = window.chat_id
+    target = tmp_path / "haiku.json"
+    window.export_chat_to(window.chat_id, target, "json")
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["chat"]["title"] == "Give me a haiku."
+    md = tmp_path / "haiku.md"
+    window.export_chat_to(window.chat_id, md, "md")
+    assert "Give me a haiku." in md.read_text(encoding="utf-8")
+    imported = window.import_chat_file(target)
+    assert imported is not None and imported != original
+    assert window.chat_id == imported
+    assert window.chat_view.widgets[0].message.content == "Give me a haiku."
+    # A broken file: a one-line message, nothing changes.
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    before = window.services.chats.list_chats()
+    with qtbot.waitSignal(window.error_shown) as blocker:
+        assert window.import_chat_file(bad) is None
+    assert "\n" not in blocker.args[0] and "bad.json" in blocker.args[0]
+    assert window.services.chats.list_chats() == before
+
+
+def test_layout_is_remembered(qtbot: QtBot, services: AppServices) -> None:
+    first = make_window(qtbot, services)
+    first.set_knowledge_shown(False)
+    first.layout().activate()  # the hidden panel no longer counts in the minimum width
+    first.resize(700, 500)  # the offscreen screen is 800 × 600
+    size = first.size()
+    assert (size.width(), size.height()) == (700, 500)
+    first.close()
+    second = make_window(qtbot, services)
+    assert second.size() == size
+    assert not second.knowledge.isVisible() and not second.knowledge_action.isChecked()
+    saved = second._layout_settings().value("splitter")
+    assert isinstance(saved, QByteArray) and not saved.isEmpty()
+    second.close()
+
+
+def test_an_empty_data_folder_shows_the_welcome(qtbot: QtBot, services: AppServices) -> None:
+    win = make_window(qtbot, services)
+    win.start()
+    assert win.center.currentWidget() is win.welcome
+    assert win.model is None and not win.composer.send_button.isEnabled()
+    win.close()
+
+
+def test_citation_opens_the_document_at_its_page(window: MainWindow, tmp_path: Path) -> None:
+    opened: list[QUrl] = []
+    window.url_opener = opened.append
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    window.open_citation({"n": 1, "file": str(pdf), "page": 3})
+    assert opened and opened[0].toLocalFile() == str(pdf) and opened[0].fragment() == "page=3"
+    window.open_citation({"n": 2, "file": str(tmp_path / "gone.txt"), "page": None})
+    assert len(opened) == 1  # a missing file is said in the status line, not opened
+
+
+def test_clicking_a_copy_link_copies_the_code(qtbot: QtBot, window: MainWindow) -> None:
+    store = window.services.chats
+    chat = store.create_chat("code")
+    question = store.add_message(chat.id, None, "user", "code please")
+    reply = store.add_message(chat.id, question.id, "assistant",
+                              "Here:\n\n```python\nprint('hi')\n```\n")  # fmt: skip
+    store.set_active_leaf(chat.id, reply.id)
+    window.open_chat(chat.id)
+    widget = window.chat_view.widgets[-1]
+    assert widget.code_blocks == ("print('hi')",)
+    widget.body.link_activated.emit(QUrl("fireside-copy:0"))
+    assert QApplication.clipboard().text() == "print('hi')"

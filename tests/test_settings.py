@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from core.paths import AppPaths
-from core.settings import SCHEMA_VERSION, Settings, SettingsStore, migrate
+from core.settings import (
+    DEFAULT_PRESETS,
+    SCHEMA_VERSION,
+    Settings,
+    SettingsStore,
+    SystemPromptPreset,
+    migrate,
+)
 
 
 def test_fireside_home_moves_everything(fireside_home: Path) -> None:
@@ -29,12 +36,71 @@ def test_without_fireside_home_platform_folders_are_used() -> None:
 def test_round_trip(fireside_home: Path) -> None:
     store = SettingsStore(AppPaths.from_env().settings_file)
     assert store.load() == Settings()  # no file yet: defaults
-    changed = Settings(language="zh_CN", system_prompt="请用中文回答。")
+    presets = (SystemPromptPreset("简洁", "请用中文回答。"), SystemPromptPreset("Code", ""))
+    changed = Settings(language="zh_CN", system_prompt_presets=presets, default_preset="简洁")
     store.save(changed)
     raw = json.loads(store.path.read_text(encoding="utf-8"))
     assert raw["schema_version"] == SCHEMA_VERSION
+    assert raw["system_prompt_presets"][0] == {"name": "简洁", "text": "请用中文回答。"}
     assert "请用中文回答" in store.path.read_text(encoding="utf-8")
-    assert SettingsStore(store.path).load() == changed
+    loaded = SettingsStore(store.path).load()
+    assert loaded == changed
+    assert loaded.system_prompt == "请用中文回答。"
+
+
+def test_new_install_ships_presets_and_no_default_prompt() -> None:
+    settings = Settings()
+    assert len(settings.system_prompt_presets) >= 2
+    assert any("简体中文" in p.name for p in settings.system_prompt_presets)
+    assert settings.default_preset == ""
+    assert settings.system_prompt == ""  # new chats start without one until chosen
+
+
+def test_v2_system_prompt_becomes_the_default_preset(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"schema_version": 2, "language": "en",
+                                "system_prompt": "Be brief."}))  # fmt: skip
+    settings = SettingsStore(path).load()
+    assert settings.system_prompt_presets[0] == SystemPromptPreset("Default", "Be brief.")
+    assert settings.system_prompt_presets[1:] == DEFAULT_PRESETS
+    assert settings.default_preset == "Default"
+    assert settings.system_prompt == "Be brief."
+    assert settings.language == "en"
+
+
+def test_v2_without_a_system_prompt_gets_the_shipped_presets() -> None:
+    raw = migrate({"schema_version": 2, "system_prompt": "  "})
+    settings = Settings.from_json(raw)
+    assert settings.system_prompt_presets == DEFAULT_PRESETS
+    assert settings.default_preset == ""
+    assert "system_prompt" not in raw
+
+
+def test_bad_preset_entries_are_ignored() -> None:
+    raw = {"schema_version": SCHEMA_VERSION, "default_preset": "Kept",
+           "system_prompt_presets": [
+               {"name": "Kept", "text": "one"}, "not an object", {"name": 3, "text": "x"},
+               {"name": "   ", "text": "blank name"}, {"name": "No text"},
+               {"name": "Kept", "text": "a second preset of the same name"},
+               {"name": " Trimmed ", "text": "two", "extra": True},
+           ]}  # fmt: skip
+    settings = Settings.from_json(migrate(raw))
+    assert settings.system_prompt_presets == (
+        SystemPromptPreset("Kept", "one"),
+        SystemPromptPreset("Trimmed", "two"),
+    )
+    assert settings.system_prompt == "one"
+
+
+def test_presets_of_the_wrong_shape_fall_back() -> None:
+    not_a_list = Settings.from_json({"system_prompt_presets": {"name": "x", "text": "y"}})
+    assert not_a_list.system_prompt_presets == DEFAULT_PRESETS
+    emptied = Settings.from_json({"system_prompt_presets": []})
+    assert emptied.system_prompt_presets == ()  # the person deleted them all: kept so
+    missing = Settings.from_json({"default_preset": "Gone"})
+    assert missing.default_preset == ""
+    wrong_type = Settings.from_json({"default_preset": ["General assistant"]})
+    assert wrong_type.default_preset == ""
 
 
 def test_old_schema_is_migrated(tmp_path: Path) -> None:

@@ -15,19 +15,36 @@ was deleted, or, when Chroma cannot even open its folder, by rebuilding it from 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import shutil
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
 from core.knowledge.store import Collection, KnowledgeStore
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _serialized(method: Callable[P, R]) -> Callable[P, R]:
+    """Run under the index's lock: the window ingests on one thread while a chat retrieves
+    on another, and opening Chroma, its collection cache and a rebuild must not interleave."""
+
+    @functools.wraps(method)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+        with args[0]._lock:  # type: ignore[attr-defined]
+            return method(*args, **kwargs)
+
+    return locked
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,7 @@ class VectorIndex:
         self._client: Any = None
         self._collections: dict[str, Any] = {}
         self.rebuilt = False
+        self._lock = threading.RLock()
 
     # ---- lifetime ----------------------------------------------------------------------
 
@@ -109,6 +127,7 @@ class VectorIndex:
             except Exception:  # closing a broken client must not hide the real problem
                 log.debug("closing Chroma failed", exc_info=True)
 
+    @_serialized
     def close(self) -> None:
         self._discard()
 
@@ -142,6 +161,7 @@ class VectorIndex:
 
     # ---- writing -----------------------------------------------------------------------
 
+    @_serialized
     def apply(self, collection: Collection, added: Sequence[str], removed: Sequence[str]) -> None:
         """Mirror one committed change (a document added, replaced or removed) into Chroma,
         from the vectors the store holds, then clear the collection's dirty mark."""
@@ -163,6 +183,7 @@ class VectorIndex:
             written += len(chunk_ids)
         return written
 
+    @_serialized
     def drop(self, collection: Collection) -> None:
         """Forget a collection's vectors for its current model (before a re-embedding)."""
         if collection.embedding_model is None:
@@ -176,6 +197,7 @@ class VectorIndex:
 
     # ---- repairing ---------------------------------------------------------------------
 
+    @_serialized
     def sync(self, collection: Collection, *, force: bool = False) -> SyncReport:
         """Make Chroma hold exactly the collection's chunks. Cheap when nothing is wrong:
         it compares counts unless the collection is marked dirty (or ``force``)."""
@@ -199,6 +221,7 @@ class VectorIndex:
             log.info("vector index for %s repaired: +%d -%d", collection.name, added, len(extra))
         return SyncReport(rebuilt=rebuilt, added=added, removed=len(extra))
 
+    @_serialized
     def sync_all(self) -> SyncReport:
         """:meth:`sync` every collection; the reports added up."""
         added = removed = 0
@@ -208,11 +231,13 @@ class VectorIndex:
             removed += report.removed
         return SyncReport(rebuilt=self.rebuilt, added=added, removed=removed)
 
+    @_serialized
     def recover(self) -> SyncReport:
         """Chroma failed on a folder it had opened: start it afresh and refill it."""
         self._start_afresh()
         return self.sync_all()
 
+    @_serialized
     def rebuild(self, collection: Collection) -> int:
         """Drop and refill a collection's Chroma index from the stored vectors."""
         self.drop(collection)
@@ -234,12 +259,14 @@ class VectorIndex:
                 return ids
             offset += page
 
+    @_serialized
     def count(self, collection: Collection) -> int:
         target = self._collection(collection, create=False)
         return int(target.count()) if target is not None else 0
 
     # ---- searching ---------------------------------------------------------------------
 
+    @_serialized
     def query(self, collection: Collection, vector: Sequence[float] | np.ndarray,
               k: int) -> list[tuple[str, float]]:  # fmt: skip
         """(chunk id, cosine similarity) of the ``k`` nearest chunks."""

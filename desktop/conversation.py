@@ -1,0 +1,212 @@
+"""The chat the window shows, and the replies it streams, run on the engine lane.
+
+``Conversation`` is the window's handle on :class:`core.chat.session.ChatSession`: sending,
+regenerating and editing each become one job on the engine lane (tokenizing, retrieving
+sources, evaluating and sampling all happen there), whose items come back to the GUI thread
+as signals. Everything is stored by the core as it happens, so the window only ever shows
+what the store holds; a stopped or crashed reply stays as the core saved it.
+
+One ``ChatSession`` is kept per (chat, model): its context stack remembers what the model
+was shown last, which is what makes the next turn cheap and what says which old turns the
+model no longer sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from core.chat.session import ChatSession, Reply, TurnResult, TurnSources, model_key
+from core.chat.store import Message
+from core.engine.errors import NoModelLoaded
+from core.engine.protocol import SamplingParams
+from core.knowledge.embedder import Embedder, resolve_model
+from core.knowledge.grounding import ground
+from core.knowledge.retrieval import Retriever
+from desktop.services import AppServices
+from desktop.workers import Job, JobRunner
+
+_Start = Callable[[ChatSession], Reply]
+SOURCES_PER_TURN = 4  # passages put in front of a question in a chat that uses knowledge
+
+
+@dataclass(frozen=True)
+class ReplyStarted:
+    """The person's message is stored; the reply to it begins."""
+
+    chat_id: int
+    parent: Message
+
+
+@dataclass(frozen=True)
+class ReplyEnded:
+    chat_id: int
+    result: TurnResult | None  # None when the engine ended without stats
+
+
+@dataclass(frozen=True)
+class SourcesSkipped:
+    """The chat uses collections but no embedding model is set: answered without them."""
+
+    reason: Exception
+
+
+class Conversation(QObject):
+    """Sends, regenerates, edits and stops replies for the chat in the window."""
+
+    reply_started = Signal(object)  # ReplyStarted
+    piece = Signal(str)
+    reply_ended = Signal(object)  # ReplyEnded
+    sources_skipped = Signal(object)  # SourcesSkipped
+    failed = Signal(object)  # the exception
+
+    def __init__(self, services: AppServices, engine: JobRunner, parent: QObject | None = None):
+        super().__init__(parent)
+        self.services = services
+        self.engine = engine
+        self.job: Job | None = None
+        self._reply: Reply | None = None
+        self._sessions: dict[tuple[int, str], ChatSession] = {}
+        self._embedder: Embedder | None = None
+        self._retriever: Retriever | None = None
+
+    # ---- state -------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def session(self, chat_id: int) -> ChatSession | None:
+        """The session of a chat on the loaded model, if one has run a turn already."""
+        info = self.services.client.models.get("chat")
+        if info is None:
+            return None
+        return self._sessions.get((chat_id, model_key(info)))
+
+    def forget(self, chat_id: int | None = None) -> None:
+        """Drop cached sessions (of one chat, or all: after the model or settings changed)."""
+        if chat_id is None:
+            self._sessions.clear()
+        else:
+            for key in [k for k in self._sessions if k[0] == chat_id]:
+                del self._sessions[key]
+
+    def forget_knowledge(self) -> None:
+        """The embedding model changed: the next grounded turn loads the new one."""
+        self._embedder = None
+        self._retriever = None
+
+    # ---- what the person does ----------------------------------------------------------
+
+    def send(self, chat_id: int, text: str) -> Job:
+        return self._run(chat_id, lambda s: s.send(text, self._sources(chat_id, text)))
+
+    def regenerate(self, chat_id: int, message_id: int) -> Job:
+        return self._run(chat_id, lambda s: s.regenerate(message_id))
+
+    def edit(self, chat_id: int, message_id: int, text: str) -> Job:
+        return self._run(chat_id, lambda s: s.edit(message_id, text))
+
+    def stop(self) -> None:
+        """Stop the reply (or the request about to start one)."""
+        if self.job is not None:
+            self.job.cancel()
+
+    # ---- plumbing ----------------------------------------------------------------------
+
+    def _run(self, chat_id: int, start: _Start) -> Job:
+        if self.job is not None:
+            raise RuntimeError("a reply is already running")
+
+        def work() -> Iterator[object]:
+            session = self._session_for(chat_id)
+            reply = start(session)
+            self._reply = reply
+            if job.cancelled:
+                reply.cancel()
+            yield ReplyStarted(chat_id, reply.parent)
+            try:
+                yield from reply
+            finally:
+                self._reply = None
+            yield ReplyEnded(chat_id, reply.result)
+
+        job = Job(work, cancel=self._cancel_reply)
+        job.item.connect(self._item)
+        job.failed.connect(self._failed)
+        job.ended.connect(self._ended)
+        self.job = job
+        return self.engine.submit(job)
+
+    def _cancel_reply(self) -> None:
+        reply = self._reply
+        if reply is not None:
+            reply.cancel()
+
+    def _session_for(self, chat_id: int) -> ChatSession:
+        """Runs on the engine lane: building a session compiles the model's template."""
+        info = self.services.client.models.get("chat")
+        if info is None:
+            raise NoModelLoaded("no_chat_model")
+        key = (chat_id, model_key(info))
+        session = self._sessions.get(key)
+        if session is None:
+            session = ChatSession(self.services.chats, self.services.client, chat_id)
+            self._sessions[key] = session
+        session.sampling = self._sampling()
+        return session
+
+    def _sampling(self) -> SamplingParams:
+        s = self.services.settings.sampling
+        return SamplingParams(
+            temperature=s.temperature, top_p=s.top_p, top_k=s.top_k, min_p=s.min_p,
+            repeat_penalty=s.repeat_penalty, max_tokens=s.max_tokens,
+        )  # fmt: skip
+
+    def _sources(self, chat_id: int, text: str) -> TurnSources | None:
+        """Runs on the engine lane: the passages of the chat's collections for this turn."""
+        collections = self.services.chats.get_chat(chat_id).collections
+        if not collections:
+            return None
+        try:
+            retriever = self._knowledge_retriever()
+        except Exception as exc:  # no embedding model: answer anyway, and say why
+            self.sources_skipped.emit(SourcesSkipped(exc))
+            return None
+        known = {c.name for c in self.services.knowledge.collections()}
+        chosen = [name for name in collections if name in known]
+        if not chosen:
+            return None
+        hits = retriever.search(text, SOURCES_PER_TURN, chosen)
+        return ground(text, hits) if hits else None
+
+    def _knowledge_retriever(self) -> Retriever:
+        settings = self.services.settings
+        model: Path = resolve_model(None, settings, self.services.paths)
+        if self._embedder is None or self._embedder.model_path != model:
+            threads = settings.engine.n_threads or None
+            self._embedder = Embedder(self.services.client, model, n_threads=threads)
+            self._retriever = None
+        if self._retriever is None:
+            self._retriever = self.services.knowledge.retriever(self._embedder)
+        return self._retriever
+
+    def _item(self, value: object) -> None:
+        if isinstance(value, str):
+            self.piece.emit(value)
+        elif isinstance(value, ReplyStarted):
+            self.reply_started.emit(value)
+        elif isinstance(value, ReplyEnded):
+            self.job = None  # its last item: the lane is free for the next request
+            self.reply_ended.emit(value)
+
+    def _failed(self, error: object) -> None:
+        self.job = None
+        self.failed.emit(error)
+
+    def _ended(self, job: object) -> None:
+        if job is self.job:
+            self.job = None

@@ -1,0 +1,171 @@
+"""Screenshots of the main views, for a person to review: ``python -m tests.screenshots``.
+
+It starts a virtual X server (Xvfb, from Debian's ``xvfb`` package) unless a display is
+already there, runs the real window on the xcb platform over a temporary Fireside home with
+the Gemma test model, drives it to each view and saves a PNG per view and language into
+``--output`` (default ``bench/results/screenshots``):
+
+* the welcome on an empty home,
+* a chat with a streamed reply (Markdown with a table and highlighted code), two versions of
+  a reply, and the knowledge panel with indexed documents,
+* the model manager and the settings dialog,
+
+in English and in Simplified Chinese. Not a test: nothing is asserted, the pictures are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = ROOT / "bench" / "results" / "screenshots"
+SIZE = (1280, 800)
+ANSWER = """Here is a short comparison:
+
+| quantization | size | quality |
+|---|---|---|
+| Q4_K_M | 253 MB | good |
+| Q8_0 | 292 MB | best |
+
+```python
+def greet(name: str) -> str:
+    return f"Hello, {name}!"  # 你好
+```
+"""
+
+
+@contextmanager
+def virtual_display(width: int, height: int) -> Any:
+    """An Xvfb display for the duration (or the one already set)."""
+    if os.environ.get("DISPLAY"):
+        yield os.environ["DISPLAY"]
+        return
+    if shutil.which("Xvfb") is None:
+        raise SystemExit("Xvfb is not installed (Debian: apt-get install xvfb)")
+    display = ":97"
+    server = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(1.0)
+    os.environ["DISPLAY"] = display
+    try:
+        yield display
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def pump(app: Any, seconds: float, until: Any = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if until is not None and until():
+            return
+        time.sleep(0.01)
+
+
+def shoot(widget: Any, folder: Path, name: str) -> Path:
+    path = folder / f"{name}.png"
+    widget.grab().save(str(path))
+    print(f"saved {path}")
+    return path
+
+
+def views(app: Any, language: str, folder: Path, model: Path) -> None:
+    from core.engine.client import EngineClient
+    from core.paths import AppPaths
+    from core.settings import EngineSettings, SamplingSettings, Settings
+    from desktop.main_window import MainWindow
+    from desktop.services import AppServices
+    from desktop.translations import install_translators
+
+    with tempfile.TemporaryDirectory(prefix="fireside-shots-") as tmp:
+        settings = Settings(
+            language=language, engine=EngineSettings(n_ctx=2048),
+            sampling=SamplingSettings(temperature=0.0, max_tokens=60),
+        )  # fmt: skip
+        services = AppServices(AppPaths.under(Path(tmp) / "home"), EngineClient(),
+                               settings=settings, hf_cache_dir=Path(tmp) / "hf")  # fmt: skip
+        translators = install_translators(app, language)
+        window = MainWindow(services)
+        window.resize(*SIZE)
+        window.show()
+        window.start()
+        pump(app, 1.0)
+        shoot(window, folder, f"{language}-welcome")
+
+        services.update_settings(replace(services.settings, embedding_model=str(model)))
+        installed = services.registry.import_file(model)
+        ready: list[object] = []
+        window.model_ready.connect(ready.append)
+        window.use_model(installed.id)
+        pump(app, 120, lambda: bool(ready))
+        store = services.chats
+        chat = store.create_chat("Quantization" if language == "en" else "量化方式")
+        question = store.add_message(chat.id, None, "user", "Which quantization should I pick?")
+        first = store.add_message(chat.id, question.id, "assistant", "Q4_K_M is a good start.")
+        second = store.add_message(chat.id, question.id, "assistant", ANSWER)
+        store.set_active_leaf(chat.id, second.id)
+        del first
+        window.sidebar.refresh()
+        window.open_chat(chat.id)
+        docs = Path(tmp) / "docs"
+        docs.mkdir()
+        (docs / "harbour.md").write_text("# Harbour\n\nThe lighthouse keeper logs storms.\n",
+                                         encoding="utf-8")  # fmt: skip
+        (docs / "长城.txt").write_text("长城是中国古代的防御工程。", encoding="gbk")
+        window.knowledge.add_paths([docs])
+        finished: list[object] = []
+        window.reply_finished.connect(finished.append)
+        window.send("Tell me about lighthouses." if language == "en" else "介绍一下灯塔。")
+        pump(app, 180, lambda: bool(finished))
+        pump(app, 60, lambda: not window.knowledge_lane.busy)
+        pump(app, 0.5)
+        shoot(window, folder, f"{language}-chat")
+
+        manager = window.open_model_manager()
+        pump(app, 1.0)
+        shoot(manager, folder, f"{language}-model-manager")
+        manager.close()
+        dialog = window.open_settings()
+        pump(app, 0.5)
+        shoot(dialog, folder, f"{language}-settings")
+        dialog.close()
+        window.close()
+        services.close()
+        for translator in translators:
+            app.removeTranslator(translator)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--language", action="append", choices=["en", "zh_CN"])
+    args = parser.parse_args(argv)
+    args.output.mkdir(parents=True, exist_ok=True)
+    from tests.model_files import GEMMA_270M, fetch
+
+    model = fetch(GEMMA_270M)
+    with virtual_display(*SIZE):
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance() or QApplication(["fireside"])
+        for language in args.language or ["en", "zh_CN"]:
+            views(app, language, args.output, model)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
