@@ -396,7 +396,7 @@ class CollectionPicker(QWidget):
             self.combo.clear()
             for c in collections:
                 self.combo.addItem(c.name, c.name)
-                tip = self.tr("%1 documents, %2 chunks")
+                tip = self.tr("Documents: %1 · chunks: %2")
                 tip = tip.replace("%1", str(c.documents)).replace("%2", str(c.chunks))
                 self.combo.setItemData(self.combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
             self.combo.addItem(self.tr("New collection…"), None)
@@ -533,7 +533,7 @@ class IngestProgress(QWidget):
         self.bar.setTextVisible(False)
         self.label = QLabel()
         self.label.setWordWrap(True)
-        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button = QPushButton(self.tr("Stop"))
         self.cancel_button.setToolTip(self.tr("Stop; finished documents are kept"))
         self.cancel_button.clicked.connect(self._cancel)
         self.resume_button = QPushButton(self.tr("Resume"))
@@ -606,7 +606,7 @@ class IngestProgress(QWidget):
         ))  # fmt: skip
 
     def documents_text(self, done: int, total: int) -> str:
-        return self.tr("%1 of %2 documents").replace("%1", str(done)).replace("%2", str(total))
+        return self.tr("Documents: %1 of %2").replace("%1", str(done)).replace("%2", str(total))
 
     def eta_text(self, seconds: float | None) -> str:
         if seconds is None:
@@ -1020,7 +1020,7 @@ class KnowledgePanel(QWidget):
         if task.current is None:
             return
         done = chunks_done - task.current_start
-        detail = self.tr("%1 of %2 chunks").replace("%1", str(done))
+        detail = self.tr("Chunks: %1 of %2").replace("%1", str(done))
         detail = detail.replace("%2", str(task.current_chunks))
         self._set_state(task.collection, task.current, RowState(EMBEDDING, detail=detail))
 

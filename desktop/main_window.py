@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -820,4 +820,6 @@ class MainWindow(QMainWindow):
             manager.shutdown()  # type: ignore[attr-defined]
         for lane in (self.download_lane, self.knowledge_lane, self.engine_lane):
             lane.shutdown()
+        # Deliver what the lanes reported last while the databases are still open.
+        QCoreApplication.sendPostedEvents()
         super().closeEvent(event)

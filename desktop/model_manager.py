@@ -753,7 +753,8 @@ class FileTable(QTableWidget):
         if answer is None:
             label.setText("…" if not known else self.tr("Unknown"))
             if known:
-                label.setToolTip(self.tr("Fireside could not read this model's figures."))
+                unknown = self.tr("Fireside could not read this model's size and memory needs.")
+                label.setToolTip(unknown)
             return label
         texts = {
             Verdict.FITS: self.tr("Fits"),
@@ -1088,7 +1089,7 @@ class SearchPage(QWidget):
             item.setData(_REPO, hit.repo)
             self.results.addItem(item)
         if hits:
-            self.search_status.setText(self.tr("%1 models found").replace("%1", str(len(hits))))
+            self.search_status.setText(self.tr("Models found: %1").replace("%1", str(len(hits))))
         else:
             self.search_status.setText(
                 self.tr("No GGUF models found for “%1”").replace("%1", self.search_box.text())
@@ -1191,7 +1192,7 @@ class DownloadsPage(QWidget):
         self.translate = translate
         self.rows: dict[DownloadTask, DownloadRow] = {}
         self.empty_label = QLabel(
-            self.tr("No downloads. Pick a model under Recommended or Search.")
+            self.tr("No downloads. Pick a model under Recommended or Search the Hub.")
         )
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         inner = QWidget()

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -182,7 +181,6 @@ class WelcomeWidget(QWidget):
         actions.addStretch(1)
         column = QWidget()
         column.setMaximumWidth(620)
-        column.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         inner = QVBoxLayout(column)
         inner.setSpacing(14)
         inner.addWidget(self.title_label)
@@ -192,9 +190,15 @@ class WelcomeWidget(QWidget):
         inner.addWidget(self.progress)
         inner.addWidget(self.message_label)
         inner.addWidget(self.browse_link)
+        # Centred by stretches, not by an alignment flag: an aligned widget gets its size
+        # hint, which ignores how tall its word-wrapped labels become at that width.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column, 4)
+        row.addStretch(1)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addLayout(row)
         outer.addStretch(2)
 
     # ---- the suggestion ----------------------------------------------------------------

@@ -302,3 +302,63 @@ def test_clicking_a_copy_link_copies_the_code(qtbot: QtBot, window: MainWindow) 
     assert widget.code_blocks == ("print('hi')",)
     widget.body.link_activated.emit(QUrl("fireside-copy:0"))
     assert QApplication.clipboard().text() == "print('hi')"
+
+
+def test_dropped_documents_ground_the_answer_with_a_citation_chip(
+    qtbot: QtBot, window: MainWindow, gemma_path: Path, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from tests.test_desktop_knowledge import drop, files_mime
+
+    services = window.services
+    services.update_settings(replace(services.settings, embedding_model=str(gemma_path)))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbour.md").write_text(
+        "# Harbour rules\n\nThe harbour master of Port Ellery is Agnes Tolland. "
+        "Boats must be moored before nine in the evening.\n", encoding="utf-8",
+    )  # fmt: skip
+    (docs / "garden.txt").write_text("Tomatoes need sun and water every day.\n", "utf-8")
+    with qtbot.waitSignal(window.knowledge.ingest_finished, timeout=REPLY_MS):
+        drop(window.knowledge, files_mime(docs))  # a real drop event on the panel
+    # "Use in this chat", ticked as a person would.
+    item = window.knowledge.chat_collections.item(window.knowledge.collection)
+    assert item is not None
+    item.setCheckState(Qt.CheckState.Checked)
+    assert services.chats.get_chat(window.chat_id).collections == [window.knowledge.collection]
+    ended = ask(qtbot, window, "Who is the harbour master of Port Ellery?")
+    question, reply = services.chats.branch(ended.chat_id)[-2:]
+    assert question.grounding and "Agnes Tolland" in question.grounding["content"]
+    assert reply.citations and any(c["file"].endswith("harbour.md") for c in reply.citations)
+    chips = window.chat_view.widgets[-1].chip_buttons
+    assert chips and any("harbour.md" in chip.text() for chip in chips)
+    opened: list[QUrl] = []
+    window.url_opener = opened.append
+    harbour_chip = next(chip for chip in chips if "harbour.md" in chip.text())
+    harbour_chip.click()
+    assert opened and opened[0].toLocalFile().endswith("harbour.md")
+
+
+@pytest.mark.qwen
+def test_switching_the_chat_model_in_settings_keeps_the_chat_going(
+    qtbot: QtBot, window: MainWindow, qwen_path: Path
+) -> None:
+    from desktop.settings_dialog import SettingsDialog
+
+    ask(qtbot, window, "Hello there.")
+    qwen = window.services.registry.import_file(qwen_path)
+    dialog = window.open_settings()
+    assert isinstance(dialog, SettingsDialog)
+    models = dialog.models_page
+    qtbot.waitUntil(lambda: models.loaded, timeout=10_000)
+    models.chat_combo.setCurrentIndex(models.chat_combo.findData(qwen.id))
+    with qtbot.waitSignal(window.model_ready, timeout=REPLY_MS) as blocker:
+        dialog.accept()
+        # The window stays usable while the engine loads the new model.
+        window.sidebar.search_box.setText("Hello")
+    assert "Qwen" in blocker.args[0].name and "Qwen" in window.model_label.text()
+    ended = ask(qtbot, window, "And what is your name?")
+    branch = window.services.chats.branch(ended.chat_id)
+    assert [m.role for m in branch] == ["user", "assistant", "user", "assistant"]
+    assert window.chat_view.widgets[-1].speaker.text() == blocker.args[0].name

@@ -209,6 +209,7 @@ class Ready:
     pid: int
     llama_cpp_version: str
     system_info: str
+    llama_build: str = ""  # the llama.cpp (ggml) version and commit, "" if not exposed
 
 
 @dataclass(frozen=True)

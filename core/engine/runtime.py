@@ -525,6 +525,22 @@ class EmbeddingRuntime:
         return [list(map(float, v)) for v in vectors]
 
 
+def llama_build() -> str:
+    """The ggml version and commit llama-cpp-python was built from, for the About box and
+    bug reports ("" when the library does not export them)."""
+    lib = getattr(getattr(llama_cpp, "llama_cpp", None), "_lib", None)
+    parts = []
+    for name in ("ggml_version", "ggml_commit"):
+        function = getattr(lib, name, None)
+        if function is None:
+            return ""
+        function.restype = ctypes.c_char_p
+        function.argtypes = []
+        value = function()
+        parts.append(value.decode("utf-8", errors="replace") if value else "")
+    return f"{parts[0]} ({parts[1]})" if parts[1] else parts[0]
+
+
 def require(runtime: object | None, slot: str) -> None:
     if runtime is None:
         code = "no_chat_model" if slot == "chat" else "no_embedding_model"

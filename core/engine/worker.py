@@ -69,7 +69,9 @@ class Engine:
         import llama_cpp
 
         info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
-        self.conn.send(Ready(os.getpid(), llama_cpp.__version__, info.strip()))
+        from core.engine.runtime import llama_build
+
+        self.conn.send(Ready(os.getpid(), llama_cpp.__version__, info.strip(), llama_build()))
         while True:
             try:
                 request: Request = self.conn.recv()

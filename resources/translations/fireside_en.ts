@@ -2,14 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en_US" sourcelanguage="en">
 <context>
-    <name></name>
-    <message>
-        <location filename="../../desktop/app.py" line="+57"/>
-        <source>data_folder_unwritable</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
     <name>AboutDialog</name>
     <message>
         <location filename="../../desktop/about.py" line="+74"/>
@@ -158,7 +150,7 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="+442"/>
+        <location filename="../../desktop/knowledge_panel.py" line="+451"/>
         <source>Use in this chat:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -226,7 +218,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop/chat_view.py" line="+238"/>
+        <location filename="../../desktop/chat_view.py" line="+239"/>
         <source>Assistant</source>
         <translation type="unfinished"></translation>
     </message>
@@ -241,7 +233,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
@@ -295,7 +287,7 @@
     </message>
     <message>
         <location line="+23"/>
-        <source>%1 documents, %2 chunks</source>
+        <source>Documents: %1 · chunks: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -307,12 +299,12 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop/composer.py" line="+91"/>
+        <location filename="../../desktop/composer.py" line="+92"/>
         <source>Message Fireside — Enter sends, Shift+Enter adds a line</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>Editing a message: sending makes a new version.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -369,7 +361,7 @@
 <context>
     <name>DocumentList</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="-148"/>
+        <location filename="../../desktop/knowledge_panel.py" line="-149"/>
         <source>Name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -447,7 +439,7 @@
 <context>
     <name>DownloadProgressView</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="+563"/>
+        <location filename="../../desktop/model_manager.py" line="+583"/>
         <source>Pause</source>
         <translation type="unfinished"></translation>
     </message>
@@ -523,6 +515,11 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+0"/>
+        <source>Stopped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+3"/>
         <source>Installed as %1</source>
         <translation type="unfinished"></translation>
@@ -536,15 +533,15 @@
 <context>
     <name>DownloadsPage</name>
     <message>
-        <location line="+497"/>
-        <source>No downloads. Pick a model under Recommended or Search.</source>
+        <location line="+500"/>
+        <source>No downloads. Pick a model under Recommended or Search the Hub.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>EmbeddingModelBar</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="+227"/>
+        <location filename="../../desktop/knowledge_panel.py" line="+228"/>
         <source>Choose an embedding model…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -570,7 +567,7 @@
 <context>
     <name>FileTable</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="-484"/>
+        <location filename="../../desktop/model_manager.py" line="-487"/>
         <source>Quantization</source>
         <translation type="unfinished"></translation>
     </message>
@@ -585,23 +582,23 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+33"/>
-        <location line="+63"/>
+        <location line="+32"/>
+        <location line="+64"/>
         <source>Download</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-49"/>
+        <location line="-50"/>
         <source>Unknown</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
-        <source>Fireside could not read this model&apos;s figures.</source>
+        <source>Fireside could not read this model&apos;s size and memory needs.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Fits</source>
         <translation type="unfinished"></translation>
     </message>
@@ -693,7 +690,7 @@
     <name>IngestProgress</name>
     <message>
         <location filename="../../desktop/knowledge_panel.py" line="+17"/>
-        <source>Cancel</source>
+        <source>Stop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -728,7 +725,7 @@
     </message>
     <message>
         <location line="+4"/>
-        <source>%1 of %2 documents</source>
+        <source>Documents: %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -750,7 +747,7 @@
 <context>
     <name>InstalledPage</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="+438"/>
+        <location filename="../../desktop/model_manager.py" line="+441"/>
         <source>Name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -910,11 +907,11 @@
     </message>
     <message>
         <location line="+158"/>
-        <source>%1 of %2 chunks</source>
+        <source>Chunks: %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="+62"/>
         <source>Remove from collection…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -937,19 +934,19 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+85"/>
-        <location line="+216"/>
+        <location filename="../../desktop/main_window.py" line="+86"/>
+        <location line="+222"/>
         <source>No model loaded</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-208"/>
-        <location line="+528"/>
+        <location line="-214"/>
+        <location line="+534"/>
         <source>context empty</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-527"/>
+        <location line="-533"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1084,7 +1081,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+17"/>
         <source>Loading %1…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1099,7 +1096,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>Import a GGUF model</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1199,7 +1196,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+73"/>
+        <location line="+74"/>
         <source>Could not read or write %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1207,7 +1204,7 @@
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../../desktop/chat_view.py" line="-318"/>
+        <location filename="../../desktop/chat_view.py" line="-319"/>
         <source>Previous version</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1263,14 +1260,27 @@
     </message>
 </context>
 <context>
+    <name>ModelManager</name>
+    <message>
+        <location filename="../../desktop/model_manager.py" line="-1328"/>
+        <source>Could not read or write %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+742"/>
+        <source>%1 (%2 parts)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="+35"/>
+        <location line="+621"/>
         <source>Models</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+19"/>
         <source>Recommended</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1460,12 +1470,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Embedding models</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+44"/>
         <source>Chat model</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1604,7 +1614,7 @@
     </message>
     <message>
         <location line="+5"/>
-        <source>%1 models found</source>
+        <source>Models found: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1666,7 +1676,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+86"/>
         <source>The longest reply (%1 tokens) must be shorter than the context size (%2 tokens).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1694,12 +1704,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+70"/>
         <source>Checking which version suits this computer…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+27"/>
         <source>Download %1 (%2)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1757,7 +1767,7 @@
 <context>
     <name>window</name>
     <message>
-        <location filename="../../desktop/app.py" line="+19"/>
+        <location filename="../../desktop/app.py" line="+85"/>
         <source>Your settings file could not be read; it was kept as %1 and defaults are used.</source>
         <translation type="unfinished"></translation>
     </message>

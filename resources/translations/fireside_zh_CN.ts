@@ -2,119 +2,111 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
-    <name></name>
-    <message>
-        <location filename="../../desktop/app.py" line="+57"/>
-        <source>data_folder_unwritable</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
     <name>AboutDialog</name>
     <message>
         <location filename="../../desktop/about.py" line="+74"/>
         <source>About Fireside</source>
-        <translation type="unfinished"></translation>
+        <translation>关于 Fireside</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>Version %1</source>
-        <translation type="unfinished"></translation>
+        <translation>版本 %1</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Private, offline chat with local models and your own documents.</source>
-        <translation type="unfinished"></translation>
+        <translation>私密的离线对话：使用本地模型，结合你自己的文档。</translation>
     </message>
     <message>
         <location line="+12"/>
         <source>Qt %1 (PySide6 %2)</source>
-        <translation type="unfinished"></translation>
+        <translation>Qt %1（PySide6 %2）</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Built with</source>
-        <translation type="unfinished"></translation>
+        <translation>构建组件</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>llama.cpp:</source>
-        <translation type="unfinished"></translation>
+        <translation>llama.cpp：</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Qt:</source>
-        <translation type="unfinished"></translation>
+        <translation>Qt：</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Python:</source>
-        <translation type="unfinished"></translation>
+        <translation>Python：</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>System:</source>
-        <translation type="unfinished"></translation>
+        <translation>系统：</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Where your data lives</source>
-        <translation type="unfinished"></translation>
+        <translation>数据存放位置</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Chats, models and documents:</source>
-        <translation type="unfinished"></translation>
+        <translation>对话、模型与文档：</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Settings:</source>
-        <translation type="unfinished"></translation>
+        <translation>设置：</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Logs:</source>
-        <translation type="unfinished"></translation>
+        <translation>日志：</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Open folder</source>
-        <translation type="unfinished"></translation>
+        <translation>打开文件夹</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Show this folder in the file manager</source>
-        <translation type="unfinished"></translation>
+        <translation>在文件管理器中显示此文件夹</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>Copy details</source>
-        <translation type="unfinished"></translation>
+        <translation>复制详细信息</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Copy versions and folders, for a bug report</source>
-        <translation type="unfinished"></translation>
+        <translation>复制版本与文件夹信息，便于提交问题报告</translation>
     </message>
     <message>
         <location line="+23"/>
         <source>llama-cpp-python %1</source>
-        <translation type="unfinished"></translation>
+        <translation>llama-cpp-python %1</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>build %1</source>
-        <translation type="unfinished"></translation>
+        <translation>构建 %1</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>not installed</source>
-        <translation type="unfinished"></translation>
+        <translation>未安装</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>llama-cpp-python %1 (engine not started)</source>
-        <translation type="unfinished"></translation>
+        <translation>llama-cpp-python %1（推理引擎未启动）</translation>
     </message>
 </context>
 <context>
@@ -158,19 +150,19 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="+442"/>
+        <location filename="../../desktop/knowledge_panel.py" line="+451"/>
         <source>Use in this chat:</source>
-        <translation type="unfinished"></translation>
+        <translation>在此对话中使用：</translation>
     </message>
     <message>
         <location line="+25"/>
         <source>Answers in this chat draw on the checked collections and cite them</source>
-        <translation type="unfinished"></translation>
+        <translation>此对话的回答会参考勾选的资料集，并注明来源</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Open a chat to choose the collections it uses</source>
-        <translation type="unfinished"></translation>
+        <translation>打开一个对话后，即可选择它使用的资料集</translation>
     </message>
 </context>
 <context>
@@ -180,90 +172,90 @@
         <location line="+39"/>
         <location line="+17"/>
         <source>New chat</source>
-        <translation type="unfinished"></translation>
+        <translation>新对话</translation>
     </message>
     <message>
         <location line="-55"/>
         <source>Start a new chat (Ctrl+N)</source>
-        <translation type="unfinished"></translation>
+        <translation>开始新对话（Ctrl+N）</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Search chats</source>
-        <translation type="unfinished"></translation>
+        <translation>搜索对话</translation>
     </message>
     <message>
         <location line="+42"/>
         <source>No chat matches “%1”</source>
-        <translation type="unfinished"></translation>
+        <translation>没有与“%1”匹配的对话</translation>
     </message>
     <message>
         <location line="+55"/>
         <source>Rename…</source>
-        <translation type="unfinished"></translation>
+        <translation>重命名…</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Export…</source>
-        <translation type="unfinished"></translation>
+        <translation>导出…</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Delete</source>
-        <translation type="unfinished">删除</translation>
+        <translation>删除</translation>
     </message>
     <message>
         <location line="+12"/>
         <source>Rename chat</source>
-        <translation type="unfinished"></translation>
+        <translation>重命名对话</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Title:</source>
-        <translation type="unfinished"></translation>
+        <translation>标题：</translation>
     </message>
 </context>
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop/chat_view.py" line="+238"/>
+        <location filename="../../desktop/chat_view.py" line="+239"/>
         <source>Assistant</source>
-        <translation type="unfinished"></translation>
+        <translation>助手</translation>
     </message>
     <message>
         <location line="+16"/>
         <source>Show earlier messages</source>
-        <translation type="unfinished"></translation>
+        <translation>显示更早的消息</translation>
     </message>
     <message>
         <location line="+24"/>
         <source>Start typing below to begin a new chat.</source>
-        <translation type="unfinished"></translation>
+        <translation>在下方输入内容，开始新的对话。</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Copy</source>
-        <translation type="unfinished"></translation>
+        <translation>复制</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>You</source>
-        <translation type="unfinished"></translation>
+        <translation>你</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>System prompt</source>
-        <translation type="unfinished"></translation>
+        <translation>系统提示词</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>p. %1</source>
-        <translation type="unfinished"></translation>
+        <translation>第 %1 页</translation>
     </message>
     <message>
         <location line="+108"/>
         <source>writing…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在生成…</translation>
     </message>
 </context>
 <context>
@@ -271,70 +263,70 @@
     <message>
         <location filename="../../desktop/knowledge_panel.py" line="-116"/>
         <source>The collection whose documents are shown below</source>
-        <translation type="unfinished"></translation>
+        <translation>下方列出的是此资料集中的文档</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Name of the new collection</source>
-        <translation type="unfinished"></translation>
+        <translation>新资料集的名称</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Create</source>
-        <translation type="unfinished"></translation>
+        <translation>创建</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation>取消</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>Collection:</source>
-        <translation type="unfinished"></translation>
+        <translation>资料集：</translation>
     </message>
     <message>
         <location line="+23"/>
-        <source>%1 documents, %2 chunks</source>
-        <translation type="unfinished"></translation>
+        <source>Documents: %1 · chunks: %2</source>
+        <translation>文档：%1 · 片段：%2</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>New collection…</source>
-        <translation type="unfinished"></translation>
+        <translation>新建资料集…</translation>
     </message>
 </context>
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop/composer.py" line="+91"/>
+        <location filename="../../desktop/composer.py" line="+92"/>
         <source>Message Fireside — Enter sends, Shift+Enter adds a line</source>
-        <translation type="unfinished"></translation>
+        <translation>给 Fireside 发消息（Enter 发送，Shift+Enter 换行）</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>Editing a message: sending makes a new version.</source>
-        <translation type="unfinished"></translation>
+        <translation>正在编辑消息：发送后将生成一个新版本。</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Cancel edit</source>
-        <translation type="unfinished"></translation>
+        <translation>取消编辑</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>Send</source>
-        <translation type="unfinished"></translation>
+        <translation>发送</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Stop</source>
-        <translation type="unfinished"></translation>
+        <translation>停止</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Stop the reply (Esc)</source>
-        <translation type="unfinished"></translation>
+        <translation>停止回复（Esc）</translation>
     </message>
 </context>
 <context>
@@ -353,7 +345,7 @@
     <message>
         <location line="+5"/>
         <source>Your chats, documents and downloaded models are kept here, on this computer only.</source>
-        <translation>你的聊天记录、文档和下载的模型都保存在这里，只存在于这台电脑上。</translation>
+        <translation>你的对话、文档和下载的模型都保存在这里，只存在于这台电脑上。</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -369,189 +361,194 @@
 <context>
     <name>DocumentList</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="-148"/>
+        <location filename="../../desktop/knowledge_panel.py" line="-149"/>
         <source>Name</source>
-        <translation type="unfinished"></translation>
+        <translation>名称</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Pages</source>
-        <translation type="unfinished"></translation>
+        <translation>页数</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Chunks</source>
-        <translation type="unfinished"></translation>
+        <translation>片段</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Status</source>
-        <translation type="unfinished"></translation>
+        <translation>状态</translation>
     </message>
     <message>
         <location line="+18"/>
         <source>Queued</source>
-        <translation type="unfinished"></translation>
+        <translation>排队中</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Waiting for an embedding model</source>
-        <translation type="unfinished"></translation>
+        <translation>等待嵌入模型</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Reading…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在读取…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Embedding…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在生成嵌入…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Done</source>
-        <translation type="unfinished"></translation>
+        <translation>已完成</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Unchanged</source>
-        <translation type="unfinished"></translation>
+        <translation>无变化</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Moved</source>
-        <translation type="unfinished"></translation>
+        <translation>已移动</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Duplicate</source>
-        <translation type="unfinished"></translation>
+        <translation>重复</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Failed</source>
-        <translation type="unfinished"></translation>
+        <translation>失败</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>已停止</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Searchable</source>
-        <translation type="unfinished"></translation>
+        <translation>可搜索</translation>
     </message>
 </context>
 <context>
     <name>DownloadProgressView</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="+563"/>
+        <location filename="../../desktop/model_manager.py" line="+583"/>
         <source>Pause</source>
-        <translation type="unfinished"></translation>
+        <translation>暂停</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+54"/>
         <source>Resume</source>
-        <translation type="unfinished"></translation>
+        <translation>继续</translation>
     </message>
     <message>
         <location line="-53"/>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation>取消</translation>
     </message>
     <message>
         <location line="+53"/>
         <source>Retry</source>
-        <translation type="unfinished"></translation>
+        <translation>重试</translation>
     </message>
     <message>
         <location line="+24"/>
         <source>%1 of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 / %2</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Waiting to start…</source>
-        <translation type="unfinished"></translation>
+        <translation>等待开始…</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Resuming from %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在从 %1 处继续…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Connecting…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在连接…</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Connection lost, retrying…</source>
-        <translation type="unfinished"></translation>
+        <translation>连接中断，正在重试…</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Verifying…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在校验…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>%1 · %2 · %3 left</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 · %2 · 剩余 %3</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>resumed from %1</source>
-        <translation type="unfinished"></translation>
+        <translation>从 %1 处继续</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Paused at %1</source>
-        <translation type="unfinished"></translation>
+        <translation>已暂停（%1）</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Paused</source>
-        <translation type="unfinished"></translation>
+        <translation>已暂停</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Stopped at %1</source>
-        <translation type="unfinished"></translation>
+        <translation>已停止（%1）</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Stopped</source>
+        <translation>已停止</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Installed as %1</source>
-        <translation type="unfinished"></translation>
+        <translation>已安装为 %1</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Cancelled</source>
-        <translation type="unfinished"></translation>
+        <translation>已取消</translation>
     </message>
 </context>
 <context>
     <name>DownloadsPage</name>
     <message>
-        <location line="+497"/>
-        <source>No downloads. Pick a model under Recommended or Search.</source>
-        <translation type="unfinished"></translation>
+        <location line="+500"/>
+        <source>No downloads. Pick a model under Recommended or Search the Hub.</source>
+        <translation>没有下载任务。请在“推荐”或“搜索 Hugging Face”中选择模型。</translation>
     </message>
 </context>
 <context>
     <name>EmbeddingModelBar</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="+227"/>
+        <location filename="../../desktop/knowledge_panel.py" line="+228"/>
         <source>Choose an embedding model…</source>
-        <translation type="unfinished"></translation>
+        <translation>选择嵌入模型…</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>No embedding model is set, so documents cannot be made searchable yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>尚未设置嵌入模型，暂时无法让文档可被搜索。</translation>
     </message>
 </context>
 <context>
@@ -559,86 +556,86 @@
     <message>
         <location filename="../../desktop/main_window.py" line="+60"/>
         <source>Restart engine</source>
-        <translation type="unfinished"></translation>
+        <translation>重启推理引擎</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Dismiss</source>
-        <translation type="unfinished"></translation>
+        <translation>关闭</translation>
     </message>
 </context>
 <context>
     <name>FileTable</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="-484"/>
+        <location filename="../../desktop/model_manager.py" line="-487"/>
         <source>Quantization</source>
-        <translation type="unfinished"></translation>
+        <translation>量化</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Size</source>
-        <translation type="unfinished"></translation>
+        <translation>大小</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Memory</source>
-        <translation type="unfinished"></translation>
+        <translation>内存</translation>
     </message>
     <message>
-        <location line="+33"/>
-        <location line="+63"/>
+        <location line="+32"/>
+        <location line="+64"/>
         <source>Download</source>
-        <translation type="unfinished"></translation>
+        <translation>下载</translation>
     </message>
     <message>
-        <location line="-49"/>
+        <location line="-50"/>
         <source>Unknown</source>
-        <translation type="unfinished"></translation>
+        <translation>未知</translation>
     </message>
     <message>
         <location line="+2"/>
-        <source>Fireside could not read this model&apos;s figures.</source>
-        <translation type="unfinished"></translation>
+        <source>Fireside could not read this model&apos;s size and memory needs.</source>
+        <translation>Fireside 无法读取此模型的大小和内存需求。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Fits</source>
-        <translation type="unfinished"></translation>
+        <translation>充足</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Tight</source>
-        <translation type="unfinished"></translation>
+        <translation>紧张</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Won&apos;t fit</source>
-        <translation type="unfinished"></translation>
+        <translation>不足</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Needs about %1 of memory at context %2; %3 free of %4.</source>
-        <translation type="unfinished"></translation>
+        <translation>上下文为 %2 时约需 %1 内存；当前可用 %3（共 %4）。</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Close other programs before you use it.</source>
-        <translation type="unfinished"></translation>
+        <translation>使用前请先关闭其他程序。</translation>
     </message>
     <message>
         <location line="+33"/>
         <source>Downloading %1%</source>
-        <translation type="unfinished"></translation>
+        <translation>正在下载 %1%</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Installed</source>
-        <translation type="unfinished"></translation>
+        <translation>已安装</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Resume</source>
-        <translation type="unfinished"></translation>
+        <translation>继续</translation>
     </message>
 </context>
 <context>
@@ -693,162 +690,162 @@
     <name>IngestProgress</name>
     <message>
         <location filename="../../desktop/knowledge_panel.py" line="+17"/>
-        <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <source>Stop</source>
+        <translation>停止</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Stop; finished documents are kept</source>
-        <translation type="unfinished"></translation>
+        <translation>停止；已处理完的文档会保留</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Resume</source>
-        <translation type="unfinished"></translation>
+        <translation>继续</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Go on where the ingestion stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>从导入中断的地方继续</translation>
     </message>
     <message>
         <location line="+29"/>
         <source>Looking at the files…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在检查文件…</translation>
     </message>
     <message>
         <location line="+25"/>
         <source>Stopped. Finished documents are kept; the rest go on with the next add or with Resume.</source>
-        <translation type="unfinished"></translation>
+        <translation>已停止。已处理完的文档会保留；其余文档将在下次添加或点击“继续”时接着处理。</translation>
     </message>
     <message>
         <location line="+11"/>
         <source>Waiting for an embedding model: the documents are added once one is chosen.</source>
-        <translation type="unfinished"></translation>
+        <translation>正在等待嵌入模型：选择一个嵌入模型后即会添加这些文档。</translation>
     </message>
     <message>
         <location line="+4"/>
-        <source>%1 of %2 documents</source>
-        <translation type="unfinished"></translation>
+        <source>Documents: %1 of %2</source>
+        <translation>文档：%1 / %2</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>ETA under a minute</source>
-        <translation type="unfinished"></translation>
+        <translation>预计剩余不到 1 分钟</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>ETA %1 min</source>
-        <translation type="unfinished"></translation>
+        <translation>预计剩余 %1 分钟</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>ETA %1 h</source>
-        <translation type="unfinished"></translation>
+        <translation>预计剩余 %1 小时</translation>
     </message>
 </context>
 <context>
     <name>InstalledPage</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="+438"/>
+        <location filename="../../desktop/model_manager.py" line="+441"/>
         <source>Name</source>
-        <translation type="unfinished"></translation>
+        <translation>名称</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Kind</source>
-        <translation type="unfinished"></translation>
+        <translation>类型</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Size</source>
-        <translation type="unfinished"></translation>
+        <translation>大小</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Quantization</source>
-        <translation type="unfinished"></translation>
+        <translation>量化</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+48"/>
         <source>Default</source>
-        <translation type="unfinished"></translation>
+        <translation>默认</translation>
     </message>
     <message>
         <location line="-48"/>
         <source>File</source>
-        <translation type="unfinished"></translation>
+        <translation>文件</translation>
     </message>
     <message>
         <location line="+12"/>
         <source>Use</source>
-        <translation type="unfinished"></translation>
+        <translation>使用</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Make this the default model of its kind and load it</source>
-        <translation type="unfinished"></translation>
+        <translation>设为同类模型的默认模型并加载</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Delete…</source>
-        <translation type="unfinished"></translation>
+        <translation>删除…</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Import a GGUF file…</source>
-        <translation type="unfinished"></translation>
+        <translation>导入 GGUF 文件…</translation>
     </message>
     <message>
         <location line="+28"/>
         <source>Chat</source>
-        <translation type="unfinished"></translation>
+        <translation>对话</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Embedding</source>
-        <translation type="unfinished"></translation>
+        <translation>嵌入</translation>
     </message>
     <message>
         <location line="+65"/>
         <source>Delete %1? Its file (%2) will be removed from this computer.</source>
-        <translation type="unfinished"></translation>
+        <translation>要删除 %1 吗？它的文件（%2）将从这台电脑上删除。</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Remove %1 from the list? Its file (%2) stays where it is; Fireside never deletes your own files.</source>
-        <translation type="unfinished"></translation>
+        <translation>要将 %1 从列表中移除吗？它的文件（%2）会保留在原处；Fireside 绝不会删除你自己的文件。</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Delete model</source>
-        <translation type="unfinished"></translation>
+        <translation>删除模型</translation>
     </message>
     <message>
         <location line="+20"/>
         <source>Deleted %1; %2 freed.</source>
-        <translation type="unfinished"></translation>
+        <translation>已删除 %1，释放了 %2 空间。</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Removed %1 from the list.</source>
-        <translation type="unfinished"></translation>
+        <translation>已将 %1 从列表中移除。</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Import a GGUF model</source>
-        <translation type="unfinished"></translation>
+        <translation>导入 GGUF 模型</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>GGUF models (*.gguf)</source>
-        <translation type="unfinished"></translation>
+        <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
         <location line="+13"/>
         <source>Imported %1 (%2). The file stays where it is.</source>
-        <translation type="unfinished"></translation>
+        <translation>已导入 %1（%2）。文件保留在原处。</translation>
     </message>
 </context>
 <context>
@@ -856,449 +853,462 @@
     <message>
         <location filename="../../desktop/knowledge_panel.py" line="+48"/>
         <source>Knowledge</source>
-        <translation type="unfinished"></translation>
+        <translation>知识库</translation>
     </message>
     <message>
         <location line="-2"/>
         <source>Fold or unfold the knowledge panel</source>
-        <translation type="unfinished"></translation>
+        <translation>折叠或展开知识库面板</translation>
     </message>
     <message>
         <location line="+21"/>
         <source>Drop files or folders here to make them searchable</source>
-        <translation type="unfinished"></translation>
+        <translation>将文件或文件夹拖放到此处，使其可被搜索</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Drop files or folders here to make them searchable.</source>
-        <translation type="unfinished"></translation>
+        <translation>将文件或文件夹拖放到此处，使其可被搜索。</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Add files…</source>
-        <translation type="unfinished"></translation>
+        <translation>添加文件…</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Add folder…</source>
-        <translation type="unfinished"></translation>
+        <translation>添加文件夹…</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Remove</source>
-        <translation type="unfinished"></translation>
+        <translation>移除</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Remove the selected document from the collection</source>
-        <translation type="unfinished"></translation>
+        <translation>从资料集中移除所选文档</translation>
     </message>
     <message>
         <location line="+158"/>
         <source>Add documents</source>
-        <translation type="unfinished"></translation>
+        <translation>添加文档</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Documents (%1);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>文档 (%1);;所有文件 (*)</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Add a folder</source>
-        <translation type="unfinished"></translation>
+        <translation>添加文件夹</translation>
     </message>
     <message>
         <location line="+158"/>
-        <source>%1 of %2 chunks</source>
-        <translation type="unfinished"></translation>
+        <source>Chunks: %1 of %2</source>
+        <translation>片段：%1 / %2</translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="+62"/>
         <source>Remove from collection…</source>
-        <translation type="unfinished"></translation>
+        <translation>从资料集中移除…</translation>
     </message>
     <message>
         <location line="+11"/>
         <source>Remove “%1” from the collection “%2”? The file itself stays where it is.</source>
-        <translation type="unfinished"></translation>
+        <translation>要将“%1”从资料集“%2”中移除吗？文件本身会保留在原处。</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Remove document</source>
-        <translation type="unfinished"></translation>
+        <translation>移除文档</translation>
     </message>
     <message>
         <location line="+80"/>
         <source>same as %1</source>
-        <translation type="unfinished"></translation>
+        <translation>与 %1 相同</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+85"/>
-        <location line="+216"/>
+        <location filename="../../desktop/main_window.py" line="+86"/>
+        <location line="+222"/>
         <source>No model loaded</source>
-        <translation type="unfinished"></translation>
+        <translation>未加载模型</translation>
     </message>
     <message>
-        <location line="-208"/>
-        <location line="+528"/>
+        <location line="-214"/>
+        <location line="+534"/>
         <source>context empty</source>
-        <translation type="unfinished"></translation>
+        <translation>上下文为空</translation>
     </message>
     <message>
-        <location line="-527"/>
+        <location line="-533"/>
         <source>Undo</source>
-        <translation type="unfinished"></translation>
+        <translation>撤销</translation>
     </message>
     <message>
         <location line="+24"/>
         <source>&amp;File</source>
-        <translation type="unfinished"></translation>
+        <translation>文件(&amp;F)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;New chat</source>
-        <translation type="unfinished"></translation>
+        <translation>新建对话(&amp;N)</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>&amp;Import chat…</source>
-        <translation type="unfinished"></translation>
+        <translation>导入对话(&amp;I)…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Export chat…</source>
-        <translation type="unfinished"></translation>
+        <translation>导出对话(&amp;E)…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Add &amp;documents…</source>
-        <translation type="unfinished"></translation>
+        <translation>添加文档(&amp;D)…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>&amp;Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>退出(&amp;Q)</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>&amp;Edit</source>
-        <translation type="unfinished"></translation>
+        <translation>编辑(&amp;E)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Copy last reply</source>
-        <translation type="unfinished"></translation>
+        <translation>复制最后一条回复(&amp;C)</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>&amp;Rename chat…</source>
-        <translation type="unfinished"></translation>
+        <translation>重命名对话(&amp;R)…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Delete chat</source>
-        <translation type="unfinished"></translation>
+        <translation>删除对话(&amp;D)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Undo delete chat</source>
-        <translation type="unfinished"></translation>
+        <translation>撤销删除对话(&amp;U)</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Find in chats</source>
-        <translation type="unfinished"></translation>
+        <translation>在对话中查找(&amp;F)</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>&amp;View</source>
-        <translation type="unfinished"></translation>
+        <translation>视图(&amp;V)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Chats</source>
-        <translation type="unfinished"></translation>
+        <translation>对话列表(&amp;C)</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>&amp;Knowledge panel</source>
-        <translation type="unfinished"></translation>
+        <translation>知识库面板(&amp;K)</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>&amp;Models</source>
-        <translation type="unfinished"></translation>
+        <translation>模型(&amp;M)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Model manager…</source>
-        <translation type="unfinished"></translation>
+        <translation>模型管理器(&amp;M)…</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>&amp;Import a GGUF file…</source>
-        <translation type="unfinished"></translation>
+        <translation>导入 GGUF 文件(&amp;I)…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>&amp;Restart engine</source>
-        <translation type="unfinished"></translation>
+        <translation>重启推理引擎(&amp;R)</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>&amp;Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>设置(&amp;S)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Settings…</source>
-        <translation type="unfinished"></translation>
+        <translation>设置(&amp;S)…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>&amp;Help</source>
-        <translation type="unfinished"></translation>
+        <translation>帮助(&amp;H)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Open &amp;data folder</source>
-        <translation type="unfinished"></translation>
+        <translation>打开数据文件夹(&amp;D)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Open engine &amp;log</source>
-        <translation type="unfinished"></translation>
+        <translation>打开推理引擎日志(&amp;L)</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>&amp;About Fireside</source>
-        <translation type="unfinished"></translation>
+        <translation>关于 Fireside(&amp;A)</translation>
     </message>
     <message>
         <location line="+88"/>
         <source>No model yet</source>
-        <translation type="unfinished"></translation>
+        <translation>尚无模型</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+17"/>
         <source>Loading %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在加载 %1…</translation>
     </message>
     <message>
         <location line="+20"/>
         <source>Assistant</source>
-        <translation type="unfinished"></translation>
+        <translation>助手</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>%1 · %2 · context %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 · %2 · 上下文 %3</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>Import a GGUF model</source>
-        <translation type="unfinished"></translation>
+        <translation>导入 GGUF 模型</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>GGUF models (*.gguf)</source>
-        <translation type="unfinished"></translation>
+        <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
         <location line="+17"/>
         <source>Restarting the engine…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在重启推理引擎…</translation>
     </message>
     <message>
         <location line="+53"/>
         <source>Ask anything. Your words stay on this computer.</source>
-        <translation type="unfinished"></translation>
+        <translation>想问什么都可以。你输入的内容只会留在这台电脑上。</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Load a model to start chatting (Models → Model manager…).</source>
-        <translation type="unfinished"></translation>
+        <translation>加载一个模型即可开始对话（模型 → 模型管理器…）。</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>New chat</source>
-        <translation type="unfinished"></translation>
+        <translation>新对话</translation>
     </message>
     <message>
         <location line="+26"/>
         <source>Chat deleted · Undo</source>
-        <translation type="unfinished"></translation>
+        <translation>对话已删除 · 撤销</translation>
     </message>
     <message>
         <location line="+35"/>
         <source>Export chat</source>
-        <translation type="unfinished"></translation>
+        <translation>导出对话</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Markdown (*.md);;Fireside chat, JSON (*.json)</source>
-        <translation type="unfinished"></translation>
+        <translation>Markdown (*.md);;Fireside 对话，JSON (*.json)</translation>
     </message>
     <message>
         <location line="+18"/>
         <source>Exported to %1</source>
-        <translation type="unfinished"></translation>
+        <translation>已导出到 %1</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Import a chat</source>
-        <translation type="unfinished"></translation>
+        <translation>导入对话</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Fireside chat, JSON (*.json)</source>
-        <translation type="unfinished"></translation>
+        <translation>Fireside 对话，JSON (*.json)</translation>
     </message>
     <message>
         <location line="+93"/>
         <source>%1 tokens/s</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 词元/秒</translation>
     </message>
     <message>
         <location line="+16"/>
         <source>The engine stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>推理引擎已停止</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Answered without your documents: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>本次回答未使用你的文档：%1</translation>
     </message>
     <message>
         <location line="+16"/>
         <source>%1 / %2 tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 / %2 词元</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>How much of the model&apos;s context this chat fills</source>
-        <translation type="unfinished"></translation>
+        <translation>此对话已占用的模型上下文</translation>
     </message>
     <message>
         <location line="+16"/>
         <source>Add documents</source>
-        <translation type="unfinished"></translation>
+        <translation>添加文档</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>This chat&apos;s documents changed</source>
-        <translation type="unfinished"></translation>
+        <translation>此对话使用的文档已更改</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>The document is no longer at %1</source>
-        <translation type="unfinished"></translation>
+        <translation>文档已不在 %1</translation>
     </message>
     <message>
-        <location line="+73"/>
+        <location line="+74"/>
         <source>Could not read or write %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>无法读写 %1：%2</translation>
     </message>
 </context>
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../../desktop/chat_view.py" line="-318"/>
+        <location filename="../../desktop/chat_view.py" line="-319"/>
         <source>Previous version</source>
-        <translation type="unfinished"></translation>
+        <translation>上一个版本</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Next version</source>
-        <translation type="unfinished"></translation>
+        <translation>下一个版本</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Copy</source>
-        <translation type="unfinished"></translation>
+        <translation>复制</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Copy this message</source>
-        <translation type="unfinished"></translation>
+        <translation>复制此消息</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Edit</source>
-        <translation type="unfinished"></translation>
+        <translation>编辑</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Edit and send again (a new version)</source>
-        <translation type="unfinished"></translation>
+        <translation>编辑后重新发送（生成新版本）</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Regenerate</source>
-        <translation type="unfinished"></translation>
+        <translation>重新生成</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Write another reply (this one stays)</source>
-        <translation type="unfinished"></translation>
+        <translation>再生成一条回复（保留当前回复）</translation>
     </message>
     <message>
         <location line="+95"/>
         <source>stopped before the end</source>
-        <translation type="unfinished"></translation>
+        <translation>生成未完成即已停止</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>the model no longer sees this (the chat outgrew its context)</source>
-        <translation type="unfinished"></translation>
+        <translation>模型已看不到这条消息（对话已超出上下文长度）</translation>
     </message>
     <message>
         <location line="+13"/>
         <source>Code copied</source>
-        <translation type="unfinished"></translation>
+        <translation>代码已复制</translation>
+    </message>
+</context>
+<context>
+    <name>ModelManager</name>
+    <message>
+        <location filename="../../desktop/model_manager.py" line="-1328"/>
+        <source>Could not read or write %1: %2</source>
+        <translation>无法读写 %1：%2</translation>
+    </message>
+    <message>
+        <location line="+742"/>
+        <source>%1 (%2 parts)</source>
+        <translation>%1（%2 个分卷）</translation>
     </message>
 </context>
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="+35"/>
+        <location line="+621"/>
         <source>Models</source>
-        <translation type="unfinished">模型</translation>
+        <translation>模型</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+19"/>
         <source>Recommended</source>
-        <translation type="unfinished"></translation>
+        <translation>推荐</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Search the Hub</source>
-        <translation type="unfinished"></translation>
+        <translation>搜索 Hugging Face</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+62"/>
         <source>Downloads</source>
-        <translation type="unfinished"></translation>
+        <translation>下载</translation>
     </message>
     <message>
         <location line="-61"/>
         <source>Installed</source>
-        <translation type="unfinished"></translation>
+        <translation>已安装</translation>
     </message>
     <message>
         <location line="+55"/>
         <source>Download</source>
-        <translation type="unfinished"></translation>
+        <translation>下载</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Downloads (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>下载（%1）</translation>
     </message>
 </context>
 <context>
@@ -1326,7 +1336,7 @@
     <message>
         <location line="+4"/>
         <source>Chat model:</source>
-        <translation>聊天模型：</translation>
+        <translation>对话模型：</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1371,7 +1381,7 @@
     <message>
         <location line="+4"/>
         <source>No chat model chosen</source>
-        <translation>未选择聊天模型</translation>
+        <translation>未选择对话模型</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1457,37 +1467,37 @@
     <message>
         <location filename="../../desktop/model_manager.py" line="-637"/>
         <source>Chat models</source>
-        <translation type="unfinished"></translation>
+        <translation>对话模型</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Embedding models</source>
-        <translation type="unfinished"></translation>
+        <translation>嵌入模型</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+44"/>
         <source>Chat model</source>
-        <translation type="unfinished"></translation>
+        <translation>对话模型</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Embedding model</source>
-        <translation type="unfinished"></translation>
+        <translation>嵌入模型</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>%1 · %2 parameters · context %3 · licence %4 · %5</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 · %2 参数 · 上下文 %3 · 许可证 %4 · %5</translation>
     </message>
     <message>
         <location line="+13"/>
         <source>Checking sizes and memory fit on the Hub…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在从 Hugging Face 查询文件大小并评估内存需求…</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>%1 · recommended</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 · 推荐</translation>
     </message>
 </context>
 <context>
@@ -1580,52 +1590,52 @@
     <message>
         <location filename="../../desktop/model_manager.py" line="+48"/>
         <source>Search GGUF models, e.g. qwen 7b</source>
-        <translation type="unfinished"></translation>
+        <translation>搜索 GGUF 模型，例如 qwen 7b</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Search</source>
-        <translation type="unfinished"></translation>
+        <translation>搜索</translation>
     </message>
     <message>
         <location line="+44"/>
         <source>Searching…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在搜索…</translation>
     </message>
     <message>
         <location line="+21"/>
         <source>%1 downloads · %2 likes</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 次下载 · %2 次点赞</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>needs an access token</source>
-        <translation type="unfinished"></translation>
+        <translation>需要访问令牌</translation>
     </message>
     <message>
         <location line="+5"/>
-        <source>%1 models found</source>
-        <translation type="unfinished"></translation>
+        <source>Models found: %1</source>
+        <translation>找到的模型：%1</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>No GGUF models found for “%1”</source>
-        <translation type="unfinished"></translation>
+        <translation>未找到与“%1”相关的 GGUF 模型</translation>
     </message>
     <message>
         <location line="+36"/>
         <source>Listing files and checking memory fit…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在列出文件并评估内存需求…</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>This repository has no GGUF model files.</source>
-        <translation type="unfinished"></translation>
+        <translation>此仓库中没有 GGUF 模型文件。</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>An embedding model: it searches your documents.</source>
-        <translation type="unfinished"></translation>
+        <translation>这是一个嵌入模型：用于搜索你的文档。</translation>
     </message>
 </context>
 <context>
@@ -1666,7 +1676,7 @@
         <translation>数据</translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+86"/>
         <source>The longest reply (%1 tokens) must be shorter than the context size (%2 tokens).</source>
         <translation>最长回复（%1 个词元）必须小于上下文长度（%2 个词元）。</translation>
     </message>
@@ -1681,85 +1691,85 @@
     <message>
         <location filename="../../desktop/welcome.py" line="+146"/>
         <source>Welcome to Fireside</source>
-        <translation type="unfinished"></translation>
+        <translation>欢迎使用 Fireside</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Chat with an AI model that runs entirely on this computer. Download a model once; after that everything works offline, and nothing you type leaves this computer.</source>
-        <translation type="unfinished"></translation>
+        <translation>与完全在这台电脑上运行的 AI 模型对话。只需下载一次模型，之后一切都能离线使用，你输入的任何内容都不会离开这台电脑。</translation>
     </message>
     <message>
         <location line="+12"/>
         <source>I already have a GGUF file…</source>
-        <translation type="unfinished"></translation>
+        <translation>我已有 GGUF 文件…</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+70"/>
         <source>Checking which version suits this computer…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在检查哪个版本最适合这台电脑…</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+27"/>
         <source>Download %1 (%2)</source>
-        <translation type="unfinished"></translation>
+        <translation>下载 %1（%2）</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Download %1</source>
-        <translation type="unfinished"></translation>
+        <translation>下载 %1</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>We suggest %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>推荐使用 %1：%2</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Fireside could not check its size on the Hub: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Fireside 无法从 Hugging Face 查询它的大小：%1</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>We suggest %1 (%2, %3): %4</source>
-        <translation type="unfinished"></translation>
+        <translation>推荐使用 %1（%2，%3）：%4</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>It needs about %1 of memory and this computer has %2 free, so it runs comfortably.</source>
-        <translation type="unfinished"></translation>
+        <translation>它约需 %1 内存，这台电脑当前有 %2 可用，可以流畅运行。</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>It needs about %1 of memory and this computer has %2 free: it will run, but close other programs first.</source>
-        <translation type="unfinished"></translation>
+        <translation>它约需 %1 内存，这台电脑当前有 %2 可用：可以运行，但请先关闭其他程序。</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Even this small model needs about %1 of memory, and this computer has %2 free; it may not run. You can still try it, or import a smaller GGUF file.</source>
-        <translation type="unfinished"></translation>
+        <translation>即便是这个小模型也约需 %1 内存，而这台电脑当前只有 %2 可用，可能无法运行。你仍可以试一试，或者导入一个更小的 GGUF 文件。</translation>
     </message>
     <message>
         <location line="+51"/>
         <source>Choose a GGUF model file</source>
-        <translation type="unfinished"></translation>
+        <translation>选择 GGUF 模型文件</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>GGUF models (*.gguf)</source>
-        <translation type="unfinished"></translation>
+        <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>%1 is an embedding model: it helps search your documents but cannot chat. It was added to your models; choose a chat model to start.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 是嵌入模型：它能帮助搜索你的文档，但不能用于对话。它已添加到你的模型中；请选择一个对话模型开始使用。</translation>
     </message>
 </context>
 <context>
     <name>window</name>
     <message>
-        <location filename="../../desktop/app.py" line="+19"/>
+        <location filename="../../desktop/app.py" line="+85"/>
         <source>Your settings file could not be read; it was kept as %1 and defaults are used.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法读取你的设置文件；原文件已保留为 %1，现使用默认设置。</translation>
     </message>
 </context>
 </TS>
