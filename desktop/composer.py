@@ -4,8 +4,6 @@ chat's knowledge. The keys are the ones every chat app taught people."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
@@ -19,12 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-
-def local_files(mime: QMimeData) -> list[Path]:
-    """The local files and folders in a drop (web links and text are not files)."""
-    if not mime.hasUrls():
-        return []
-    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+from desktop.drops import local_files
 
 
 class ComposerEdit(QPlainTextEdit):

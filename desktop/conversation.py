@@ -57,6 +57,7 @@ class SourcesSkipped:
 class Conversation(QObject):
     """Sends, regenerates, edits and stops replies for the chat in the window."""
 
+    prepared = Signal(int)  # a chat's context is laid out: its gauge and marks are known
     reply_started = Signal(object)  # ReplyStarted
     piece = Signal(str)
     reply_ended = Signal(object)  # ReplyEnded
@@ -98,6 +99,25 @@ class Conversation(QObject):
         """The embedding model changed: the next grounded turn loads the new one."""
         self._embedder = None
         self._retriever = None
+
+    def prepare(self, chat_id: int) -> Job | None:
+        """Lay out a chat's context on the engine lane (see ``ChatSession.prepare``), once
+        per chat and model; ``prepared`` says when. A failure here is not worth a message:
+        the next turn says it if it matters."""
+        if self.session(chat_id) is not None or self.services.client.models.get("chat") is None:
+            return None
+
+        def work() -> Iterator[int]:
+            self._session_for(chat_id).prepare()
+            yield chat_id
+
+        job = Job(work)
+        job.item.connect(self._prepared)
+        return self.engine.submit(job)
+
+    def _prepared(self, chat_id: object) -> None:
+        assert isinstance(chat_id, int)
+        self.prepared.emit(chat_id)
 
     # ---- what the person does ----------------------------------------------------------
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -72,6 +72,7 @@ from core.knowledge.errors import NoEmbeddingModel
 from core.knowledge.ingest import IngestReport, Outcome, Progress
 from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document
 from core.settings import Settings
+from desktop.drops import local_files
 from desktop.services import AppServices
 from desktop.workers import Job, JobRunner
 
@@ -94,16 +95,15 @@ _OUTCOME_STATUS = {
 _STORED_STATUS = {"indexed": READY, "failed": FAILED, "duplicate": DUPLICATE}
 
 
-def dropped_paths(mime: QMimeData) -> list[Path]:
-    """The local files and folders in a drag (web links and plain text are not files)."""
-    if not mime.hasUrls():
-        return []
-    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-
-
 def absolute(path: Path | str) -> str:
     """A path as the ingestion records it (made absolute, not resolved: no disk access)."""
     return str(Path(path).expanduser().absolute())
+
+
+def shown_name(name: str, default_shown: str) -> str:
+    """How a collection is named on screen: the one Fireside makes by itself ("default", the
+    name the CLI knows it by too) in the person's language; any other as it was named."""
+    return default_shown if name == DEFAULT_COLLECTION else name
 
 
 def message_of(error: object, translate: Translator) -> str:
@@ -395,7 +395,7 @@ class CollectionPicker(QWidget):
         try:
             self.combo.clear()
             for c in collections:
-                self.combo.addItem(c.name, c.name)
+                self.combo.addItem(shown_name(c.name, self.tr("default")), c.name)
                 tip = self.tr("Documents: %1 · chunks: %2")
                 tip = tip.replace("%1", str(c.documents)).replace("%2", str(c.chunks))
                 self.combo.setItemData(self.combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
@@ -463,7 +463,7 @@ class ChatCollections(QWidget):
         try:
             self.list.clear()
             for name in names:
-                item = QListWidgetItem(name)
+                item = QListWidgetItem(shown_name(name, self.tr("default")))
                 item.setData(_NAME_ROLE, name)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 state = Qt.CheckState.Checked if name in chosen else Qt.CheckState.Unchecked
@@ -833,19 +833,19 @@ class KnowledgePanel(QWidget):
     # ---- adding documents --------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if dropped_paths(event.mimeData()):
+        if local_files(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if dropped_paths(event.mimeData()):
+        if local_files(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = dropped_paths(event.mimeData())
+        paths = local_files(event.mimeData())
         if not paths:
             event.ignore()
             return

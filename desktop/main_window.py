@@ -245,6 +245,7 @@ class MainWindow(QMainWindow):
         self.chat_view.switch_requested.connect(self.switch_version)
         self.chat_view.citation_activated.connect(self.open_citation)
         self.chat_view.status.connect(self._note)
+        self.conversation.prepared.connect(self._prepared)
         self.conversation.reply_started.connect(self._reply_started)
         self.conversation.piece.connect(self.chat_view.add_piece)
         self.conversation.reply_ended.connect(self._reply_ended)
@@ -679,10 +680,16 @@ class MainWindow(QMainWindow):
         self._note(self.tr("Answered without your documents: %1").replace(
             "%1", self._say(skipped.reason)))  # fmt: skip
 
+    def _prepared(self, chat_id: int) -> None:
+        if chat_id == self.chat_id:
+            self._show_context(chat_id)
+
     def _show_context(self, chat_id: int) -> None:
         """The context gauge and the "no longer seen" marks, from the chat's session."""
         session = self.conversation.session(chat_id)
-        if session is None:
+        if session is None and self.model is not None and not self.conversation.busy:
+            self.conversation.prepare(chat_id)  # shown when ``prepared`` arrives
+        if session is None or session.last_prompt is None:
             n_ctx = self.model.n_ctx if self.model else 0
             self.gauge.setRange(0, max(1, n_ctx))
             self.gauge.setValue(0)
@@ -705,9 +712,13 @@ class MainWindow(QMainWindow):
     # ---- knowledge ---------------------------------------------------------------------
 
     def _files_dropped(self, paths: list[Path]) -> None:
-        """Files dropped on the composer join this chat's knowledge."""
+        """Files dropped on the composer join this chat's knowledge: they go into the
+        panel's collection, and this chat starts using that collection."""
         self.set_knowledge_shown(True)
         self.knowledge.add_paths(list(paths))
+        item = self.knowledge.chat_collections.item(self.knowledge.collection)
+        if item is not None and self.chat_id is not None:
+            item.setCheckState(Qt.CheckState.Checked)
 
     def knowledge_add_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, self.tr("Add documents"), str(Path.home()))

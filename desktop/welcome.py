@@ -164,9 +164,8 @@ class WelcomeWidget(QWidget):
         self.progress.hide()
         self.import_button = QPushButton(self.tr("I already have a GGUF file…"))
         self.import_button.clicked.connect(self.choose_file)
-        self.browse_link = QLabel(
-            f'<a href="browse">{html.escape(self.tr("Browse all models…"))}</a>'
-        )
+        browse = self.tr("Browse all models…")  # outside the f-string, where lupdate sees it
+        self.browse_link = QLabel(f'<a href="browse">{html.escape(browse)}</a>')
         self.browse_link.setTextFormat(Qt.TextFormat.RichText)
         self.browse_link.setTextInteractionFlags(
             Qt.TextInteractionFlag.LinksAccessibleByMouse

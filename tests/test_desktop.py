@@ -362,3 +362,54 @@ def test_switching_the_chat_model_in_settings_keeps_the_chat_going(
     branch = window.services.chats.branch(ended.chat_id)
     assert [m.role for m in branch] == ["user", "assistant", "user", "assistant"]
     assert window.chat_view.widgets[-1].speaker.text() == blocker.args[0].name
+
+
+def test_opening_a_long_chat_marks_what_the_model_no_longer_sees(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    store = window.services.chats
+    chat = store.create_chat("long and wordy")
+    parent = None
+    filler = "The lighthouse keeper wrote in the log about the storm and the ships. " * 6
+    for i in range(40):
+        parent = store.add_message(chat.id, parent, "user", f"Question {i}: {filler}").id
+        parent = store.add_message(chat.id, parent, "assistant", f"Answer {i}: {filler}").id
+    store.set_active_leaf(chat.id, parent)
+    with qtbot.waitSignal(window.conversation.prepared, timeout=REPLY_MS):
+        window.open_chat(chat.id)
+    qtbot.waitUntil(lambda: window.gauge.value() > 0)
+    assert window.gauge.maximum() == 2048 and window.gauge.value() <= 2048
+    seen = [w.seen for w in window.chat_view.widgets]
+    assert not seen[0] and seen[-1]  # the oldest shown turns are out of the model's view
+    first_seen = seen.index(True)
+    assert all(seen[first_seen:])  # one cut: everything after it is seen
+    unseen = window.chat_view.widgets[0]
+    assert unseen.note.isVisible() and "no longer sees" in unseen.note.text()
+
+
+def test_a_file_dropped_on_the_composer_joins_this_chats_knowledge(
+    qtbot: QtBot, window: MainWindow, gemma_path: Path, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from PySide6.QtCore import QMimeData, QPoint, QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    services = window.services
+    services.update_settings(replace(services.settings, embedding_model=str(gemma_path)))
+    note = tmp_path / "note.txt"
+    note.write_text("The ferry leaves at seven.\n", encoding="utf-8")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(note))])
+    target = window.composer.edit.viewport()
+    action, button = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
+    enter = QDragEnterEvent(QPoint(5, 5), action, mime, button, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, enter)
+    assert enter.isAccepted()
+    with qtbot.waitSignal(window.knowledge.ingest_finished, timeout=REPLY_MS):
+        dropped = QDropEvent(QPointF(5, 5), action, mime, button, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(target, dropped)
+    assert window.composer.text() == ""  # the file went to the knowledge, not into the text
+    collection = window.knowledge.collection
+    assert services.chats.get_chat(window.chat_id).collections == [collection]
+    assert [d.path for d in services.knowledge.documents(collection)] == [str(note)]

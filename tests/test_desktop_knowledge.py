@@ -117,7 +117,7 @@ def test_dropping_a_folder_shows_each_document_through_to_done_or_failed(
     # The progress reached the end: "6 of 6 documents".
     bar = panel.progress.bar
     assert bar.maximum() == 6 and bar.value() == 6
-    assert panel.progress.label.text().startswith("6 of 6 documents · 2 added")
+    assert panel.progress.label.text().startswith("Documents: 6 of 6 · 2 added")
     assert panel.progress.cancel_button.isHidden() and panel.progress.resume_button.isHidden()
     qtbot.waitUntil(lambda: not panel.busy)
 

@@ -107,11 +107,44 @@ def chinese(qapp: QApplication) -> Iterator[None]:
     install_translators(qapp, "en")
 
 
+# Words that stay as they are in a Chinese window: names, and technical terms of the trade.
+KEEP = {"Fireside", "English", "GGUF", "Hugging Face", "Python", "llama.cpp", "Qt", "PySide6"}
+TECHNICAL_LABEL = re.compile(r"^(Top-[kp]|Min-p|Python|llama\.cpp)：$")
+
+
+def english_words(texts: set[str], names: set[str]) -> list[str]:
+    """Texts with English words and no Chinese that are not names, paths, addresses or
+    versions: a string that escaped tr() altogether would be one of these."""
+
+    def allowed(line: str) -> bool:
+        line = line.strip()
+        return (
+            not re.search(r"[A-Za-z]{3,}", line)
+            or bool(re.search(r"[\u4e00-\u9fff]", line))
+            or line in KEEP
+            or line in names
+            or any(line.startswith(n) for n in names if len(n) > 3)  # "model · Q4_K_M · size"
+            or line.startswith(("/", "http://", "https://"))
+            or bool(TECHNICAL_LABEL.match(line))
+            or bool(re.match(r"^[\d.]+ \(|^Qt [\d.]|^Linux-|^Windows-|^macOS-", line))
+        )
+
+    return sorted(t for t in texts if not all(allowed(line) for line in t.splitlines()))
+
+
 def test_the_window_and_its_dialogs_in_chinese_show_no_english(
     qtbot: QtBot, services: AppServices, gemma_path: Path, chinese: None
 ) -> None:
-    services.update_settings(replace_sampling(services.settings, max_tokens=8))
-    services.registry.import_file(gemma_path)
+    from dataclasses import replace
+
+    from core.i18n import Translator
+
+    services.update_settings(replace(replace_sampling(services.settings, max_tokens=8),
+                                     language="zh_CN"))  # fmt: skip
+    services.translate = Translator("zh_CN")
+    installed = services.registry.import_file(gemma_path)
+    names = {entry.name for entry in services.catalogue.entries} | {installed.name}
+    names |= {preset.name for preset in services.settings.system_prompt_presets}
     window = MainWindow(services)
     qtbot.addWidget(window)
     window.show()
@@ -130,6 +163,9 @@ def test_the_window_and_its_dialogs_in_chinese_show_no_english(
     for open_dialog in (window.open_model_manager, window.open_settings, window.open_about):
         dialog = open_dialog()
         qtbot.wait(200)
+        shown |= visible_texts(dialog)
         assert not untranslated(visible_texts(dialog), sources), dialog.objectName()
         dialog.close()
+    shown |= visible_texts(window.welcome)
+    assert not english_words(shown, names)
     window.close()

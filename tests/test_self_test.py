@@ -160,22 +160,26 @@ def test_an_unwritable_data_folder_is_refused(
     assert code == 1 and "无法写入数据文件夹" in err
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="root writes through permission bits")  # fmt: skip
-def test_a_read_only_data_folder_is_refused(
+def test_a_data_folder_the_system_refuses_is_refused(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     gemma_path: Path,
 ) -> None:  # fmt: skip
-    home = tmp_path / "read-only"
-    for sub in ("config", "data", "cache", "logs"):
-        (home / sub).mkdir(parents=True)
-    (home / "data").chmod(0o500)
+    """A folder that exists but cannot be written: on Linux one under /sys, which refuses
+    even root (permission bits would not stop root, and CI runs as root); elsewhere a folder
+    without write permission."""
+    if Path("/sys/kernel").is_dir():
+        home, reason = Path("/sys/fireside-home"), "Operation not permitted"
+    else:
+        home, reason = tmp_path / "read-only", "Permission denied"
+        home.mkdir()
+        home.chmod(0o500)
     monkeypatch.setenv("FIRESIDE_HOME", str(home))
     try:
-        code, _, err = _run(["--model", str(gemma_path)], capsys)
+        code, out, err = _run(["--model", str(gemma_path)], capsys)
     finally:
-        (home / "data").chmod(0o700)
-    assert code == 1 and "Permission denied" in err
+        if home.is_relative_to(tmp_path):
+            home.chmod(0o700)
+    assert code == 1 and reason in err and "engine" not in out
 
 
 def test_a_failing_step_says_which_and_cleans_up(

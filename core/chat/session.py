@@ -224,6 +224,19 @@ class ChatSession:
         """Show the previous (-1) or next (+1) alternative of a message."""
         return self.store.switch_sibling(message_id, step)
 
+    def prepare(self) -> Prompt | None:
+        """Lay out the active branch in the context stack without generating anything, so
+        the context gauge and which messages the model still sees are known as soon as a
+        chat is opened (not only after its next turn). Tokenizes what has no stored tokens;
+        the engine's cache is left as it is. None for an empty chat."""
+        branch = self.store.branch(self.chat_id)
+        if not branch:
+            return None
+        prompt = self.stack.build([self._stack_message(m) for m in branch])
+        self.last_prompt = prompt
+        self._last_generated = None
+        return prompt
+
     def gauge(self) -> tuple[int, int]:
         """(tokens in the model's context now, context size): the window's context meter."""
         used = self.last_prompt.used if self.last_prompt is not None else 0

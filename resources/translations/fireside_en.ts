@@ -155,7 +155,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+15"/>
+        <source>default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Answers in this chat draw on the checked collections and cite them</source>
         <translation type="unfinished"></translation>
     </message>
@@ -286,7 +291,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+22"/>
+        <source>default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Documents: %1 · chunks: %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -299,7 +309,7 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop/composer.py" line="+92"/>
+        <location filename="../../desktop/composer.py" line="+85"/>
         <source>Message Fireside — Enter sends, Shift+Enter adds a line</source>
         <translation type="unfinished"></translation>
     </message>
@@ -935,18 +945,18 @@
     <name>MainWindow</name>
     <message>
         <location filename="../../desktop/main_window.py" line="+86"/>
-        <location line="+222"/>
+        <location line="+223"/>
         <source>No model loaded</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-214"/>
-        <location line="+534"/>
+        <location line="-215"/>
+        <location line="+541"/>
         <source>context empty</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-533"/>
+        <location line="-540"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1076,7 +1086,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+88"/>
+        <location line="+89"/>
         <source>No model yet</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1171,7 +1181,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+22"/>
         <source>%1 / %2 tokens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1181,7 +1191,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+20"/>
         <source>Add documents</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1704,7 +1714,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+2"/>
+        <source>Browse all models…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+67"/>
         <source>Checking which version suits this computer…</source>
         <translation type="unfinished"></translation>
     </message>

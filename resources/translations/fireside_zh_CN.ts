@@ -155,7 +155,12 @@
         <translation>在此对话中使用：</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+15"/>
+        <source>default</source>
+        <translation>默认</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Answers in this chat draw on the checked collections and cite them</source>
         <translation>此对话的回答会参考勾选的资料集，并注明来源</translation>
     </message>
@@ -286,7 +291,12 @@
         <translation>资料集：</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+22"/>
+        <source>default</source>
+        <translation>默认</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Documents: %1 · chunks: %2</source>
         <translation>文档：%1 · 片段：%2</translation>
     </message>
@@ -299,7 +309,7 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop/composer.py" line="+92"/>
+        <location filename="../../desktop/composer.py" line="+85"/>
         <source>Message Fireside — Enter sends, Shift+Enter adds a line</source>
         <translation>给 Fireside 发消息（Enter 发送，Shift+Enter 换行）</translation>
     </message>
@@ -935,18 +945,18 @@
     <name>MainWindow</name>
     <message>
         <location filename="../../desktop/main_window.py" line="+86"/>
-        <location line="+222"/>
+        <location line="+223"/>
         <source>No model loaded</source>
         <translation>未加载模型</translation>
     </message>
     <message>
-        <location line="-214"/>
-        <location line="+534"/>
+        <location line="-215"/>
+        <location line="+541"/>
         <source>context empty</source>
         <translation>上下文为空</translation>
     </message>
     <message>
-        <location line="-533"/>
+        <location line="-540"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
@@ -1076,7 +1086,7 @@
         <translation>关于 Fireside(&amp;A)</translation>
     </message>
     <message>
-        <location line="+88"/>
+        <location line="+89"/>
         <source>No model yet</source>
         <translation>尚无模型</translation>
     </message>
@@ -1171,7 +1181,7 @@
         <translation>本次回答未使用你的文档：%1</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+22"/>
         <source>%1 / %2 tokens</source>
         <translation>%1 / %2 词元</translation>
     </message>
@@ -1181,7 +1191,7 @@
         <translation>此对话已占用的模型上下文</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+20"/>
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
@@ -1704,7 +1714,12 @@
         <translation>我已有 GGUF 文件…</translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+2"/>
+        <source>Browse all models…</source>
+        <translation>浏览全部模型…</translation>
+    </message>
+    <message>
+        <location line="+67"/>
         <source>Checking which version suits this computer…</source>
         <translation>正在检查哪个版本最适合这台电脑…</translation>
     </message>
