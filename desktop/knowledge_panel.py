@@ -73,6 +73,7 @@ from core.knowledge.ingest import IngestReport, Outcome, Progress
 from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document
 from core.settings import Settings
 from desktop.drops import local_files
+from desktop.messages import describe_error
 from desktop.services import AppServices
 from desktop.workers import Job, JobRunner
 
@@ -104,13 +105,6 @@ def shown_name(name: str, default_shown: str) -> str:
     """How a collection is named on screen: the one Fireside makes by itself ("default", the
     name the CLI knows it by too) in the person's language; any other as it was named."""
     return default_shown if name == DEFAULT_COLLECTION else name
-
-
-def message_of(error: object, translate: Translator) -> str:
-    """One line for an error: the core's own message in the person's language."""
-    if isinstance(error, FiresideError):
-        return error.message(translate)
-    return str(error) or type(error).__name__
 
 
 # ---- what the knowledge lane reports -------------------------------------------------------
@@ -1244,7 +1238,7 @@ class KnowledgePanel(QWidget):
     # ---- messages ----------------------------------------------------------------------
 
     def _show_message(self, error: object) -> None:
-        self.message_label.setText(message_of(error, self.services.translate))
+        self.message_label.setText(describe_error(error, self.services.translate))
         self.message_label.show()
 
     def _clear_message(self) -> None:

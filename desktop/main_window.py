@@ -40,6 +40,7 @@ from desktop.chat_view import ChatView, positions_in
 from desktop.composer import Composer
 from desktop.conversation import Conversation, ReplyEnded, ReplyStarted, SourcesSkipped
 from desktop.knowledge_panel import KnowledgePanel
+from desktop.messages import describe_error
 from desktop.services import AppServices
 from desktop.welcome import WelcomeWidget
 from desktop.workers import Job, JobRunner
@@ -805,12 +806,7 @@ class MainWindow(QMainWindow):
     # ---- saying things -----------------------------------------------------------------
 
     def _say(self, error: object) -> str:
-        if isinstance(error, FiresideError):
-            return error.message(self.services.translate)
-        if isinstance(error, OSError):
-            where, why = str(error.filename or ""), error.strerror or str(error)
-            return self.tr("Could not read or write %1: %2").replace("%1", where).replace("%2", why)
-        return str(error)
+        return describe_error(error, self.services.translate)
 
     def _show_error(self, error: object) -> None:
         message = self._say(error)

@@ -35,18 +35,11 @@ from core.models.naming import ModelFileGroup
 from core.models.registry import InstalledModel
 from core.models.tokens import TokenStore
 from core.models.units import human_size
-from desktop.model_manager import (
-    DownloadBoard,
-    DownloadProgressView,
-    DownloadTask,
-    HubAccess,
-    describe_error,
-    look_up_repo,
-    own_lane,
-    plain_label,
-)
+from desktop.hub_lookups import HubAccess, look_up_repo
+from desktop.messages import describe_error, plain_label
+from desktop.model_downloads import DownloadBoard, DownloadProgressView, DownloadTask
 from desktop.services import AppServices
-from desktop.workers import Job, JobRunner
+from desktop.workers import Job, JobRunner, own_lane
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
@@ -106,3 +107,17 @@ class JobRunner(QObject):
         self.cancel_all()
         self._thread.quit()
         self._thread.wait(timeout_ms)
+
+
+def own_lane(owner: QObject, name: str) -> JobRunner:
+    """A lane of ``owner``'s own, stopped when ``owner`` goes: its thread must never be
+    destroyed while it runs (Qt aborts the process), and a widget can be deleted by its
+    parent or by Python without anyone calling its ``shutdown``."""
+    lane = JobRunner(owner, name)
+
+    def stop(*_args: object) -> None:
+        with contextlib.suppress(RuntimeError):  # its thread is gone already (Python's exit)
+            lane.shutdown()
+
+    owner.destroyed.connect(stop)
+    return lane

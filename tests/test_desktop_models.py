@@ -32,7 +32,8 @@ from core.models.fit import (
 from core.models.registry import InstalledModel
 from core.models.tokens import TokenStore
 from core.models.units import human_size
-from desktop.model_manager import DownloadTask, ModelManagerDialog
+from desktop.model_downloads import DownloadTask
+from desktop.model_manager import ModelManagerDialog
 from desktop.services import AppServices
 from desktop.welcome import Suggestion, WelcomeWidget
 from desktop.workers import JobRunner

@@ -150,7 +150,7 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="+451"/>
+        <location filename="../../desktop/knowledge_panel.py" line="+445"/>
         <source>Use in this chat:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -449,7 +449,7 @@
 <context>
     <name>DownloadProgressView</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="+583"/>
+        <location filename="../../desktop/model_downloads.py" line="+335"/>
         <source>Pause</source>
         <translation type="unfinished"></translation>
     </message>
@@ -543,7 +543,7 @@
 <context>
     <name>DownloadsPage</name>
     <message>
-        <location line="+500"/>
+        <location filename="../../desktop/model_manager.py" line="+574"/>
         <source>No downloads. Pick a model under Recommended or Search the Hub.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -564,7 +564,7 @@
 <context>
     <name>ErrorBar</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+60"/>
+        <location filename="../../desktop/main_window.py" line="+61"/>
         <source>Restart engine</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1205,11 +1205,6 @@
         <source>The document is no longer at %1</source>
         <translation type="unfinished"></translation>
     </message>
-    <message>
-        <location line="+74"/>
-        <source>Could not read or write %1: %2</source>
-        <translation type="unfinished"></translation>
-    </message>
 </context>
 <context>
     <name>MessageWidget</name>
@@ -1270,14 +1265,17 @@
     </message>
 </context>
 <context>
-    <name>ModelManager</name>
+    <name>Messages</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="-1328"/>
+        <location filename="../../desktop/messages.py" line="+24"/>
         <source>Could not read or write %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
+</context>
+<context>
+    <name>ModelManager</name>
     <message>
-        <location line="+742"/>
+        <location filename="../../desktop/model_manager.py" line="-586"/>
         <source>%1 (%2 parts)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1699,7 +1697,7 @@
 <context>
     <name>WelcomeWidget</name>
     <message>
-        <location filename="../../desktop/welcome.py" line="+146"/>
+        <location filename="../../desktop/welcome.py" line="+139"/>
         <source>Welcome to Fireside</source>
         <translation type="unfinished"></translation>
     </message>

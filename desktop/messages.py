@@ -1,0 +1,34 @@
+"""How the window says things that come from outside it: errors and foreign text.
+
+Every part of the window reports a failed core call the same way, as one line in the
+person's language: the core's own message for its errors (``core.errors.FiresideError``
+carries a code that ``core.i18n`` translates), the file and the system's reason for an
+``OSError``. Text from the Hub or from file names is shown as plain text, never as HTML.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import QLabel
+
+from core.errors import FiresideError
+from core.i18n import Translator
+
+
+def describe_error(error: object, translate: Translator) -> str:
+    """One line in the person's language for anything a core call raised."""
+    if isinstance(error, FiresideError):
+        return error.message(translate)
+    if isinstance(error, OSError):
+        where, why = str(error.filename or ""), error.strerror or str(error)
+        text = QCoreApplication.translate("Messages", "Could not read or write %1: %2")
+        return text.replace("%1", where).replace("%2", why)
+    return str(error) or type(error).__name__
+
+
+def plain_label(text: str = "", *, wrap: bool = True) -> QLabel:
+    """A label for text that comes from outside (the Hub, file names): never read as HTML."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(wrap)
+    return label
