@@ -72,6 +72,7 @@ class Settings:
     n_ubatch: int
     flash_attn: bool
     repetitions: int
+    swa_full: bool = False
 
     @property
     def n_ctx(self) -> int:
@@ -89,6 +90,7 @@ class EngineSide:
             n_batch=settings.n_batch,
             n_ubatch=settings.n_ubatch,
             flash_attn=settings.flash_attn,
+            swa_full=settings.swa_full,
         )
         self._one_token = SamplingParams(temperature=0.0, max_tokens=1, ignore_eos=True)
         self._decode = SamplingParams(
@@ -332,6 +334,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--flash-attn", action=argparse.BooleanOptionalAction, default=False,
         help="flash attention in both (default: off, the engine's LoadOptions default)",
     )  # fmt: skip
+    parser.add_argument(
+        "--swa-full", action=argparse.BooleanOptionalAction, default=False,
+        help="sliding-window models keep every position (the chat default, for cutting the "
+             "cache back to any turn); off by default here because llama-bench cannot set "
+             "it, so the comparison stays like for like",
+    )  # fmt: skip
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
     for name in ("threads", "repetitions", "n_prompt", "n_gen", "batch", "ubatch"):
@@ -405,6 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         n_ubatch=args.ubatch,
         flash_attn=args.flash_attn,
         repetitions=args.repetitions,
+        swa_full=args.swa_full,
     )
     rows: list[dict[str, Any]] = []
     for model in models:
@@ -468,6 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "n_batch": args.batch,
             "n_ubatch": args.ubatch,
             "flash_attn": args.flash_attn,
+            "swa_full": args.swa_full,
             "statistic": "median",
             "interleaved": True,
         },

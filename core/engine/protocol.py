@@ -30,6 +30,11 @@ class LoadOptions:
     # After an eviction, move the rest of the KV cache down instead of evaluating it again.
     # Faster, and what llama.cpp's own context shift does; off means exact recomputation.
     kv_shift: bool = True
+    # Sliding-window models (Gemma 3) keep every position's KV in their window layers too,
+    # so the cache can be cut back to any earlier turn (regenerate, edit, another branch)
+    # instead of being evaluated again. Costs memory and a few percent of decode speed on
+    # such models (bench/engine measures both); no effect on other models.
+    swa_full: bool = True
 
     def validate(self) -> None:
         _positive("n_ctx", self.n_ctx)

@@ -158,7 +158,7 @@ class ChatRuntime:
     def __init__(self, header: GGUFHeader, options: LoadOptions) -> None:
         # swa_full keeps the whole context for sliding-window models (Gemma 3), so the cache
         # can be truncated to any earlier position instead of being recomputed.
-        self.llm = _load_llama(header, options, swa_full=True)
+        self.llm = _load_llama(header, options, swa_full=options.swa_full)
         self.header = header
         info = _model_info(self.llm, header, options, "chat")
         self.n_ctx = info.n_ctx
@@ -168,6 +168,8 @@ class ChatRuntime:
         self.memory = llama_cpp.llama_get_memory(self.ctx)
         self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
         self._piece_buf = ctypes.create_string_buffer(256)
+        self._logits: np.ndarray | None = None
+        self._logits_address: int | None = None
         self.kv_tokens: list[int] = []
         self._prefix = _TextPrefix()
         bos = int(llama_cpp.llama_vocab_bos(self.vocab))
@@ -353,26 +355,34 @@ class ChatRuntime:
 
         Greedy decoding needs no sampler chain: an argmax over the logits is enough, and it
         skips building a candidate array of the whole vocabulary (262k entries for Gemma)
-        for every token, which costs several percent of decode speed on small models.
+        for every token, which costs several percent of decode speed on small models. The
+        logits are read through one numpy view of llama.cpp's buffer, made once per buffer
+        address, and scanned once: the recently seen tokens are taken out (penalized apart),
+        so no copy of the vocabulary is made. Overwriting them is safe: the buffer is
+        llama.cpp's scratch output, rewritten by the next decode and read by nobody else.
         """
-        logits = np.ctypeslib.as_array(
-            llama_cpp.llama_get_logits_ith(self.ctx, -1), shape=(self.info.n_vocab,)
-        )
-        best = int(logits.argmax())
+        logits = self._logits_view()
         penalty = params.repeat_penalty
         if penalty == 1.0 or not recent:
-            return best
+            return int(logits.argmax())
         seen = np.unique(np.asarray(recent, dtype=np.int64))
-        values = logits[seen]
+        values = logits[seen]  # a copy: fancy indexing
         penalized = np.where(values <= 0, values * penalty, values / penalty)
+        logits[seen] = -np.inf
+        best = int(logits.argmax())
         best_seen = int(penalized.argmax())
-        if best in seen:  # the overall best was penalized: find the best of the others
-            unseen = logits.copy()
-            unseen[seen] = -np.inf
-            best = int(unseen.argmax())
         if penalized[best_seen] > logits[best]:
             return int(seen[best_seen])
         return best
+
+    def _logits_view(self) -> np.ndarray:
+        """The last token's logits as a numpy array over llama.cpp's own buffer."""
+        pointer = llama_cpp.llama_get_logits_ith(self.ctx, -1)
+        address = ctypes.cast(pointer, ctypes.c_void_p).value
+        if address != self._logits_address or self._logits is None:
+            self._logits = np.ctypeslib.as_array(pointer, shape=(self.info.n_vocab,))
+            self._logits_address = address
+        return self._logits
 
     # ---- generation --------------------------------------------------------------------
 
