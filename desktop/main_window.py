@@ -55,6 +55,11 @@ class ErrorBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("errorBar")
+        # Light red with dark text: readable on light and dark themes alike.
+        self.setStyleSheet(
+            "QFrame#errorBar { background: #fdecea; border-bottom: 1px solid #f1b0ab; }"
+            " QFrame#errorBar QLabel { color: #5f1410; }"
+        )
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -122,7 +127,6 @@ class MainWindow(QMainWindow):
         chat_column.setContentsMargins(0, 0, 0, 0)
         chat_column.setSpacing(0)
         chat_column.addWidget(self.chat_view, 1)
-        chat_column.addWidget(self.error_bar)
         chat_column.addWidget(self.composer)
         chat_page = QWidget()
         chat_page.setLayout(chat_column)
@@ -131,11 +135,19 @@ class MainWindow(QMainWindow):
         self.center.addWidget(chat_page)
         self.center.addWidget(self.welcome)
         self.chat_page = chat_page
+        # The error bar heads the middle column, so it shows over the welcome page too.
+        middle_column = QVBoxLayout()
+        middle_column.setContentsMargins(0, 0, 0, 0)
+        middle_column.setSpacing(0)
+        middle_column.addWidget(self.error_bar)
+        middle_column.addWidget(self.center, 1)
+        middle = QWidget()
+        middle.setLayout(middle_column)
         self.knowledge = KnowledgePanel(services, self.knowledge_lane)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(self.center)
+        self.splitter.addWidget(middle)
         self.splitter.addWidget(self.knowledge)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -826,7 +838,11 @@ class MainWindow(QMainWindow):
         if manager is not None:
             manager.shutdown()  # type: ignore[attr-defined]
         for lane in (self.download_lane, self.knowledge_lane, self.engine_lane):
-            lane.shutdown()
+            if not lane.shutdown(timeout_ms=3_000):
+                # A long engine call (laying out a very long chat, an embedding batch)
+                # ends at once when the engine stops: the window is closing anyway.
+                self.services.client.close()
+                lane.shutdown()
         # Deliver what the lanes reported last while the databases are still open.
         QCoreApplication.sendPostedEvents()
         super().closeEvent(event)

@@ -102,11 +102,12 @@ class JobRunner(QObject):
         for job in list(self._jobs):
             job.cancel()
 
-    def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Cancel what is queued or running, then stop the thread."""
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Cancel what is queued or running, then stop the thread; False if it is still
+        running after ``timeout_ms`` (the caller can unblock it and call this again)."""
         self.cancel_all()
         self._thread.quit()
-        self._thread.wait(timeout_ms)
+        return bool(self._thread.wait(timeout_ms))
 
 
 def own_lane(owner: QObject, name: str) -> JobRunner:

@@ -194,9 +194,12 @@ def test_a_500_message_chat_opens_with_only_the_newest_built(
         parent = store.add_message(chat.id, parent, "assistant", f"**answer** {i}\n\n- a\n- b").id
     store.set_active_leaf(chat.id, parent)
     window.sidebar.refresh()
-    window.open_chat(chat.id)
+    with qtbot.waitSignal(window.conversation.prepared, timeout=REPLY_MS,
+                          check_params_cb=lambda chat_id: chat_id == chat.id):  # fmt: skip
+        window.open_chat(chat.id)  # the context of 500 messages is laid out in the background
     view = window.chat_view
     assert view.message_count == 500
+    assert 0 < window.gauge.value() <= window.gauge.maximum()
     assert len(view.widgets) == BATCH
     assert view.widgets[-1].message.content.endswith("- b")
     qtbot.waitUntil(
@@ -375,9 +378,10 @@ def test_opening_a_long_chat_marks_what_the_model_no_longer_sees(
         parent = store.add_message(chat.id, parent, "user", f"Question {i}: {filler}").id
         parent = store.add_message(chat.id, parent, "assistant", f"Answer {i}: {filler}").id
     store.set_active_leaf(chat.id, parent)
-    with qtbot.waitSignal(window.conversation.prepared, timeout=REPLY_MS):
+    with qtbot.waitSignal(window.conversation.prepared, timeout=REPLY_MS,
+                          check_params_cb=lambda chat_id: chat_id == chat.id):  # fmt: skip
         window.open_chat(chat.id)
-    qtbot.waitUntil(lambda: window.gauge.value() > 0)
+    assert window.gauge.value() > 0
     assert window.gauge.maximum() == 2048 and window.gauge.value() <= 2048
     seen = [w.seen for w in window.chat_view.widgets]
     assert not seen[0] and seen[-1]  # the oldest shown turns are out of the model's view
@@ -413,3 +417,22 @@ def test_a_file_dropped_on_the_composer_joins_this_chats_knowledge(
     collection = window.knowledge.collection
     assert services.chats.get_chat(window.chat_id).collections == [collection]
     assert [d.path for d in services.knowledge.documents(collection)] == [str(note)]
+
+
+def test_a_missing_or_broken_model_file_is_said_in_one_line(
+    qtbot: QtBot, services: AppServices, tmp_path: Path
+) -> None:
+    win = make_window(qtbot, services)
+    win.start()
+    missing = tmp_path / "nowhere.gguf"
+    with qtbot.waitSignal(win.error_shown) as blocker:
+        assert win.import_model_file(str(missing)) is None
+    assert blocker.args[0] == f"Model file not found: {missing}"
+    assert win.error_bar.isVisible() and win.error_bar.label.text() == blocker.args[0]
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"\x00not a model\xff" * 100)
+    with qtbot.waitSignal(win.error_shown) as blocker:
+        assert win.import_model_file(str(junk)) is None
+    assert "not a GGUF model file" in blocker.args[0] and "\n" not in blocker.args[0]
+    assert services.registry.models() == [] and win.model is None
+    win.close()

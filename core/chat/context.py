@@ -105,7 +105,7 @@ class ContextStack:
         prompt = self._render(visible)
         evicted = False
         if prompt.used > self.budget:
-            start = self._evict(system, turns, start)
+            start = self._evict(system, turns, start, prompt)
             visible = [*system, *turns[start:]]
             prompt = self._render(visible)
             evicted = True
@@ -126,20 +126,37 @@ class ContextStack:
                 return index
         return 0  # another branch: start from the beginning and evict again if needed
 
-    def _evict(self, system: list[StackMessage], turns: list[StackMessage], start: int) -> int:
-        """Drop whole turns from the bottom until the stack fits in half the budget."""
+    def _evict(self, system: list[StackMessage], turns: list[StackMessage], start: int,
+               rendered: Prompt) -> int:  # fmt: skip
+        """Drop whole turns from the bottom until the stack fits in half the budget.
+
+        Where a window may start is judged first from the frames just rendered (each
+        frame's token count, added up from the end), and only the candidate that estimate
+        picks is rendered to check it: rendering every candidate would tokenize a long
+        chat once per turn, which made opening a chat of hundreds of messages take minutes.
+        """
         target = self.budget // 2
         last_user = max(
             (i for i, m in enumerate(turns) if m.role == "user"), default=len(turns) - 1
         )
-        best = last_user
+        lengths = [len(frame.tokens) for frame in rendered.frames]
+        if rendered.whole_render or len(lengths) != len(system) + len(turns) - start:
+            estimates = None  # no frames to count (a template rendered whole): render each
+        else:
+            fixed = sum(lengths[: len(system)])
+            tail = 0
+            estimates = {}
+            for index in range(len(turns) - 1, start, -1):
+                tail += lengths[len(system) + index - start]
+                estimates[index] = fixed + tail
         for candidate in range(start + 1, last_user + 1):
             if turns[candidate].role != "user":
                 continue  # a window starts at a person's message, never mid-turn
+            if estimates is not None and estimates[candidate] > target:
+                continue
             if self._render([*system, *turns[candidate:]]).used <= target:
-                best = candidate
-                break
-        return best
+                return candidate
+        return last_user
 
     def rekey(self, old: int, new: int) -> None:
         """A pending message (negative key, never cached) was stored under ``new``."""

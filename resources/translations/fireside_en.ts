@@ -564,7 +564,7 @@
 <context>
     <name>ErrorBar</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+61"/>
+        <location filename="../../desktop/main_window.py" line="+66"/>
         <source>Restart engine</source>
         <translation type="unfinished"></translation>
     </message>
@@ -944,7 +944,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+86"/>
+        <location filename="../../desktop/main_window.py" line="+93"/>
         <location line="+223"/>
         <source>No model loaded</source>
         <translation type="unfinished"></translation>
