@@ -306,13 +306,17 @@ class MainWindow(QMainWindow):
     # ---- start -------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the newest chat and load the default chat model (or welcome the person)."""
+        """Open the newest chat and load the default chat model (or welcome the person);
+        meanwhile open the knowledge base's vector index, so that its slow first start
+        never lands in the middle of a reply."""
         chats = self.services.chats.list_chats()
         if chats:
             self.open_chat(chats[0].id)
         else:
             self.new_chat()
         self.load_default_model()
+        knowledge = self.services.knowledge
+        self.knowledge_lane.run(lambda: [knowledge.warm_up()])
 
     def load_default_model(self) -> Job | None:
         switcher = self.services.switcher

@@ -72,6 +72,10 @@ class KnowledgeBase:
             raise DocumentNotFound("kb_document_not_found", document=document)
         return found[0]
 
+    def warm_up(self) -> None:
+        """Open the vector index ahead of need (see :meth:`VectorIndex.open`)."""
+        self.index.open()
+
     def check_vectors(self) -> SyncReport:
         """Repair the vector index from the store if it is missing, damaged or behind."""
         return self.index.sync_all()

@@ -128,6 +128,13 @@ class VectorIndex:
                 log.debug("closing Chroma failed", exc_info=True)
 
     @_serialized
+    def open(self) -> None:
+        """Open Chroma now rather than at the first search or ingestion. Its first import
+        and start hold Python's lock for tens of milliseconds at a time, which a window
+        would feel in the middle of a reply; an app calls this in the background at start."""
+        self._open()
+
+    @_serialized
     def close(self) -> None:
         self._discard()
 
