@@ -186,3 +186,35 @@ def test_template_that_is_not_prefix_stable(gemma_engine: EngineClient,
     assert first.message.id != second.message.id
     rendered = gemma_engine.tokenize("user: Say goodbye.\nassistant:", add_special=False)
     assert second.stats.prompt_tokens <= len(rendered) + 40
+
+
+def test_prepare_lays_out_a_long_stored_chat_without_generating(
+    gemma_engine: EngineClient, store: ChatStore
+) -> None:
+    """A chat reopened in a fresh session (the window opening it, ``chat --chat ID``)
+    knows its gauge and what the model no longer sees before any turn, and the eviction
+    renders only the window it chooses (not one window per turn of a 300-message chat)."""
+    chat = store.create_chat("stored long ago")
+    parent = None
+    filler = "The keeper wrote about the storm, the tide and the ships in the bay. " * 4
+    for i in range(150):
+        parent = store.add_message(chat.id, parent, "user", f"Question {i}: {filler}").id
+        parent = store.add_message(chat.id, parent, "assistant", f"Answer {i}: {filler}").id
+    store.set_active_leaf(chat.id, parent)
+    calls: list[str] = []
+    session = ChatSession(store, gemma_engine, chat.id, SamplingParams(max_tokens=32))
+    original = session.stack.tokenize
+    session.stack.tokenize = lambda text, a, p: (calls.append(text), original(text, a, p))[1]
+    prompt = session.prepare()
+    assert prompt is not None and prompt.evicted
+    used, n_ctx = session.gauge()
+    assert 0 < used <= session.stack.budget // 2 and n_ctx == gemma_engine.models["chat"].n_ctx
+    seen = session.visibility()
+    branch = store.branch(chat.id)
+    flags = [seen[m.id] for m in branch]
+    first_seen = flags.index(True)
+    assert first_seen > 0 and all(flags[first_seen:])  # one cut, the newest turns seen
+    assert branch[first_seen].role == "user"
+    # Two renders at most: the whole branch, then the chosen window (a frame has a few
+    # tokenize calls: glue before, content, glue after).
+    assert len(calls) <= 2 * 4 * len(branch)
