@@ -128,7 +128,7 @@ class Conversation(QObject):
         return self._run(chat_id, lambda s: s.regenerate(message_id))
 
     def edit(self, chat_id: int, message_id: int, text: str) -> Job:
-        return self._run(chat_id, lambda s: s.edit(message_id, text))
+        return self._run(chat_id, lambda s: s.edit(message_id, text, self._sources(chat_id, text)))
 
     def stop(self) -> None:
         """Stop the reply (or the request about to start one)."""
@@ -174,9 +174,11 @@ class Conversation(QObject):
         key = (chat_id, model_key(info))
         session = self._sessions.get(key)
         if session is None:
-            session = ChatSession(self.services.chats, self.services.client, chat_id)
+            # The sampling settings size the reply's reserve in the context stack; when they
+            # change, the window forgets the sessions and the next turn makes a new one.
+            session = ChatSession(self.services.chats, self.services.client, chat_id,
+                                  self._sampling())  # fmt: skip
             self._sessions[key] = session
-        session.sampling = self._sampling()
         return session
 
     def _sampling(self) -> SamplingParams:

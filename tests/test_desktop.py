@@ -341,6 +341,12 @@ def test_dropped_documents_ground_the_answer_with_a_citation_chip(
     harbour_chip = next(chip for chip in chips if "harbour.md" in chip.text())
     harbour_chip.click()
     assert opened and opened[0].toLocalFile().endswith("harbour.md")
+    # An edited question in this chat is grounded too.
+    with qtbot.waitSignal(window.reply_finished, timeout=REPLY_MS):
+        window.submit_edit(question.id, "Who is the harbour master? Answer briefly.")
+    edited = services.chats.branch(window.chat_id)[-2]
+    assert edited.id != question.id and edited.parent_id == question.parent_id
+    assert edited.grounding and "Agnes Tolland" in edited.grounding["content"]
 
 
 @pytest.mark.qwen

@@ -207,16 +207,22 @@ class ChatSession:
         self.store.set_active_leaf(self.chat_id, user.id)
         return self._start(user, prompt)
 
-    def edit(self, message_id: int, text: str) -> Reply:
-        """A new version of one of the person's messages, answered; the old one stays."""
+    def edit(self, message_id: int, text: str, sources: TurnSources | None = None) -> Reply:
+        """A new version of one of the person's messages, answered; the old one stays.
+        ``sources`` grounds the new version as :meth:`send` grounds a message."""
         original = self.store.get_message(message_id)
         above = (
             self.store.branch(self.chat_id, original.parent_id)
             if original.parent_id is not None else []
         )  # fmt: skip
-        pending = [*map(self._stack_message, above), StackMessage(PENDING_USER, "user", text)]
+        content = sources.model_text if sources is not None else text
+        pending = [*map(self._stack_message, above), StackMessage(PENDING_USER, "user", content)]
         prompt = self.stack.build(pending)
-        user = self.store.add_message(self.chat_id, original.parent_id, "user", text)
+        grounding = None
+        if sources is not None:
+            grounding = {"content": sources.model_text, "sources": list(sources.citations)}
+        user = self.store.add_message(self.chat_id, original.parent_id, "user", text,
+                                      grounding=grounding)  # fmt: skip
         self.stack.rekey(PENDING_USER, user.id)
         return self._start(user, prompt)
 
