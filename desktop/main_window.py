@@ -457,10 +457,12 @@ class MainWindow(QMainWindow):
 
     def new_chat(self) -> int:
         """Start a new chat (an empty one already open is reused)."""
+        settings = self.services.settings
         if self.chat_id is not None and not self.services.chats.messages(self.chat_id):
+            # Nothing said yet: it takes the current default system prompt, as a new one would.
+            self.services.chats.update_chat(self.chat_id, system_prompt=settings.system_prompt)
             self.composer.edit.setFocus()
             return self.chat_id
-        settings = self.services.settings
         chat = self.services.chats.create_chat(
             model=self.model.name if self.model else None,
             system_prompt=settings.system_prompt,

@@ -945,18 +945,18 @@
     <name>MainWindow</name>
     <message>
         <location filename="../../desktop/main_window.py" line="+93"/>
-        <location line="+223"/>
+        <location line="+227"/>
         <source>No model loaded</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-215"/>
-        <location line="+541"/>
+        <location line="-219"/>
+        <location line="+547"/>
         <source>context empty</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-540"/>
+        <location line="-546"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1086,7 +1086,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+89"/>
+        <location line="+93"/>
         <source>No model yet</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1121,7 +1121,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+55"/>
         <source>Ask anything. Your words stay on this computer.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -945,18 +945,18 @@
     <name>MainWindow</name>
     <message>
         <location filename="../../desktop/main_window.py" line="+93"/>
-        <location line="+223"/>
+        <location line="+227"/>
         <source>No model loaded</source>
         <translation>未加载模型</translation>
     </message>
     <message>
-        <location line="-215"/>
-        <location line="+541"/>
+        <location line="-219"/>
+        <location line="+547"/>
         <source>context empty</source>
         <translation>上下文为空</translation>
     </message>
     <message>
-        <location line="-540"/>
+        <location line="-546"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
@@ -1086,7 +1086,7 @@
         <translation>关于 Fireside(&amp;A)</translation>
     </message>
     <message>
-        <location line="+89"/>
+        <location line="+93"/>
         <source>No model yet</source>
         <translation>尚无模型</translation>
     </message>
@@ -1121,7 +1121,7 @@
         <translation>正在重启推理引擎…</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+55"/>
         <source>Ask anything. Your words stay on this computer.</source>
         <translation>想问什么都可以。你输入的内容只会留在这台电脑上。</translation>
     </message>
