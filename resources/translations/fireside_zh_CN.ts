@@ -150,7 +150,7 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="+445"/>
+        <location filename="../../desktop/knowledge_widgets.py" line="+270"/>
         <source>Use in this chat:</source>
         <translation>在此对话中使用：</translation>
     </message>
@@ -266,7 +266,7 @@
 <context>
     <name>CollectionPicker</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="-116"/>
+        <location filename="../../desktop/knowledge_widgets.py" line="-116"/>
         <source>The collection whose documents are shown below</source>
         <translation>下方列出的是此资料集中的文档</translation>
     </message>
@@ -371,7 +371,7 @@
 <context>
     <name>DocumentList</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="-149"/>
+        <location filename="../../desktop/knowledge_widgets.py" line="-149"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -551,7 +551,7 @@
 <context>
     <name>EmbeddingModelBar</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="+228"/>
+        <location filename="../../desktop/knowledge_widgets.py" line="+228"/>
         <source>Choose an embedding model…</source>
         <translation>选择嵌入模型…</translation>
     </message>
@@ -699,7 +699,7 @@
 <context>
     <name>IngestProgress</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="+17"/>
+        <location filename="../../desktop/knowledge_widgets.py" line="+17"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
@@ -861,7 +861,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="+48"/>
+        <location filename="../../desktop/knowledge_panel.py" line="+146"/>
         <source>Knowledge</source>
         <translation>知识库</translation>
     </message>
