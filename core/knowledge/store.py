@@ -33,6 +33,7 @@ import numpy as np
 
 from core.knowledge.errors import CollectionNotFound, DocumentNotFound, KnowledgeStoreError
 from core.knowledge.terms import index_text
+from core.sqlite_db import migrate, open_database, schema_version, transaction
 
 _M1_SCHEMA: Final = """
     CREATE TABLE collections (
@@ -260,13 +261,8 @@ class KnowledgeStore:
         self._lock = threading.RLock()
         self._total_chunks: int | None = None
         try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA busy_timeout = 10000")
-            self._migrate()
+            self._db = open_database(path, busy_timeout_ms=10000)
+            migrate(self._db, self._lock, MIGRATIONS)
         except sqlite3.DatabaseError as exc:
             raise KnowledgeStoreError("kb_store_damaged", path=str(path), reason=str(exc)) from exc
 
@@ -282,34 +278,15 @@ class KnowledgeStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One transaction: all of it is saved, or none of it."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        """One transaction: all of it is saved, or none of it (and the chunk count is
+        counted again afterwards)."""
+        with self._lock, transaction(self._db, self._lock) as db:
+            yield db
             self._total_chunks = None
-
-    def _migrate(self) -> None:
-        with self._lock:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            for index in range(version, len(MIGRATIONS)):
-                _name, script = MIGRATIONS[index]
-                try:
-                    self._db.executescript(
-                        f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {index + 1};\nCOMMIT;"
-                    )
-                except sqlite3.Error:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    raise
 
     @property
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return schema_version(self._db)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
