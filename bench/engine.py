@@ -99,7 +99,10 @@ class EngineSide:
         ENGINE_LOG.parent.mkdir(parents=True, exist_ok=True)
         self.client = EngineClient(log_path=ENGINE_LOG)
         started = time.perf_counter()
-        self.client.start()
+        ready = self.client.start()
+        # Builds with Intel AMX kernels load models without llama.cpp's extra weight buffers
+        # (see core.engine.runtime.build_uses_amx); llama-bench is then run with --repack 0.
+        self.extra_buffers = "AMX_INT8 = 1" not in ready.system_info
         try:
             self.info = self.client.load_chat(str(model), self.options)
             self.load_s = time.perf_counter() - started
@@ -151,6 +154,7 @@ class EngineSide:
             "model_info": _asdict(self.info),
             "llama_cpp_version": ready.llama_cpp_version if ready else None,
             "system_info": ready.system_info if ready else None,
+            "extra_buffers": self.extra_buffers,
         }
 
 
@@ -200,21 +204,22 @@ def bench_model(model: Path, settings: Settings) -> dict[str, Any]:
     native_runs: list[native_llama.NativeResult] = []
     gauge = ForeignCpu()
 
-    def native_round() -> None:
-        native_runs.append(
-            native_llama.run_llama_bench(
-                model,
-                threads=settings.threads,
-                n_prompt=settings.n_prompt,
-                n_gen=settings.n_gen,
-                flash_attn=settings.flash_attn,
-                repetitions=1,
-                n_batch=settings.n_batch,
-                n_ubatch=settings.n_ubatch,
-            )
-        )
-
     with EngineSide(model, settings) as engine:
+
+        def native_round() -> None:
+            native_runs.append(
+                native_llama.run_llama_bench(
+                    model,
+                    threads=settings.threads,
+                    n_prompt=settings.n_prompt,
+                    n_gen=settings.n_gen,
+                    flash_attn=settings.flash_attn,
+                    repetitions=1,
+                    n_batch=settings.n_batch,
+                    n_ubatch=settings.n_ubatch,
+                    repack=engine.extra_buffers,
+                )
+            )
 
         def engine_round() -> None:
             pp_runs.append(engine.prompt_run())
@@ -331,8 +336,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=512, help="n_batch (llama-bench -b)")
     parser.add_argument("--ubatch", type=int, default=512, help="n_ubatch (llama-bench -ub)")
     parser.add_argument(
-        "--flash-attn", action=argparse.BooleanOptionalAction, default=False,
-        help="flash attention in both (default: off, the engine's LoadOptions default)",
+        "--flash-attn", action=argparse.BooleanOptionalAction, default=True,
+        help="flash attention in both (default: on, the engine's LoadOptions default)",
     )  # fmt: skip
     parser.add_argument(
         "--swa-full", action=argparse.BooleanOptionalAction, default=False,

@@ -241,10 +241,11 @@ def run_llama_bench(
     threads: int,
     n_prompt: int = 512,
     n_gen: int = 128,
-    flash_attn: bool = False,
+    flash_attn: bool = True,
     repetitions: int = 3,
     n_batch: int = 512,
     n_ubatch: int = 512,
+    repack: bool = True,
 ) -> NativeResult:
     """Run llama-bench's pp test (``-p n_prompt``) and tg test (``-n n_gen``), ``-o json``.
 
@@ -263,6 +264,7 @@ def run_llama_bench(
         "-ub", str(n_ubatch),
         "-fa", "1" if flash_attn else "0",
         "-ngl", "0",
+        "--repack", "1" if repack else "0",
         "-r", str(repetitions),
         "-o", "json",
     ]  # fmt: skip

@@ -1,4 +1,5 @@
-"""The engine's own decode loop agrees with llama.cpp where it takes a shortcut."""
+"""The engine's own decode loop agrees with llama.cpp where it takes a shortcut, and models
+load the way this llama.cpp build can run them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from pathlib import Path
 import llama_cpp
 import pytest
 
+from core.engine import runtime as runtime_module
 from core.engine.gguf import read_header
 from core.engine.protocol import LoadOptions, SamplingParams
-from core.engine.runtime import ChatRuntime, TextStream
+from core.engine.runtime import ChatRuntime, TextStream, build_uses_amx
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +73,27 @@ def test_text_stream_joins_split_utf8() -> None:
     assert stream.push(b"\xff") == "\ufffd"  # a byte that starts nothing is replaced at once
     assert stream.push("é".encode()[:1]) == ""
     assert stream.flush() == "\ufffd"  # an unfinished character at the end, too
+
+
+def test_amx_builds_load_models_without_extra_buffers(runtime: ChatRuntime) -> None:
+    """ggml's AMX kernels crash when built by GCC (llama.cpp PR 26954): an AMX build must
+    load weights into plain CPU buffers, any other build keeps the faster repacked ones."""
+    info = llama_cpp.llama_print_system_info().decode()
+    assert build_uses_amx() == ("AMX_INT8 = 1" in info)
+    assert bool(runtime.llm.model_params.use_extra_bufts) == (not build_uses_amx())
+    # and the model it loaded computes: a greedy continuation comes out
+    tokens = _tokens(
+        runtime,
+        runtime.tokenize("1, 2, 3,", True, False),
+        SamplingParams(temperature=0.0, max_tokens=4, ignore_eos=True),
+    )
+    assert len(tokens) == 4
+
+
+def test_the_extra_buffer_switch_applies_only_while_loading() -> None:
+    defaults = llama_cpp.llama_cpp.llama_model_default_params
+    assert defaults().use_extra_bufts
+    with runtime_module._model_params(extra_buffers=False):
+        assert not llama_cpp.llama_cpp.llama_model_default_params().use_extra_bufts
+    assert llama_cpp.llama_cpp.llama_model_default_params is defaults
+    assert defaults().use_extra_bufts

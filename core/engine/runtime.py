@@ -14,7 +14,9 @@ vectors.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import ctypes
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -55,23 +57,69 @@ def _common_prefix(a: Sequence[int], b: Sequence[int], i: int, j: int) -> int:
     return n
 
 
+@functools.cache
+def build_uses_amx() -> bool:
+    """Whether this llama.cpp build runs matrix products on Intel AMX tiles.
+
+    A ``-march=native`` build on a CPU with AMX (Xeon since Sapphire Rapids) compiles
+    ggml's AMX kernels, and with GCC they crash on the first matrix product (SIGILL or a
+    protection fault in ``tinygemm_kernel_amx``: the tile configuration is built on the
+    stack and the compiler drops it; llama.cpp pull request 26954, open). Models are then
+    loaded without llama.cpp's extra weight buffers (AMX and the CPU repacking), which
+    keeps the plain CPU kernels: slower prompt evaluation, but an engine that works.
+    """
+    info: bytes = llama_cpp.llama_print_system_info()
+    return b"AMX_INT8 = 1" in info
+
+
+@contextlib.contextmanager
+def _model_params(*, extra_buffers: bool) -> Iterator[None]:
+    """Load models with llama.cpp's extra weight buffers on or off.
+
+    ``Llama`` fills its ``llama_model_params`` from ``llama_model_default_params`` and loads
+    the model in the same constructor, without a parameter for ``use_extra_bufts``; so the
+    defaults it reads are adjusted while it runs (loads are serial in the engine process).
+    """
+    module = llama_cpp.llama_cpp
+    original = module.llama_model_default_params
+    if extra_buffers:
+        yield
+        return
+
+    def defaults() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    module.llama_model_default_params = defaults
+    try:
+        yield
+    finally:
+        module.llama_model_default_params = original
+
+
 def _load_llama(header: GGUFHeader, options: LoadOptions, **extra: Any) -> Any:
     threads = options.n_threads or physical_cores()
     try:
-        return llama_cpp.Llama(
-            model_path=str(header.path),
-            n_ctx=options.n_ctx,
-            n_batch=options.n_batch,
-            n_ubatch=min(options.n_ubatch, options.n_batch),
-            n_threads=threads,
-            n_threads_batch=threads,
-            flash_attn=options.flash_attn,
-            use_mmap=options.use_mmap,
-            verbose=False,
-            **extra,
-        )
+        with _model_params(extra_buffers=not build_uses_amx()):
+            return _new_llama(header, options, threads, **extra)
     except (ValueError, RuntimeError, OSError) as exc:
         raise ModelLoadError("model_load_failed", path=str(header.path), reason=str(exc)) from exc
+
+
+def _new_llama(header: GGUFHeader, options: LoadOptions, threads: int, **extra: Any) -> Any:
+    return llama_cpp.Llama(
+        model_path=str(header.path),
+        n_ctx=options.n_ctx,
+        n_batch=options.n_batch,
+        n_ubatch=min(options.n_ubatch, options.n_batch),
+        n_threads=threads,
+        n_threads_batch=threads,
+        flash_attn=options.flash_attn,
+        use_mmap=options.use_mmap,
+        verbose=False,
+        **extra,
+    )
 
 
 def _model_info(llm: Any, header: GGUFHeader, options: LoadOptions, slot: str) -> ModelInfo:
