@@ -285,7 +285,7 @@ def machine_info() -> dict[str, Any]:
                 memory = int(line.split()[1]) * 1024
     except OSError:
         pass
-    wanted = ("avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "amx")
+    wanted = ("avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8")
     present = set(flags.split())
     return {
         "platform": platform.platform(),
