@@ -414,8 +414,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "zh_CN": "无法打开知识数据库 {path}：{reason}",
     },
     "kb_cancelled": {
-        "en": "Stopped; finished documents are kept. Run the same command again to continue",
-        "zh_CN": "已停止；已完成的文档都已保存。再次运行同一命令即可继续",
+        "en": "Stopped; finished documents are kept. To continue: fireside-cli kb resume",
+        "zh_CN": "已停止；已完成的文档都已保存。继续导入：fireside-cli kb resume",
     },
     "kb_progress": {
         "en": "[{done}/{total}] {path} ({chunks} chunks, {rate} chunks/s, about {eta} s left)",
@@ -450,8 +450,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "zh_CN": "还没有知识库。添加文档：fireside-cli kb add PATH",
     },
     "kb_nothing_to_resume": {
-        "en": "No unfinished ingestion to resume",
-        "zh_CN": "没有需要继续的导入任务",
+        "en": "No stopped or unfinished ingestion to resume",
+        "zh_CN": "没有已停止或未完成的导入任务需要继续",
     },
     "kb_sources": {"en": "Sources:", "zh_CN": "资料来源："},
     "kb_page": {"en": "p. {page}", "zh_CN": "第 {page} 页"},

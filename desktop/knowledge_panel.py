@@ -9,9 +9,11 @@ ones its answers draw on (stored with the chat in the chat store).
 The panel drives the core the way ``fireside-cli kb`` does: an ingestion is
 :meth:`KnowledgeBase.ingestion` run over the paths, and what a kill left running in the
 store is finished with :meth:`Ingestion.resume`, which the panel does by itself when it
-opens. A cancelled ingestion is closed in the store (the core's resume does not run it
-again), so the panel remembers its paths and runs them again, ahead of the new ones, on the
+opens. A stopped ingestion is closed in the store (the core's resume does not run it
+again), so the panel keeps its paths and runs them again, ahead of the new ones, on the
 next add or on Resume: finished documents are then skipped as unchanged, never re-embedded.
+One stopped in an earlier session is found in the store (``stopped_jobs``) and offered the
+same way when the panel opens.
 
 Its parts live in ``desktop.knowledge_widgets`` (document list, collection picker, per-chat
 boxes, progress line) and the lane's work and reports in ``desktop.knowledge_jobs``.
@@ -136,6 +138,7 @@ class KnowledgePanel(QWidget):
             self.model_bar.show_missing()
         self._listen_to_settings()
         self._resume_killed_jobs()
+        self._offer_stopped_jobs()
 
     def _build(self) -> None:
         self.collapse_button = QToolButton()
@@ -392,6 +395,21 @@ class KnowledgePanel(QWidget):
                 self._set_state(name, path, RowState(QUEUED))
             jobs.append(self._submit(IngestTask(name, list(dict.fromkeys(paths)), resume=True)))
         return jobs
+
+    def _offer_stopped_jobs(self) -> None:
+        """Ingestions stopped in an earlier session wait for Resume (or the next add), as
+        in the session that stopped them; they do not start by themselves, since the
+        person chose to stop them."""
+        for job in self.kb.store.stopped_jobs():
+            left = self._left_over.setdefault(job.collection, [])
+            left.extend(p for p in job.paths if p not in left)
+            stored = {d.path for d in self.kb.documents(job.collection)}
+            for path in job.paths:  # a folder's row stands for its files until they are seen
+                if path not in stored and self._state(job.collection, path) is None:
+                    self._set_state(job.collection, path, RowState(STOPPED))
+        if any(self._left_over.values()) and not self.tasks:
+            self.progress.show()
+            self.progress.idle(can_resume=True)
 
     def cancel(self) -> None:
         """Stop every ingestion of the panel; finished documents are kept, and the rest

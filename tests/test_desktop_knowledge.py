@@ -47,6 +47,27 @@ def open_panel(qtbot: QtBot, services: AppServices, lane: JobRunner) -> Knowledg
     return panel
 
 
+def add_and_stop_after_the_first_document(
+    qtbot: QtBot, panel: KnowledgePanel, folder: Path
+) -> IngestReport:
+    """Add a folder and stop the ingestion on the lane as its first document is committed:
+    it then stops before the next one, for certain (the Stop button would race the lane)."""
+    job = panel.add_paths([folder])
+    assert job is not None and panel.last_task is not None
+    task = panel.last_task
+
+    def stop_after_first_document(event: object) -> None:
+        payload = event.payload if isinstance(event, TaskEvent) else None
+        if isinstance(payload, Progress) and payload.outcome is not None:
+            task.cancel()
+
+    job.item.connect(stop_after_first_document, Qt.ConnectionType.DirectConnection)
+    with qtbot.waitSignal(panel.ingest_finished, timeout=INGEST_TIMEOUT_MS) as stopped:
+        pass
+    report: IngestReport = stopped.args[0]
+    return report
+
+
 def drop(panel: KnowledgePanel, mime: QMimeData) -> tuple[bool, bool]:
     """A drag entering the panel, then the drop; says whether each was accepted."""
     action, button = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
@@ -151,21 +172,7 @@ def test_cancel_then_a_new_add_resumes_without_redoing_finished_files(
     notes = write_many(folder, 4, sentences=2)
     panel = open_panel(qtbot, with_model, lane)
 
-    job = panel.add_paths([folder])
-    assert job is not None and panel.last_task is not None
-    task = panel.last_task
-
-    def stop_after_first_document(event: object) -> None:
-        # On the lane, as the first document is committed: the ingestion then stops before
-        # the next one, for certain (the Cancel button would race the lane).
-        payload = event.payload if isinstance(event, TaskEvent) else None
-        if isinstance(payload, Progress) and payload.outcome is not None:
-            task.cancel()
-
-    job.item.connect(stop_after_first_document, Qt.ConnectionType.DirectConnection)
-    with qtbot.waitSignal(panel.ingest_finished, timeout=INGEST_TIMEOUT_MS) as stopped:
-        pass
-    first: IngestReport = stopped.args[0]
+    first = add_and_stop_after_the_first_document(qtbot, panel, folder)
     assert first.cancelled and first.count("indexed") == 1
     qtbot.waitUntil(lambda: not panel.busy)
     assert panel.status_of(notes[0]) == "done"
@@ -192,6 +199,43 @@ def test_cancel_then_a_new_add_resumes_without_redoing_finished_files(
     assert panel.status_of(notes[0]) == "unchanged"
     assert all(panel.status_of(p) == "done" for p in [*notes[1:], extra])
     assert panel.progress.resume_button.isHidden()
+
+
+def test_an_ingestion_stopped_before_a_restart_is_offered_again(
+    qtbot: QtBot, with_model: AppServices, lane: JobRunner, tmp_path: Path
+) -> None:
+    """Stop, quit, start again: the panel offers Resume (it does not restart by itself),
+    and Resume goes on without embedding the finished document again."""
+    folder = tmp_path / "notes"
+    notes = write_many(folder, 3, sentences=2)
+    panel = open_panel(qtbot, with_model, lane)
+    assert add_and_stop_after_the_first_document(qtbot, panel, folder).cancelled
+    qtbot.waitUntil(lambda: not panel.busy)
+    panel.close()  # quit; the store is all the next session has
+
+    later = open_panel(qtbot, with_model, lane)  # the next session's panel
+    assert not later.busy  # a stop is not undone behind the person's back
+    assert later.status_of(notes[0]) == "ready"  # stored in the earlier session
+    assert later.status_of(folder) == "stopped"
+    assert later.status_text_of(folder) == "Stopped"
+    assert later.progress.isVisibleTo(later)
+    assert not later.progress.resume_button.isHidden()
+    assert "Stopped" in later.progress.label.text()
+
+    with qtbot.waitSignal(later.ingest_finished, timeout=INGEST_TIMEOUT_MS) as resumed:
+        qtbot.mouseClick(later.progress.resume_button, Qt.MouseButton.LeftButton)
+    status = {Path(o.path).name: o.status for o in resumed.args[0].outcomes}
+    assert status == {"note-000.md": "unchanged", "note-001.md": "indexed",
+                      "note-002.md": "indexed"}  # fmt: skip
+    qtbot.waitUntil(lambda: not later.busy)
+    assert later.status_of(folder) is None  # the folder's row gave way to its files
+    assert all(later.status_of(n) in ("done", "unchanged") for n in notes)
+    assert later.progress.resume_button.isHidden()
+    assert with_model.knowledge.store.stopped_jobs() == []
+
+    third = open_panel(qtbot, with_model, lane)  # nothing left to offer
+    assert not third.progress.isVisibleTo(third)
+    assert not third.progress.resume_button.isVisibleTo(third)
 
 
 def test_cancel_button_stops_a_queued_ingestion_and_resume_runs_it(

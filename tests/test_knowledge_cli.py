@@ -120,22 +120,29 @@ def _indexed(db: Path) -> list[tuple[str, float, int]]:
         return []  # not created yet
 
 
+def _start_kb_add(folder: Path, count: int, model: Path, **popen: Any) -> subprocess.Popen[Any]:
+    """``fireside-cli kb add`` of a folder of ``count`` notes, running in the background."""
+    write_many(folder, count, sentences=3)
+    command = [*CLI, "kb", "add", str(folder), "--embedding-model", str(model), *EMBED]
+    return subprocess.Popen(command, **popen)
+
+
+def _wait_for_indexed(db: Path, count: int, child: subprocess.Popen[Any]) -> None:
+    """Until ``count`` documents are indexed by the running ``kb add`` in ``child``."""
+    deadline = time.monotonic() + 120
+    while len(_indexed(db)) < count:
+        assert child.poll() is None, "the ingestion ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def test_sigkill_mid_ingestion_then_restart(gemma_path: Path, tmp_path: Path,
                                            engine: EngineClient) -> None:  # fmt: skip
-    folder = tmp_path / "notes"
-    total = 10
-    write_many(folder, total, sentences=3)
-    paths = AppPaths.from_env()
-    child = subprocess.Popen(
-        [*CLI, "kb", "add", str(folder), "--embedding-model", str(gemma_path), *EMBED],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    folder, total, paths = tmp_path / "notes", 10, AppPaths.from_env()
+    child = _start_kb_add(folder, total, gemma_path, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
-        while len(_indexed(paths.knowledge_db)) < 2:
-            assert child.poll() is None, "ingestion ended before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        _wait_for_indexed(paths.knowledge_db, 2, child)
     finally:
         os.killpg(child.pid, signal.SIGKILL)  # the CLI and its engine process
         child.wait(30)
@@ -166,3 +173,33 @@ def test_sigkill_mid_ingestion_then_restart(gemma_path: Path, tmp_path: Path,
         kb.index.sync(collection, force=True)
         assert kb.index.count(collection) == len(ids)
         assert kb.index._ids(kb.index._collection(collection)) == ids
+
+
+def test_ctrl_c_stops_kb_add_and_kb_resume_goes_on_later(gemma_path: Path,
+                                                         tmp_path: Path) -> None:  # fmt: skip
+    """As a person would: Ctrl-C in the middle of ``kb add``, then, in another run,
+    ``kb resume`` finishes the rest without embedding the finished documents again."""
+    folder, total, paths = tmp_path / "notes", 10, AppPaths.from_env()
+    child = _start_kb_add(folder, total, gemma_path, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True,
+                          env={**os.environ, "FIRESIDE_LANG": "en"})  # fmt: skip
+    _wait_for_indexed(paths.knowledge_db, 2, child)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    assert "Stopped; finished documents are kept. To continue: fireside-cli kb resume" in err
+    assert "Traceback" not in err
+    before = {path: (at, chunks) for path, at, chunks in _indexed(paths.knowledge_db)}
+    assert 2 <= len(before) < total
+
+    resumed = ok(cli("kb", "resume", "--embedding-model", str(gemma_path), *EMBED, "--json"))
+    assert resumed["cancelled"] is False
+    assert (resumed["unchanged"], resumed["indexed"]) == (len(before), total - len(before))
+    after = {path: (at, chunks) for path, at, chunks in _indexed(paths.knowledge_db)}
+    assert len(after) == total
+    assert all(after[p] == before[p] for p in before)  # not embedded or written again
+
+    for lang, said in (("en", "No stopped or unfinished ingestion to resume"),
+                       ("zh_CN", "没有已停止或未完成的导入任务需要继续")):  # fmt: skip
+        again = cli("kb", "resume", "--embedding-model", str(gemma_path), *EMBED, lang=lang)
+        assert again.returncode == 0 and again.stderr.strip() == said

@@ -266,7 +266,9 @@ def test_cancel_stops_before_the_next_batch_and_a_rerun_continues(
         stopped = ingestion.run([folder])
         assert stopped.cancelled and stopped.count("indexed") == 1
         assert [j.state for j in kb.store.unfinished_jobs()] == []
+        assert [j.paths for j in kb.store.stopped_jobs()] == [[str(folder)]]  # for Resume
         done = embedder.texts_embedded
         again = kb.ingestion(embedder, "notes").run([folder])
         assert again.count("unchanged") == 1 and again.count("indexed") == 3
         assert embedder.texts_embedded - done == again.chunks
+        assert kb.store.stopped_jobs() == []  # the rerun took it up

@@ -162,3 +162,29 @@ def test_another_model_is_refused_until_reindexed(kb: KnowledgeBase) -> None:
     empty = kb.store.ensure_collection("empty")
     empty = models.bind(empty, MODEL, "/m", DIM)
     models.require(empty, "other.gguf:99")
+
+
+def test_a_stopped_job_waits_until_a_later_job_takes_up_all_its_paths(
+    kb: KnowledgeBase,
+) -> None:
+    store = kb.store
+    store.ensure_collection("notes")
+    store.ensure_collection("论文")
+    first = store.start_job("notes", ["/docs/a", "/docs/b"])
+    store.finish_job(first, "cancelled")
+    assert [(j.id, j.paths) for j in store.stopped_jobs()] == [(first, ["/docs/a", "/docs/b"])]
+
+    partial = store.start_job("notes", ["/docs/a"])  # only part of it: still waiting
+    store.finish_job(partial, "done")
+    elsewhere = store.start_job("论文", ["/docs/a", "/docs/b"])  # another collection
+    store.finish_job(elsewhere, "done")
+    assert [j.id for j in store.stopped_jobs()] == [first]
+
+    both = store.start_job("notes", ["/docs/b", "/docs/c", "/docs/a"])  # takes it up
+    assert store.stopped_jobs() == []
+    store.finish_job(both, "cancelled")  # stopped in turn: now that one waits
+    assert [(j.id, j.state) for j in store.stopped_jobs()] == [(both, "cancelled")]
+
+    gone = store.start_job("removed", ["/x"])  # a collection that no longer exists
+    store.finish_job(gone, "cancelled")
+    assert [j.id for j in store.stopped_jobs()] == [both]

@@ -63,7 +63,9 @@ def add_kb_parser(sub: Any, tr: Translator, positive: Callable[[str], int]) -> N
     add.add_argument("--json", action="store_true", help="one JSON object with every outcome")
     _engine_options(add, positive)
 
-    resume = actions.add_parser("resume", help="finish ingestions a kill interrupted")
+    resume = actions.add_parser(
+        "resume", help="finish ingestions a stop (Ctrl-C) or a kill interrupted"
+    )
     resume.add_argument("--json", action="store_true")
     _engine_options(resume, positive)
 
@@ -168,17 +170,25 @@ class KbCommand:
         return self._report([report])
 
     def _resume(self, kb: KnowledgeBase) -> int:
-        jobs = kb.store.unfinished_jobs()
-        if not jobs:
+        """Finish what a kill interrupted (the same jobs), then run again what a stop left
+        (one new job per collection; finished documents are skipped as unchanged)."""
+        killed = kb.store.unfinished_jobs()
+        stopped = kb.store.stopped_jobs()
+        if not killed and not stopped:
             self._note(self.tr("kb_nothing_to_resume"))
             return EXIT_OK
         embedder = self._embedder()
         assert embedder is not None
         reports: list[IngestReport] = []
-        for collection in dict.fromkeys(job.collection for job in jobs):
+        for collection in dict.fromkeys(job.collection for job in [*killed, *stopped]):
             ingestion = kb.ingestion(embedder, collection, on_progress=self._progress)
+            paths = [p for job in stopped if job.collection == collection for p in job.paths]
             with _CancelOnSigint(ingestion.cancel):
                 reports.extend(ingestion.resume())
+                if paths and not ingestion.cancelled:
+                    reports.append(ingestion.run([Path(p) for p in dict.fromkeys(paths)]))
+            if ingestion.cancelled:
+                break
         return self._report(reports)
 
     def _progress(self, progress: Progress) -> None:

@@ -198,6 +198,11 @@ class Job:
     created_at: float
 
 
+def _job(row: sqlite3.Row) -> Job:
+    return Job(row["id"], row["collection"], json.loads(row["paths"]), row["state"],
+               row["created_at"])  # fmt: skip
+
+
 def _collection(row: sqlite3.Row) -> Collection:
     keys = row.keys()
     return Collection(
@@ -658,7 +663,28 @@ class KnowledgeStore:
     def unfinished_jobs(self) -> list[Job]:
         """Ingestions that were running when the process ended (a kill or a crash)."""
         rows = self._rows("SELECT * FROM jobs WHERE state = 'running' ORDER BY id")
-        return [
-            Job(r["id"], r["collection"], json.loads(r["paths"]), r["state"], r["created_at"])
-            for r in rows
-        ]
+        return [_job(r) for r in rows]
+
+    def stopped_jobs(self) -> list[Job]:
+        """Ingestions a person stopped (Stop, Ctrl-C) that nothing has taken up since.
+
+        A stopped job is taken up by any later job of the same collection whose paths
+        include all of its own (the app runs what a stop left ahead of the next add, or on
+        Resume). What is left is what Resume offers, in this session or any later one;
+        finished documents are skipped as unchanged when it runs.
+        """
+        rows = self._rows(
+            "SELECT * FROM jobs WHERE collection IN (SELECT name FROM collections) ORDER BY id"
+        )
+        jobs = [_job(r) for r in rows]
+        stopped = []
+        for i, job in enumerate(jobs):
+            if job.state != "cancelled":
+                continue
+            wanted = set(job.paths)
+            if not any(
+                later.collection == job.collection and wanted <= set(later.paths)
+                for later in jobs[i + 1 :]
+            ):
+                stopped.append(job)
+        return stopped
