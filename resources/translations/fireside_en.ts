@@ -112,7 +112,7 @@
 <context>
     <name>AppearancePage</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="+562"/>
+        <location filename="../../desktop/settings_general.py" line="+37"/>
         <source>System default</source>
         <translation type="unfinished"></translation>
     </message>
@@ -342,7 +342,7 @@
 <context>
     <name>DataPage</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="+159"/>
+        <location filename="../../desktop/settings_general.py" line="+159"/>
         <location line="+3"/>
         <source>Open</source>
         <translation type="unfinished"></translation>
@@ -363,7 +363,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>What the model engine reported; useful when a model fails to load.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -651,7 +651,7 @@
 <context>
     <name>HubPage</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="-138"/>
+        <location filename="../../desktop/settings_general.py" line="-140"/>
         <source>Remove Token</source>
         <translation type="unfinished"></translation>
     </message>
@@ -861,7 +861,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="+146"/>
+        <location filename="../../desktop/knowledge_panel.py" line="+149"/>
         <source>Knowledge</source>
         <translation type="unfinished"></translation>
     </message>
@@ -916,7 +916,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+158"/>
+        <location line="+173"/>
         <source>Chunks: %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1322,7 +1322,7 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="-556"/>
+        <location filename="../../desktop/settings_engine.py" line="+46"/>
         <source>Reading the installed models…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1352,12 +1352,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>The embedding model indexes your documents for the knowledge panel.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Context size:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1377,12 +1377,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>%1 tokens</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>Could not read the installed models: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1420,7 +1420,7 @@
 <context>
     <name>PresetsPage</name>
     <message>
-        <location line="+133"/>
+        <location filename="../../desktop/settings_presets.py" line="+42"/>
         <source>What the model is told before every chat…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1511,7 +1511,7 @@
 <context>
     <name>SamplingPage</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="-203"/>
+        <location filename="../../desktop/settings_engine.py" line="+34"/>
         <source>Higher gives more varied replies, lower more predictable ones; 0 always picks the most likely word.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1649,7 +1649,7 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="+488"/>
+        <location filename="../../desktop/settings_dialog.py" line="+68"/>
         <source>Settings</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1689,7 +1689,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+27"/>
         <source>The settings could not be saved: %1</source>
         <translation type="unfinished"></translation>
     </message>

@@ -112,7 +112,7 @@
 <context>
     <name>AppearancePage</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="+562"/>
+        <location filename="../../desktop/settings_general.py" line="+37"/>
         <source>System default</source>
         <translation>跟随系统</translation>
     </message>
@@ -342,7 +342,7 @@
 <context>
     <name>DataPage</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="+159"/>
+        <location filename="../../desktop/settings_general.py" line="+159"/>
         <location line="+3"/>
         <source>Open</source>
         <translation>打开</translation>
@@ -363,7 +363,7 @@
         <translation>日志文件：</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>What the model engine reported; useful when a model fails to load.</source>
         <translation>模型引擎的运行记录，模型加载失败时可用来排查原因。</translation>
     </message>
@@ -651,7 +651,7 @@
 <context>
     <name>HubPage</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="-138"/>
+        <location filename="../../desktop/settings_general.py" line="-140"/>
         <source>Remove Token</source>
         <translation>删除令牌</translation>
     </message>
@@ -861,7 +861,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="+146"/>
+        <location filename="../../desktop/knowledge_panel.py" line="+149"/>
         <source>Knowledge</source>
         <translation>知识库</translation>
     </message>
@@ -916,7 +916,7 @@
         <translation>添加文件夹</translation>
     </message>
     <message>
-        <location line="+158"/>
+        <location line="+173"/>
         <source>Chunks: %1 of %2</source>
         <translation>片段：%1 / %2</translation>
     </message>
@@ -1322,7 +1322,7 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="-556"/>
+        <location filename="../../desktop/settings_engine.py" line="+46"/>
         <source>Reading the installed models…</source>
         <translation>正在读取已安装的模型…</translation>
     </message>
@@ -1352,12 +1352,12 @@
         <translation>嵌入模型：</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>The embedding model indexes your documents for the knowledge panel.</source>
         <translation>嵌入模型用于为知识库中的文档建立索引。</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Context size:</source>
         <translation>上下文长度：</translation>
     </message>
@@ -1377,12 +1377,12 @@
         <translation>模型读取提示词时一次处理的词元数：越大越快，但占用内存越多。</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>%1 tokens</source>
         <translation>%1 个词元</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>Could not read the installed models: %1</source>
         <translation>无法读取已安装的模型：%1</translation>
     </message>
@@ -1420,7 +1420,7 @@
 <context>
     <name>PresetsPage</name>
     <message>
-        <location line="+133"/>
+        <location filename="../../desktop/settings_presets.py" line="+42"/>
         <source>What the model is told before every chat…</source>
         <translation>每次对话开始前告诉模型的话…</translation>
     </message>
@@ -1511,7 +1511,7 @@
 <context>
     <name>SamplingPage</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="-203"/>
+        <location filename="../../desktop/settings_engine.py" line="+34"/>
         <source>Higher gives more varied replies, lower more predictable ones; 0 always picks the most likely word.</source>
         <translation>越高回复越多样，越低越稳定；设为 0 时总是选择可能性最大的词。</translation>
     </message>
@@ -1649,7 +1649,7 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="+488"/>
+        <location filename="../../desktop/settings_dialog.py" line="+68"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
@@ -1689,7 +1689,7 @@
         <translation>最长回复（%1 个词元）必须小于上下文长度（%2 个词元）。</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+27"/>
         <source>The settings could not be saved: %1</source>
         <translation>无法保存设置：%1</translation>
     </message>
