@@ -26,7 +26,7 @@ class LoadOptions:
     n_batch: int = 512
     n_ubatch: int = 512
     # llama.cpp's fused attention: on the CPU it is faster for both prompt evaluation and
-    # decoding (bench/engine, llama-bench -fa 0,1: +8-10% and +3-5% on the test models).
+    # decoding (bench/engine, llama-bench -fa 0,1: +7-11% and +3-5% on the test models).
     flash_attn: bool = True
     use_mmap: bool = True
     # After an eviction, move the rest of the KV cache down instead of evaluating it again.
