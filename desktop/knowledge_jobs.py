@@ -125,6 +125,12 @@ class IngestTask:
                 self._ingestion.cancel()
 
     @property
+    def started(self) -> bool:
+        """The core's ingestion exists, so the store has recorded the job."""
+        with self._lock:
+            return self._ingestion is not None
+
+    @property
     def completed(self) -> bool:
         """Every run of the job went to its end (none cancelled, none missing)."""
         return bool(self.reports) and not any(r.cancelled for r in self.reports)

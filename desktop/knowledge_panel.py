@@ -13,7 +13,8 @@ opens. A stopped ingestion is closed in the store (the core's resume does not ru
 again), so the panel keeps its paths and runs them again, ahead of the new ones, on the
 next add or on Resume: finished documents are then skipped as unchanged, never re-embedded.
 One stopped in an earlier session is found in the store (``stopped_jobs``) and offered the
-same way when the panel opens.
+same way when the panel opens; so are files that were added while no embedding model was
+set, or stopped while still queued (the panel records those as stopped jobs itself).
 
 Its parts live in ``desktop.knowledge_widgets`` (document list, collection picker, per-chat
 boxes, progress line) and the lane's work and reports in ``desktop.knowledge_jobs``.
@@ -360,6 +361,7 @@ class KnowledgePanel(QWidget):
         wanted = list(dict.fromkeys([*self._left_over.pop(name, []), *given]))
         if not self.has_embedding_model:
             self._left_over[name] = wanted
+            self._record_stopped(name, wanted)
             for path in given:
                 self._set_state(name, path, RowState(WAITING))
             self.model_bar.show_missing()
@@ -400,16 +402,27 @@ class KnowledgePanel(QWidget):
         """Ingestions stopped in an earlier session wait for Resume (or the next add), as
         in the session that stopped them; they do not start by themselves, since the
         person chose to stop them."""
+        status = STOPPED if self.has_embedding_model else WAITING  # as when they were added
         for job in self.kb.store.stopped_jobs():
             left = self._left_over.setdefault(job.collection, [])
             left.extend(p for p in job.paths if p not in left)
             stored = {d.path for d in self.kb.documents(job.collection)}
             for path in job.paths:  # a folder's row stands for its files until they are seen
                 if path not in stored and self._state(job.collection, path) is None:
-                    self._set_state(job.collection, path, RowState(STOPPED))
+                    self._set_state(job.collection, path, RowState(status))
         if any(self._left_over.values()) and not self.tasks:
-            self.progress.show()
-            self.progress.idle(can_resume=True)
+            if self.has_embedding_model:
+                self.progress.show()
+                self.progress.idle(can_resume=True)
+            else:
+                self.progress.waiting()
+
+    def _record_stopped(self, collection: str, paths: Sequence[str]) -> None:
+        """Record paths that will not run now, and that no ingestion recorded, as a stopped
+        job: a task stopped while still queued, or files waiting for an embedding model. A
+        restart then offers them again like any other stop."""
+        store = self.kb.store
+        store.finish_job(store.start_job(collection, list(paths)), "cancelled")
 
     def cancel(self) -> None:
         """Stop every ingestion of the panel; finished documents are kept, and the rest
@@ -566,6 +579,8 @@ class KnowledgePanel(QWidget):
             return
         self.tasks.remove(task)
         if not task.reports:  # cancelled before it ran, or failed: run it again later
+            if not task.started and not task.resume:  # (a kill's job is in the store)
+                self._record_stopped(task.collection, task.paths)
             self._stopped(task)
             self._refresh()
         if not self.tasks:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -45,6 +47,18 @@ def open_panel(qtbot: QtBot, services: AppServices, lane: JobRunner) -> Knowledg
     panel = KnowledgePanel(services, lane)
     qtbot.addWidget(panel)
     return panel
+
+
+@contextmanager
+def earlier_session(services: AppServices, lane: JobRunner) -> Iterator[KnowledgePanel]:
+    """The panel of a session that ends: deleted at the end, as when the app quits, so
+    nothing of it (its memory, its settings listener) reaches the next session's panel."""
+    panel = KnowledgePanel(services, lane)
+    try:
+        yield panel
+    finally:
+        panel.close()
+        shiboken6.delete(panel)
 
 
 def add_and_stop_after_the_first_document(
@@ -208,10 +222,9 @@ def test_an_ingestion_stopped_before_a_restart_is_offered_again(
     and Resume goes on without embedding the finished document again."""
     folder = tmp_path / "notes"
     notes = write_many(folder, 3, sentences=2)
-    panel = open_panel(qtbot, with_model, lane)
-    assert add_and_stop_after_the_first_document(qtbot, panel, folder).cancelled
-    qtbot.waitUntil(lambda: not panel.busy)
-    panel.close()  # quit; the store is all the next session has
+    with earlier_session(with_model, lane) as panel:
+        assert add_and_stop_after_the_first_document(qtbot, panel, folder).cancelled
+        qtbot.waitUntil(lambda: not panel.busy)
 
     later = open_panel(qtbot, with_model, lane)  # the next session's panel
     assert not later.busy  # a stop is not undone behind the person's back
@@ -254,11 +267,14 @@ def test_cancel_button_stops_a_queued_ingestion_and_resume_runs_it(
     assert panel.status_of(note) == "stopped"
     assert with_model.knowledge.documents("default") == []  # it never ran
     assert not panel.progress.resume_button.isHidden()
+    # recorded all the same, so that a restart would offer it too
+    assert [j.paths for j in with_model.knowledge.store.stopped_jobs()] == [[str(note)]]
 
     with qtbot.waitSignal(panel.ingest_finished, timeout=INGEST_TIMEOUT_MS) as finished:
         qtbot.mouseClick(panel.progress.resume_button, Qt.MouseButton.LeftButton)
     assert finished.args[0].count("indexed") == 1
     assert panel.status_of(note) == "done"
+    assert with_model.knowledge.store.stopped_jobs() == []
 
 
 def test_the_chat_collections_round_trip_through_the_chat_store(
@@ -318,19 +334,24 @@ def test_without_an_embedding_model_the_panel_says_so_and_dropped_files_wait(
     qtbot: QtBot, services: AppServices, lane: JobRunner, tmp_path: Path, gemma_path: Path
 ) -> None:
     assert services.settings.embedding_model is None
-    panel = open_panel(qtbot, services, lane)
-    assert not panel.model_bar.isHidden()
-    assert panel.model_bar.label.text() == (
-        "No embedding model is set, so documents cannot be made searchable yet."
-    )
-    with qtbot.waitSignal(panel.embedding_model_needed):
-        qtbot.mouseClick(panel.model_bar.button, Qt.MouseButton.LeftButton)
-
     note = write_many(tmp_path / "notes", 1, sentences=1)[0]
-    assert drop(panel, files_mime(note)) == (True, True)
+    with earlier_session(services, lane) as first:
+        assert not first.model_bar.isHidden()
+        assert first.model_bar.label.text() == (
+            "No embedding model is set, so documents cannot be made searchable yet."
+        )
+        with qtbot.waitSignal(first.embedding_model_needed):
+            qtbot.mouseClick(first.model_bar.button, Qt.MouseButton.LeftButton)
+        assert drop(first, files_mime(note)) == (True, True)
+        assert first.status_of(note) == "waiting"
+        assert not lane.busy and not first.busy  # nothing was started
+        assert "Waiting for an embedding model" in first.progress.label.text()
+
+    # Quit and start again, still without a model: the file still waits.
+    panel = open_panel(qtbot, services, lane)
     assert panel.status_of(note) == "waiting"
-    assert not lane.busy and not panel.busy  # nothing was started
-    assert "Waiting for an embedding model" in panel.progress.label.text()
+    assert not panel.busy and "Waiting for an embedding model" in panel.progress.label.text()
+    assert not panel.model_bar.isHidden()
 
     # Once a model is chosen, what waited is added.
     with qtbot.waitSignal(panel.ingest_finished, timeout=INGEST_TIMEOUT_MS) as finished:
@@ -338,6 +359,7 @@ def test_without_an_embedding_model_the_panel_says_so_and_dropped_files_wait(
     assert panel.model_bar.isHidden()
     assert finished.args[0].count("indexed") == 1
     assert panel.status_of(note) == "done"
+    assert services.knowledge.store.stopped_jobs() == []
 
 
 def test_drops_that_are_not_files_are_ignored(
