@@ -102,7 +102,7 @@ class EngineSide:
         ready = self.client.start()
         # Builds with Intel AMX kernels load models without llama.cpp's extra weight buffers
         # (see core.engine.runtime.build_uses_amx); llama-bench is then run with --repack 0.
-        self.extra_buffers = "AMX_INT8 = 1" not in ready.system_info
+        self.extra_buffers = not ready.uses_amx
         try:
             self.info = self.client.load_chat(str(model), self.options)
             self.load_s = time.perf_counter() - started

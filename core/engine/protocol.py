@@ -218,6 +218,18 @@ class Ready:
     system_info: str
     llama_build: str = ""  # the llama.cpp (ggml) version and commit, "" if not exposed
 
+    @property
+    def uses_amx(self) -> bool:
+        """Whether the engine's llama.cpp build has Intel AMX kernels (see ``uses_amx``)."""
+        return uses_amx(self.system_info)
+
+
+def uses_amx(system_info: str) -> bool:
+    """Whether llama.cpp's system info (``llama_print_system_info``) reports AMX kernels;
+    the engine then loads models without llama.cpp's extra weight buffers
+    (``core.engine.runtime.build_uses_amx`` says why)."""
+    return "AMX_INT8 = 1" in system_info
+
 
 @dataclass(frozen=True)
 class Loaded:

@@ -39,6 +39,7 @@ from core.engine.protocol import (
     ModelInfo,
     SamplingParams,
     StopReason,
+    uses_amx,
 )
 from core.engine.template import ChatTemplate
 from core.engine.threads import physical_cores
@@ -69,7 +70,7 @@ def build_uses_amx() -> bool:
     keeps the plain CPU kernels: slower prompt evaluation, but an engine that works.
     """
     info: bytes = llama_cpp.llama_print_system_info()
-    return b"AMX_INT8 = 1" in info
+    return uses_amx(info.decode("utf-8", errors="replace"))
 
 
 @contextlib.contextmanager
