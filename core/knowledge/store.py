@@ -673,18 +673,16 @@ class KnowledgeStore:
         Resume). What is left is what Resume offers, in this session or any later one;
         finished documents are skipped as unchanged when it runs.
         """
-        rows = self._rows(
-            "SELECT * FROM jobs WHERE collection IN (SELECT name FROM collections) ORDER BY id"
+        rows = self._rows(  # only jobs from the first stopped one on can matter
+            "SELECT * FROM jobs WHERE collection IN (SELECT name FROM collections)"
+            " AND id >= (SELECT MIN(id) FROM jobs WHERE state = 'cancelled') ORDER BY id"
         )
-        jobs = [_job(r) for r in rows]
+        jobs = [(job, set(job.paths)) for job in map(_job, rows)]
         stopped = []
-        for i, job in enumerate(jobs):
-            if job.state != "cancelled":
-                continue
-            wanted = set(job.paths)
-            if not any(
-                later.collection == job.collection and wanted <= set(later.paths)
-                for later in jobs[i + 1 :]
+        for i, (job, wanted) in enumerate(jobs):
+            if job.state == "cancelled" and not any(
+                later.collection == job.collection and wanted <= later_paths
+                for later, later_paths in jobs[i + 1 :]
             ):
                 stopped.append(job)
         return stopped
