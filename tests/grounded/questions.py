@@ -55,6 +55,8 @@ def _q(id: str, text: str, facts: tuple[tuple[str, ...], ...], file: str | None 
     return Question(id, "zh" if id.startswith("zh") else "en", text, facts, file, page)
 
 
+# One question per line or two, easier to read as a table than as ruff would lay it out.
+# fmt: off
 QUESTIONS: Final = (
     # ---- English, PDF -------------------------------------------------------------------
     _q("en-01", "When was the Veltmoor Orchard Cooperative founded?",
@@ -123,3 +125,4 @@ QUESTIONS: Final = (
     _q("zh-18", "云栖镇茶叶合作社去年的销售额是多少？", ()),
     _q("zh-19", "站长温若岚毕业于哪所大学？", ()),
 )
+# fmt: on
