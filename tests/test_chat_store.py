@@ -159,6 +159,16 @@ def test_json_round_trip_keeps_the_whole_tree(store: ChatStore, tmp_path: Path) 
             index[data["active_leaf"]],
         )  # fmt: skip
 
+    # What the person cannot see is not taken from a file (core/chat/import_schema.py): the
+    # sampled tokens and the model-facing grounding text are dropped, everything else is kept.
+    untrusted = ("tokens", "tokens_model", "grounding")
+    assert any(m["tokens"] for m in exported["messages"])
+    for m in again["messages"]:
+        assert all(m[key] is None for key in untrusted)
+    for data in (exported, again):
+        for m in data["messages"]:
+            for key in untrusted:
+                m.pop(key)
     assert shape(again) == shape(exported)
     assert to_markdown(store, copy.id) == to_markdown(store, chat_id)
 

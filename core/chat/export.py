@@ -8,17 +8,21 @@ export is the active branch, as the person sees it.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Final
 
+from core.chat import import_schema as schema
 from core.chat.errors import ImportFormatError
+from core.chat.import_schema import SchemaError
 from core.chat.store import Chat, ChatStore
 
 FORMAT: Final = "fireside-chat"
 VERSION: Final = 1
 ROLES: Final = {"system", "user", "assistant"}
 MAX_IMPORT_BYTES: Final = 256 * 1024 * 1024
+MAX_MESSAGE_CHARS: Final = 16 * 1024 * 1024  # one message; the file's size bounds the rest
 
 _ROLE_TITLES = {"system": "System", "user": "You", "assistant": "Assistant"}
 
@@ -72,49 +76,78 @@ def import_file(store: ChatStore, path: Path) -> Chat:
     return import_data(store, data, shown)
 
 
-def import_data(store: ChatStore, data: Any, source: str = "<data>") -> Chat:
-    chat, messages, active = _validate(data, source)
+def import_data(
+    store: ChatStore, data: Any, source: str = "<data>", now: float | None = None
+) -> Chat:
+    """Import an export's data as a new chat, all or nothing (see ``import_schema``)."""
+    try:
+        chat, messages, active = _validate(data, time.time() if now is None else now)
+    except SchemaError as exc:
+        raise ImportFormatError("import_bad_file", path=source, reason=str(exc)) from exc
     return store.insert_tree(chat, messages, active)
 
 
-def _validate(data: Any, source: str) -> tuple[dict[str, Any], list[dict[str, Any]], int | None]:
-    def bad(reason: str) -> ImportFormatError:
-        return ImportFormatError("import_bad_file", path=source, reason=reason)
-
+def _validate(data: Any, now: float) -> tuple[dict[str, Any], list[dict[str, Any]], int | None]:
+    """The chat and its messages as the store may hold them: checked, cleaned, untrusted
+    fields dropped. Raises ``SchemaError`` naming the first field that is wrong."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise bad(f"'format' is not {FORMAT!r}")
+        raise SchemaError(f"'format' is not {FORMAT!r}")
     if data.get("version") != VERSION:
-        raise bad(f"unsupported version {data.get('version')!r}")
-    chat = data.get("chat")
-    messages = data.get("messages")
-    if not isinstance(chat, dict) or not isinstance(messages, list):
-        raise bad("'chat' must be an object and 'messages' a list")
-    for key, kind in (("title", str), ("system_prompt", str), ("settings", dict),
-                      ("collections", list)):  # fmt: skip
-        if key in chat and not isinstance(chat[key], kind):
-            raise bad(f"chat.{key} has the wrong type")
+        raise SchemaError(f"unsupported version {data.get('version')!r}")
+    chat_in = data.get("chat")
+    messages_in = data.get("messages")
+    if not isinstance(chat_in, dict) or not isinstance(messages_in, list):
+        raise SchemaError("'chat' must be an object and 'messages' a list")
+    chat: dict[str, Any] = {
+        "title": schema.text(chat_in.get("title", ""), "chat.title"),
+        "system_prompt": schema.text(
+            chat_in.get("system_prompt", ""), "chat.system_prompt", MAX_MESSAGE_CHARS
+        ),
+        "model": schema.text(chat_in.get("model"), "chat.model", optional=True),
+        "settings": schema.settings(chat_in.get("settings", {}), "chat.settings"),
+        "collections": schema.collections(chat_in.get("collections", []), "chat.collections"),
+    }
+    for key in ("created_at", "updated_at"):
+        if key in chat_in:
+            chat[key] = schema.timestamp(chat_in[key], f"chat.{key}", now)
     seen: set[int] = set()
-    for index, m in enumerate(messages):
+    messages: list[dict[str, Any]] = []
+    for index, m in enumerate(messages_in):
         where = f"messages[{index}]"
         if not isinstance(m, dict):
-            raise bad(f"{where} is not an object")
-        if not isinstance(m.get("id"), int) or m["id"] in seen:
-            raise bad(f"{where}.id is missing or repeated")
+            raise SchemaError(f"{where} is not an object")
+        ident = m.get("id")
+        if isinstance(ident, bool) or not isinstance(ident, int) or ident in seen:
+            raise SchemaError(f"{where}.id is missing or repeated")
         parent = m.get("parent_id")
-        if parent is not None and parent not in seen:
-            raise bad(f"{where}.parent_id does not name an earlier message")
+        if parent is not None and (isinstance(parent, bool) or parent not in seen):
+            raise SchemaError(f"{where}.parent_id does not name an earlier message")
         if m.get("role") not in ROLES:
-            raise bad(f"{where}.role must be one of {sorted(ROLES)}")
-        if not isinstance(m.get("content"), str):
-            raise bad(f"{where}.content must be text")
+            raise SchemaError(f"{where}.role must be one of {sorted(ROLES)}")
         tokens = m.get("tokens")
         if tokens is not None and (
             not isinstance(tokens, list)
             or not all(isinstance(t, int) and 0 <= t < 2**31 for t in tokens)
         ):
-            raise bad(f"{where}.tokens must be a list of token ids")
-        seen.add(m["id"])
+            raise SchemaError(f"{where}.tokens must be a list of token ids")
+        incomplete = m.get("incomplete", False)
+        if not isinstance(incomplete, bool):
+            raise SchemaError(f"{where}.incomplete must be true or false")
+        clean: dict[str, Any] = {
+            "id": ident,
+            "parent_id": parent,
+            "role": m["role"],
+            "content": schema.text(m.get("content"), f"{where}.content", MAX_MESSAGE_CHARS),
+            "incomplete": incomplete,
+            "stats": schema.stats(m.get("stats"), f"{where}.stats"),
+            "citations": schema.citations(m.get("citations"), f"{where}.citations"),
+            # tokens, tokens_model and grounding are never taken from a file (import_schema)
+        }
+        if "created_at" in m:
+            clean["created_at"] = schema.timestamp(m["created_at"], f"{where}.created_at", now)
+        seen.add(ident)
+        messages.append(clean)
     active = data.get("active_leaf")
-    if active is not None and active not in seen:
-        raise bad("active_leaf does not name a message")
+    if active is not None and (isinstance(active, bool) or active not in seen):
+        raise SchemaError("active_leaf does not name a message")
     return chat, messages, active

@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import Any, Final
 
 from core.chat.errors import ChatNotFound
-from core.sqlite_db import migrate, open_database, schema_version, transaction
+from core.chat.import_schema import clean_citations
+from core.sqlite_db import (
+    RecoveryReport,
+    StoreOpening,
+    open_store,
+    schema_version,
+    storage_errors,
+    transaction,
+)
 
 _M1_CHATS_AND_MESSAGES: Final = """
         CREATE TABLE chats (
@@ -192,21 +200,53 @@ def _message(row: sqlite3.Row) -> Message:
         tokens_model=row["tokens_model"],
         incomplete=bool(row["incomplete"]),
         stats=json.loads(row["stats"]) if row["stats"] else None,
-        citations=json.loads(row["citations"]) if row["citations"] else None,
-        grounding=json.loads(row["grounding"]) if row["grounding"] else None,
+        citations=clean_citations(_json_or_none(row["citations"])),
+        grounding=_grounding(_json_or_none(row["grounding"])),
     )
 
 
+def _json_or_none(text: str | None) -> Any:
+    """A stored JSON column; one that does not parse is read as absent, never raised."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _grounding(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _mend_after_recovery(db: sqlite3.Connection) -> None:
+    """After a damaged database was recovered: messages of a lost chat go, a message whose
+    parent was lost becomes a root, and a chat whose active leaf was lost shows its newest
+    message (the search index was refilled by its triggers as the rows came in)."""
+    db.executescript("""
+        DELETE FROM messages WHERE chat_id NOT IN (SELECT id FROM chats);
+        UPDATE messages SET parent_id = NULL
+            WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT id FROM messages);
+        UPDATE chats SET active_leaf =
+            (SELECT max(m.id) FROM messages m WHERE m.chat_id = chats.id)
+            WHERE active_leaf IS NULL OR active_leaf NOT IN (SELECT id FROM messages);
+    """)  # fmt: skip
+
+
+@storage_errors
 class ChatStore:
-    """One SQLite database of chats. Safe to share between threads (one lock)."""
+    """One SQLite database of chats. Safe to share between threads (one lock). A damaged
+    database is recovered when opened (``recovery`` says what happened); any other SQLite
+    failure reaches the caller as a :class:`~core.sqlite_db.StorageError`."""
 
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._clock = clock
         self._lock = threading.RLock()
-        self._db = open_database(path, busy_timeout_ms=5000)
-        migrate(self._db, self._lock, MIGRATIONS)
+        self.recovery: RecoveryReport | None
+        opening = StoreOpening(path, 5000, MIGRATIONS, _mend_after_recovery)
+        self._db, self.recovery = open_store(opening, self._lock)
 
     def close(self) -> None:
         with self._lock:
