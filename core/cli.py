@@ -15,12 +15,13 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
-from typing import NoReturn, TextIO
+from typing import Final, NoReturn, TextIO
 
 from core.chat.cli import add_chats_parser, run_chats
 from core.chat.errors import ChatError
 from core.chat.session import ChatSession, Reply
 from core.chat.store import ChatStore
+from core.data_lock import DataFolderBusy, DataFolderLock, LockOwner
 from core.engine.client import EngineClient
 from core.engine.errors import EngineCrashed, EngineError
 from core.engine.protocol import LoadOptions, ModelInfo, SamplingParams
@@ -37,6 +38,7 @@ from core.knowledge.errors import KnowledgeError
 from core.models.cli import add_models_parser, run_models
 from core.paths import AppPaths
 from core.settings import Settings, SettingsStore
+from core.sqlite_db import StorageError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -147,7 +149,7 @@ class TerminalChat:
                     self.out.write(piece)
                     self.out.flush()
             result = self.current.result
-        except (EngineError, ChatError, KnowledgeError) as exc:
+        except (EngineError, ChatError, KnowledgeError, StorageError) as exc:
             print(self.tr("cli_error", message=exc.message(self.tr)), file=sys.stderr)
             if isinstance(exc, EngineCrashed):
                 # A fresh engine with the same model, so the next turn can be answered.
@@ -206,6 +208,8 @@ def run_chat(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
     interactive = sys.stdin.isatty() and not args.json
     paths.ensure()
     with ChatStore(paths.chats_db) as store, EngineClient(paths) as client:
+        if store.recovery is not None:
+            print(store.recovery.message(tr), file=sys.stderr)
         try:
             chat = store.get_chat(args.chat, include_trashed=False) if args.chat else None
             model = args.model or (chat.model if chat else None)
@@ -220,7 +224,7 @@ def run_chat(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
             if args.kb:  # the chat remembers the collections it uses
                 chat = store.update_chat(chat.id, collections=args.kb)
             knowledge = open_chat_knowledge(args, paths, client, chat.collections)
-        except (EngineError, ChatError, KnowledgeError) as exc:
+        except (EngineError, ChatError, KnowledgeError, StorageError) as exc:
             print(tr("cli_error", message=exc.message(tr)), file=sys.stderr)
             return EXIT_FAILURE
         terminal = TerminalChat(session, args.json, sys.stdout, tr, knowledge)
@@ -269,15 +273,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if idx + 1 < len(raw_args):
             language = resolve_language(raw_args[idx + 1])
     tr = Translator(language)
-    if store.recovered_from is not None:
-        print(tr("settings_reset", backup=store.recovered_from), file=sys.stderr)
+    notice = store.notice(tr)
+    if notice is not None:
+        print(notice, file=sys.stderr)
     parser = build_parser(tr, settings)
     try:
         args = parser.parse_args(raw_args)
     except UsageError as exc:
         print(f"fireside-cli: {tr('cli_error', message=str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    lock = None
     try:
+        if _writes(args):
+            lock = _take_data_lock(paths, tr, " ".join(raw_args)[:200])
         if args.command == "chat":
             return run_chat(args, paths, tr)
         if args.command == "chats":
@@ -289,15 +297,55 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"fireside-cli: {tr('cli_error', message=str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except (EngineError, ChatError, KnowledgeError) as exc:
+    except (EngineError, ChatError, KnowledgeError, StorageError) as exc:
         print(tr("cli_error", message=exc.message(tr)), file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
-    except OSError as exc:
-        print(tr("cli_error", message=str(exc)), file=sys.stderr)
+    except DataFolderBusy as busy:
+        pid = busy.owner.pid if busy.owner is not None else "?"
+        print(tr("cli_error", message=tr("data_busy_window", pid=pid)), file=sys.stderr)
         return EXIT_FAILURE
+    except OSError as exc:  # a folder that cannot be made or written (read-only, full)
+        where = exc.filename if exc.filename is not None else paths.data_dir
+        message = tr("storage_failed", path=where, reason=exc.strerror or exc)
+        print(tr("cli_error", message=message), file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        if lock is not None:
+            lock.release()
     return EXIT_USAGE
+
+
+# Commands that change the data folder take its lock (core/data_lock.py). Reading commands
+# take none, so they work while the window is open. chat and kb search count as writers: a
+# chat stores every turn, and opening the vector index may repair it.
+_READ_ONLY: Final = {
+    "chats": {"list", "show", "search", "export"},
+    "kb": {"list", "collections"},
+    "models": {"catalogue", "search", "files", "fit", "list"},
+}
+
+
+def _writes(args: argparse.Namespace) -> bool:
+    action = {"chats": "action", "kb": "kb_command", "models": "models_command"}.get(args.command)
+    if action is None:
+        return True
+    return getattr(args, action, None) not in _READ_ONLY.get(args.command, set())
+
+
+def _take_data_lock(paths: AppPaths, tr: Translator, command: str) -> DataFolderLock:
+    """The data folder's lock: refused while the window owns it, waited for (with one line
+    saying so) while another fireside-cli command holds it."""
+    lock = DataFolderLock(paths.data_dir, "cli", command)
+
+    def tell(owner: LockOwner | None) -> None:
+        if owner is not None and owner.kind == "window":
+            raise DataFolderBusy(owner)
+        pid, command = (owner.pid, owner.command) if owner is not None else ("?", "")
+        print(tr("data_busy_wait", pid=pid, command=command), file=sys.stderr)
+
+    return lock.wait(tell)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,50 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "{path} is damaged: {reason}",
         "zh_CN": "{path} 已损坏：{reason}",
     },
+    "gguf_value_type": {
+        "en": "its header uses an unknown value type {vtype}",
+        "zh_CN": "头部信息使用了未知的数值类型 {vtype}",
+    },
+    "gguf_implausible_counts": {
+        "en": "its header declares {tensors} tensors and {entries} metadata entries",
+        "zh_CN": "头部信息声称有 {tensors} 个张量和 {entries} 项元数据，不合常理",
+    },
+    "gguf_tensor_dims": {
+        "en": "tensor {name} has {dims} dimensions",
+        "zh_CN": "张量 {name} 有 {dims} 个维度",
+    },
+    "gguf_tensor_blocks": {
+        "en": "tensor {name} does not fill whole {type} blocks",
+        "zh_CN": "张量 {name} 没有填满完整的 {type} 数据块",
+    },
+    "gguf_tensor_shape": {
+        "en": "tensor {name} has an impossible shape {shape}",
+        "zh_CN": "张量 {name} 的形状 {shape} 不可能成立",
+    },
+    "gguf_tensor_misaligned": {
+        "en": "tensor {name} is not aligned",
+        "zh_CN": "张量 {name} 没有对齐",
+    },
+    "gguf_field_not_number": {
+        "en": "its header field {key} is {value}, not a whole number",
+        "zh_CN": "头部字段 {key} 的值是 {value}，不是整数",
+    },
+    "gguf_field_out_of_range": {
+        "en": "its header field {key} is {value}, outside {low} to {high}",
+        "zh_CN": "头部字段 {key} 的值是 {value}，超出了 {low} 到 {high} 的范围",
+    },
+    "gguf_field_not_text": {
+        "en": "its header field {key} is {value}, not text",
+        "zh_CN": "头部字段 {key} 的值是 {value}，不是文本",
+    },
+    "gguf_field_not_list": {
+        "en": "its header field {key} is {value}, not a list",
+        "zh_CN": "头部字段 {key} 的值是 {value}，不是列表",
+    },
+    "gguf_alignment": {
+        "en": "its alignment {value} is not a power of two",
+        "zh_CN": "其对齐值 {value} 不是 2 的幂",
+    },
     "model_is_embedding": {
         "en": "{path} is an embedding model; it cannot chat. Choose it as the embedding model",
         "zh_CN": "{path} 是嵌入模型，不能用于对话。请把它设为嵌入模型",
@@ -94,6 +138,22 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "The model's chat template failed: {reason}",
         "zh_CN": "模型的对话模板出错：{reason}",
     },
+    "template_too_slow": {
+        "en": "The model's chat template ran longer than {seconds} s and was stopped; it is "
+        "not used",
+        "zh_CN": "模型的对话模板运行超过 {seconds} 秒，已被停止，不再使用",
+    },
+    "template_too_large": {
+        "en": "The model's chat template used more memory or made more text than allowed and "
+        "was stopped; it is not used",
+        "zh_CN": "模型的对话模板占用的内存或生成的文字超出限制，已被停止，不再使用",
+    },
+    "template_transcript_hint": {
+        "en": "To chat with this model anyway, use a plain transcript instead of its template "
+        "(fireside-cli chat --plain-transcript)",
+        "zh_CN": "如仍要与此模型对话，可改用纯文本对话记录代替它的模板"
+        "（fireside-cli chat --plain-transcript）",
+    },
     "bad_argument": {
         "en": "Invalid value for {name}: {reason}",
         "zh_CN": "{name} 的值无效：{reason}",
@@ -102,10 +162,61 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "The engine reported an error: {reason}",
         "zh_CN": "引擎报告了错误：{reason}",
     },
+    "data_busy_window": {
+        "en": "Fireside is open and using this data folder (process {pid}): close the window "
+        "first, or do this in the window",
+        "zh_CN": "Fireside 窗口正在使用这个数据文件夹（进程 {pid}）：请先关闭窗口，或在窗口中操作",
+    },
+    "data_busy_wait": {
+        "en": "Waiting for another fireside-cli (process {pid}: {command}) to finish with this "
+        "data folder… (Ctrl-C gives up)",
+        "zh_CN": "另一个 fireside-cli（进程 {pid}：{command}）正在使用这个数据文件夹，"
+        "等待它结束…（按 Ctrl-C 放弃）",
+    },
     "settings_reset": {
         "en": "The settings file was unreadable and has been set aside as {backup}; "
         "defaults are in use",
         "zh_CN": "设置文件无法读取，已另存为 {backup}；现使用默认设置",
+    },
+    "storage_full": {
+        "en": "The disk is full: {path} could not be saved. Free some space and try again; "
+        "nothing saved before is lost",
+        "zh_CN": "磁盘已满：无法保存 {path}。请释放一些空间后重试；之前保存的内容不会丢失",
+    },
+    "storage_read_only": {
+        "en": "{path} is read-only: Fireside cannot save there",
+        "zh_CN": "{path} 是只读的：Fireside 无法在那里保存",
+    },
+    "storage_io_error": {
+        "en": "The disk reported an error reading or writing {path}: {reason}",
+        "zh_CN": "读写 {path} 时磁盘报告了错误：{reason}",
+    },
+    "storage_busy": {
+        "en": "{path} is in use by another program; try again in a moment",
+        "zh_CN": "{path} 正被另一个程序使用；请稍后再试",
+    },
+    "storage_damaged": {
+        "en": "{path} is damaged ({reason}); Fireside will set it aside and recover what it "
+        "can at its next start",
+        "zh_CN": "{path} 已损坏（{reason}）；Fireside 下次启动时会把它另存一边并恢复能恢复的内容",
+    },
+    "storage_cannot_open": {
+        "en": "{path} cannot be opened: {reason}",
+        "zh_CN": "无法打开 {path}：{reason}",
+    },
+    "storage_failed": {
+        "en": "Reading or writing {path} failed: {reason}",
+        "zh_CN": "读写 {path} 失败：{reason}",
+    },
+    "storage_recovered": {
+        "en": "{name} was damaged: it was set aside as {backup} and {rows} records were "
+        "recovered into a new one",
+        "zh_CN": "{name} 已损坏：已另存为 {backup}，并将其中 {rows} 条记录恢复到了新的数据库",
+    },
+    "settings_unreadable_kept": {
+        "en": "The settings file {path} is unreadable and could not be set aside ({reason}); "
+        "defaults are in use",
+        "zh_CN": "设置文件 {path} 无法读取，也无法另存（{reason}）；现使用默认设置",
     },
     "chat_not_found": {
         "en": "There is no chat with id {chat_id}",
@@ -300,6 +411,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "No models installed yet. See: fireside-cli models catalogue",
         "zh_CN": "还没有安装模型。查看：fireside-cli models catalogue",
     },
+    "models_unreadable": {"en": "unreadable: {reason}", "zh_CN": "无法读取：{reason}"},
     "models_registry_reset": {
         "en": "The model list was unreadable and has been set aside as {backup}; it was rebuilt "
         "from the models folder",
@@ -458,6 +570,23 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "kb_status_indexed": {"en": "indexed", "zh_CN": "已索引"},
     "kb_status_failed": {"en": "skipped", "zh_CN": "已跳过"},
     "kb_status_duplicate": {"en": "duplicate", "zh_CN": "重复"},
+    "kb_language_zh": {"en": "Chinese", "zh_CN": "中文"},
+    "kb_language_en": {"en": "English", "zh_CN": "英文"},
+    "kb_language_other": {"en": "other languages", "zh_CN": "其他语言"},
+    "kb_language_mismatch": {
+        "en": "The embedding model {model} does not understand {languages}, the language of "
+        "documents in {collection}: search there relies on keywords. Better: {suggestion} "
+        "({size}), {command}",
+        "zh_CN": "嵌入模型 {model} 不懂{languages}，而知识库 {collection} 的文档是{languages}的："
+        "检索只能依靠关键词。建议改用 {suggestion}（{size}）：{command}",
+    },
+    "kb_language_mismatch_no_fit": {
+        "en": "The embedding model {model} does not understand {languages}, the language of "
+        "documents in {collection}: search there relies on keywords (no multilingual model in "
+        "the catalogue fits this computer's memory)",
+        "zh_CN": "嵌入模型 {model} 不懂{languages}，而知识库 {collection} 的文档是{languages}的："
+        "检索只能依靠关键词（目录中没有适合本机内存的多语言模型）",
+    },
     # CLI words
     "cli_interrupted": {"en": "(stopped)", "zh_CN": "（已停止）"},
     "cli_loaded": {
@@ -510,6 +639,27 @@ def resolve_language(preference: str, environ: Mapping[str, str] | None = None) 
     return "en"
 
 
+class Phrase:
+    """A message used inside another (an error's ``reason``), translated together with it,
+    so a reason is never left in English inside a Chinese sentence."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code = code
+        self.params = params
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Phrase) and (self.code, self.params) == (other.code, other.params)
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.code!r}, **{self.params!r})"
+
+    def __str__(self) -> str:
+        return Translator("en")(self.code, **self.params)
+
+
 @dataclass(frozen=True)
 class Translator:
     """Formats catalogue messages in one language; passed to whatever speaks to a person."""
@@ -521,7 +671,10 @@ class Translator:
         if entry is None:
             return code
         template = entry.get(self.language) or entry["en"]
+        shown = {
+            k: self(v.code, **v.params) if isinstance(v, Phrase) else v for k, v in params.items()
+        }
         try:
-            return template.format(**params)
+            return template.format(**shown)
         except (KeyError, IndexError):
             return template
