@@ -11,7 +11,7 @@ Three figures, each the real window over a temporary Fireside home:
   maximum. Target: p99 under 50 ms.
 * **Opening a 500-message chat**: from ``open_chat`` until the event queue is idle, median
   of several runs. Target: under 1 s.
-* **Launch to a usable window**: ``python -m desktop.app`` with ``FIRESIDE_EXIT_WHEN_READY``
+* **Launch to a usable window**: ``python -m desktop.window.app`` with ``FIRESIDE_EXIT_WHEN_READY``
   set prints the process age when the window is shown and the event loop runs; median of
   several launches. Target: under 2 s from source.
 
@@ -108,8 +108,8 @@ def stalls_while_streaming(app: Any, chat_model: Path, embedding_model: Path,
     from core.engine.client import EngineClient
     from core.paths import AppPaths
     from core.settings import EngineSettings, SamplingSettings, Settings
-    from desktop.main_window import MainWindow
-    from desktop.services import AppServices
+    from desktop.window.main_window import MainWindow
+    from desktop.window.services import AppServices
 
     with tempfile.TemporaryDirectory(prefix="fireside-bench-gui-") as tmp:
         home = Path(tmp) / "home"
@@ -168,8 +168,8 @@ def stalls_while_streaming(app: Any, chat_model: Path, embedding_model: Path,
 def open_long_chat(app: Any, repetitions: int) -> dict[str, Any]:
     from core.engine.client import EngineClient
     from core.paths import AppPaths
-    from desktop.main_window import MainWindow
-    from desktop.services import AppServices
+    from desktop.window.main_window import MainWindow
+    from desktop.window.services import AppServices
 
     times: list[float] = []
     with tempfile.TemporaryDirectory(prefix="fireside-bench-gui-") as tmp:
@@ -211,7 +211,7 @@ def launch_times(chat_model: Path, repetitions: int) -> dict[str, Any]:
             env=env, check=True, capture_output=True, cwd=ROOT,
         )  # fmt: skip
         for _ in range(repetitions):
-            done = subprocess.run([sys.executable, "-m", "desktop.app"], env=env, cwd=ROOT,
+            done = subprocess.run([sys.executable, "-m", "desktop.window.app"], env=env, cwd=ROOT,
                                   capture_output=True, text=True, timeout=120)  # fmt: skip
             line = next((x for x in done.stdout.splitlines() if x.startswith("ready ")), None)
             if line is None:

@@ -5,12 +5,12 @@ Run ``python -m bench.package`` from the repository root after ``packaging/build
 * measures the bundle (``dist/Fireside`` by default): bytes on disk, files, and the largest
   parts of ``_internal/`` (what to look at when the bundle grows);
 * launches the frozen app ``--launches`` times (default 7) with ``FIRESIDE_EXIT_WHEN_READY=1``,
-  under which ``desktop.app`` prints ``ready <seconds since its process started>`` once the
+  under which ``desktop.window.app`` prints ``ready <seconds since its process started>`` once the
   main window has first been shown, then quits. Each launch gets a fresh temporary
   ``FIRESIDE_HOME`` (a first start, as a person's first double-click). Reported: the app's own
   figure and the wall time seen from here (spawn to the ``ready`` line), the first launch
   (coldest file cache) apart from the median of the rest;
-* does the same from source (``python -m desktop.app``) for comparison, unless
+* does the same from source (``python -m desktop.window.app``) for comparison, unless
   ``--no-source``.
 
 The window runs on Qt's ``offscreen`` platform unless ``--platform`` says otherwise (``xcb``
@@ -197,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     size = bundle_size(bundle)
     rows = [measure("frozen", [str(executable)], args.launches, args.platform)]
     if not args.no_source:
-        rows.append(measure("source", [sys.executable, "-m", "desktop.app"], args.launches,
+        rows.append(measure("source", [sys.executable, "-m", "desktop.window.app"], args.launches,
                             args.platform))  # fmt: skip
     table = format_table(size, rows)
     print(table)
@@ -207,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"launches that did not exit cleanly (exit codes): {', '.join(unclean)}")
     frozen = rows[0]["median_wall_s"]
     if frozen is None:
-        print(f"the frozen app never printed 'ready' (is {READY_ENV} wired in desktop.app?)")
+        print(f"the frozen app never printed 'ready' (is {READY_ENV} wired in desktop.window.app?)")
     else:
         verdict = "within" if frozen < TARGET_S else "over"
         print(f"frozen median {frozen:.2f} s: {verdict} the {TARGET_S:.0f} s target")

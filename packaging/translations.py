@@ -1,6 +1,6 @@
 """Keep the window's translations in step with its source: ``python packaging/translations.py``.
 
-    update   extract every tr() string of desktop/*.py into resources/translations/
+    update   extract every tr() string of desktop/**/*.py into resources/translations/
              fireside_zh_CN.ts and fireside_en.ts (PySide6's lupdate; existing translations
              are kept, strings no longer in the source are dropped)
     build    compile each .ts into the .qm next to it (lrelease; only finished translations)
@@ -49,10 +49,11 @@ def qt_tool(name: str) -> str:
 
 
 def source_files(sources: Sequence[Path]) -> list[Path]:
-    """The Python files to scan: files as given, folders' own *.py files."""
+    """The Python files to scan: files as given, every *.py file under a folder (the window
+    lives in subpackages: desktop/window, desktop/chat, ...)."""
     files: list[Path] = []
     for source in sources:
-        files += sorted(source.glob("*.py")) if source.is_dir() else [source]
+        files += sorted(source.rglob("*.py")) if source.is_dir() else [source]
     if not files:
         raise SystemExit("no source files to scan")
     return files
@@ -138,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("command", choices=("update", "build", "check"))
     parser.add_argument(
         "--sources", nargs="+", type=Path, default=[ROOT / "desktop"],
-        help="Python files, or folders whose *.py files are scanned (default: desktop/)",
+        help="Python files, or folders whose *.py files are scanned, subfolders too "
+        "(default: desktop/)",
     )  # fmt: skip
     parser.add_argument(
         "--ts-dir", type=Path, default=ROOT / "resources" / "translations",

@@ -17,7 +17,7 @@ from core.engine.client import EngineClient
 from core.engine.protocol import LoadOptions
 from core.paths import AppPaths
 from core.settings import EngineSettings, SamplingSettings, Settings
-from desktop.services import AppServices
+from desktop.window.services import AppServices
 from tests.model_files import GEMMA_270M, QWEN_05B, fetch
 
 

@@ -86,9 +86,9 @@ def views(app: Any, language: str, folder: Path, model: Path) -> None:
     from core.engine.client import EngineClient
     from core.paths import AppPaths
     from core.settings import EngineSettings, SamplingSettings, Settings
-    from desktop.main_window import MainWindow
-    from desktop.services import AppServices
-    from desktop.translations import install_translators
+    from desktop.window.main_window import MainWindow
+    from desktop.window.services import AppServices
+    from desktop.window.translations import install_translators
 
     with tempfile.TemporaryDirectory(prefix="fireside-shots-") as tmp:
         settings = Settings(

@@ -12,9 +12,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
-from desktop import about
-from desktop.about import AboutDialog, fireside_version
-from desktop.services import AppServices
+from desktop.window import about
+from desktop.window.about import AboutDialog, fireside_version
+from desktop.window.services import AppServices
 
 ROOT = Path(__file__).resolve().parent.parent
 

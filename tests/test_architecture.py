@@ -39,7 +39,7 @@ def test_llama_contract_lists_every_module_outside_the_engine_process() -> None:
 
 def test_the_window_process_does_not_load_llama_cpp() -> None:
     code = (
-        "import sys, core.cli, core.engine.client, desktop.main_window, desktop.app\n"
+        "import sys, core.cli, core.engine.client, desktop.window.main_window, desktop.window.app\n"
         "assert 'llama_cpp' not in sys.modules, 'llama_cpp loaded in the caller'\n"
     )
     result = subprocess.run(

@@ -13,11 +13,11 @@ from pytestqt.qtbot import QtBot
 
 from core.chat.store import ChatStore
 from core.settings import replace_sampling
-from desktop.chat_view import BATCH
-from desktop.conversation import ReplyEnded
-from desktop.main_window import MainWindow
-from desktop.resources import resource_path
-from desktop.services import AppServices
+from desktop.chat.chat_view import BATCH
+from desktop.chat.conversation import ReplyEnded
+from desktop.window.main_window import MainWindow
+from desktop.window.resources import resource_path
+from desktop.window.services import AppServices
 
 REPLY_MS = 120_000
 
@@ -353,7 +353,7 @@ def test_dropped_documents_ground_the_answer_with_a_citation_chip(
 def test_switching_the_chat_model_in_settings_keeps_the_chat_going(
     qtbot: QtBot, window: MainWindow, qwen_path: Path
 ) -> None:
-    from desktop.settings_dialog import SettingsDialog
+    from desktop.settings.dialog import SettingsDialog
 
     ask(qtbot, window, "Hello there.")
     qwen = window.services.registry.import_file(qwen_path)

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from core.knowledge.ingest import IngestReport, Progress
-from desktop.knowledge_panel import KnowledgePanel, TaskEvent
-from desktop.services import AppServices
-from desktop.workers import JobRunner
+from desktop.knowledge.panel import KnowledgePanel, TaskEvent
+from desktop.window.services import AppServices
+from desktop.window.workers import JobRunner
 from tests.documents import CONTRACT_GBK, HANDBOOK_PAGES, write_bad_files, write_many, write_pdf
 
 INGEST_TIMEOUT_MS = 240_000
@@ -165,7 +165,7 @@ def test_dropping_a_folder_shows_each_document_through_to_done_or_failed(
     panel.documents.select(str(handbook))
     answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
     monkeypatch.setattr(
-        "desktop.knowledge_panel.QMessageBox.question", lambda *args: answers.pop(0)
+        "desktop.knowledge.panel.QMessageBox.question", lambda *args: answers.pop(0)
     )
     assert panel.remove_selected() is None
     assert str(handbook) in panel.documents.paths()

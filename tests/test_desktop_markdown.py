@@ -18,7 +18,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
 
-from desktop.markdown import (
+from desktop.chat.markdown import (
     CITE_SCHEME,
     COPY_SCHEME,
     MarkdownRenderer,

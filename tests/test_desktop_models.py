@@ -32,11 +32,11 @@ from core.models.fit import (
 from core.models.registry import InstalledModel
 from core.models.tokens import TokenStore
 from core.models.units import human_size
-from desktop.model_downloads import DownloadTask
-from desktop.model_manager import ModelManagerDialog
-from desktop.services import AppServices
-from desktop.welcome import Suggestion, WelcomeWidget
-from desktop.workers import JobRunner
+from desktop.models.downloads import DownloadTask
+from desktop.models.manager import ModelManagerDialog
+from desktop.models.welcome import Suggestion, WelcomeWidget
+from desktop.window.services import AppServices
+from desktop.window.workers import JobRunner
 from tests.hub_server import BERT_LIKE, FakeHub, FakeRepo, MemoryKeyring, gguf_bytes
 
 CHAT_REPO = "acme/Tiny-Chat-GGUF"

@@ -16,11 +16,11 @@ from pytestqt.qtbot import QtBot
 
 from core.models.tokens import ACCOUNT, SERVICE, TokenStore
 from core.settings import DEFAULT_PRESETS, Settings, SettingsStore
-from desktop.resources import resource_path
-from desktop.services import AppServices
-from desktop.settings_dialog import SettingsDialog
-from desktop.theme import apply_theme, is_dark
-from desktop.translations import install_translators
+from desktop.settings.dialog import SettingsDialog
+from desktop.window.resources import resource_path
+from desktop.window.services import AppServices
+from desktop.window.theme import apply_theme, is_dark
+from desktop.window.translations import install_translators
 from tests.hub_server import MemoryKeyring
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -419,8 +419,9 @@ def test_committed_catalogues_match_a_fresh_build(tmp_path: Path) -> None:
 
 def test_check_lists_a_string_without_a_chinese_translation(tmp_path: Path) -> None:
     sources = tmp_path / "desktop"
-    sources.mkdir()
-    (sources / "fake.py").write_text(
+    fake = sources / "settings" / "fake.py"  # the window lives in subpackages
+    fake.parent.mkdir(parents=True)
+    fake.write_text(
         "from PySide6.QtWidgets import QWidget\n\n\n"
         "class SettingsDialog(QWidget):\n"
         "    def __init__(self):\n"
@@ -439,10 +440,10 @@ def test_check_lists_a_string_without_a_chinese_translation(tmp_path: Path) -> N
     assert "'Settings'" not in run.stdout  # translated already
     assert (copy / "fireside_zh_CN.ts").read_bytes() == before  # check changes nothing
 
-    (sources / "fake.py").write_text(
-        (sources / "fake.py")
-        .read_text(encoding="utf-8")
-        .replace("        self.setToolTip(self.tr('A brand new untranslated string'))\n", ""),
+    fake.write_text(
+        fake.read_text(encoding="utf-8").replace(
+            "        self.setToolTip(self.tr('A brand new untranslated string'))\n", ""
+        ),
         encoding="utf-8",
     )
     run = subprocess.run(args, capture_output=True, text=True)

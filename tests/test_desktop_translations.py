@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from core.settings import replace_sampling
-from desktop.main_window import MainWindow
-from desktop.services import AppServices
-from desktop.translations import install_translators
+from desktop.window.main_window import MainWindow
+from desktop.window.services import AppServices
+from desktop.window.translations import install_translators
 
 ROOT = Path(__file__).resolve().parent.parent
 ZH_TS = ROOT / "resources" / "translations" / "fireside_zh_CN.ts"

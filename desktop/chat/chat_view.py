@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.chat.store import Message
-from desktop.markdown import MarkdownRenderer, citation_number, code_block_index
-from desktop.resources import resource_path
+from desktop.chat.markdown import MarkdownRenderer, citation_number, code_block_index
+from desktop.window.resources import resource_path
 
 BATCH = 40  # messages built at once: the newest when a chat opens, more on scrolling up
 RENDER_EVERY_MS = 80  # how often a streaming reply is rendered again

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.drops import local_files
+from desktop.window.drops import local_files
 
 
 class ComposerEdit(QPlainTextEdit):

@@ -26,8 +26,8 @@ from core.engine.protocol import SamplingParams
 from core.knowledge.embedder import Embedder, resolve_model
 from core.knowledge.grounding import ground
 from core.knowledge.retrieval import Retriever
-from desktop.services import AppServices
-from desktop.workers import Job, JobRunner
+from desktop.window.services import AppServices
+from desktop.window.workers import Job, JobRunner
 
 _Start = Callable[[ChatSession], Reply]
 SOURCES_PER_TURN = 4  # passages put in front of a question in a chat that uses knowledge

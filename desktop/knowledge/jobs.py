@@ -21,7 +21,7 @@ from core.knowledge import readers
 from core.knowledge.embedder import Embedder
 from core.knowledge.ingest import IngestReport, Progress
 from core.knowledge.store import Document
-from desktop.workers import Job
+from desktop.window.workers import Job
 
 # Row statuses: keys that tests and the window compare; DocumentList says them in words.
 QUEUED, WAITING, READING, EMBEDDING = "queued", "waiting", "reading", "embedding"

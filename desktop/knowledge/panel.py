@@ -16,8 +16,8 @@ One stopped in an earlier session is found in the store (``stopped_jobs``) and o
 same way when the panel opens; so are files that were added while no embedding model was
 set, or stopped while still queued (the panel records those as stopped jobs itself).
 
-Its parts live in ``desktop.knowledge_widgets`` (document list, collection picker, per-chat
-boxes, progress line) and the lane's work and reports in ``desktop.knowledge_jobs``.
+Its parts live in ``desktop.knowledge.widgets`` (document list, collection picker, per-chat
+boxes, progress line) and the lane's work and reports in ``desktop.knowledge.jobs``.
 
 Threads: everything that reads files, touches Chroma or embeds runs on the knowledge lane
 (the ``JobRunner`` given to the panel), one job at a time. Listing collections and
@@ -63,8 +63,7 @@ from core.knowledge.errors import NoEmbeddingModel
 from core.knowledge.ingest import IngestReport, Outcome, Progress
 from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document
 from core.settings import Settings
-from desktop.drops import local_files
-from desktop.knowledge_jobs import (
+from desktop.knowledge.jobs import (
     DONE,
     DUPLICATE,
     EMBEDDING,
@@ -90,16 +89,17 @@ from desktop.knowledge_jobs import (
     absolute,
     plan_files,
 )
-from desktop.knowledge_widgets import (
+from desktop.knowledge.widgets import (
     ChatCollections,
     CollectionPicker,
     DocumentList,
     EmbeddingModelBar,
     IngestProgress,
 )
-from desktop.messages import describe_error
-from desktop.services import AppServices
-from desktop.workers import Job, JobRunner
+from desktop.window.drops import local_files
+from desktop.window.messages import describe_error
+from desktop.window.services import AppServices
+from desktop.window.workers import Job, JobRunner
 
 # ---- the panel -----------------------------------------------------------------------------
 

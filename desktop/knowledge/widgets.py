@@ -33,7 +33,7 @@ from core.i18n import Translator
 from core.knowledge.collections import check_name
 from core.knowledge.ingest import Progress
 from core.knowledge.store import DEFAULT_COLLECTION, Collection
-from desktop.knowledge_jobs import (
+from desktop.knowledge.jobs import (
     DONE,
     DUPLICATE,
     EMBEDDING,

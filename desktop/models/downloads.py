@@ -32,10 +32,10 @@ from core.models.naming import check_filename, check_repo_id, split_names
 from core.models.registry import InstalledModel, ModelRegistry
 from core.models.units import human_duration, human_rate, human_size
 from core.paths import AppPaths
-from desktop.hub_lookups import HubAccess
-from desktop.messages import describe_error, plain_label
-from desktop.services import AppServices
-from desktop.workers import Job, JobRunner
+from desktop.models.hub_lookups import HubAccess
+from desktop.window.messages import describe_error, plain_label
+from desktop.window.services import AppServices
+from desktop.window.workers import Job, JobRunner
 
 TaskState = Literal["new", "queued", "running", "paused", "failed", "cancelled", "done"]
 

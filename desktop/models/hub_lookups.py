@@ -21,8 +21,8 @@ from core.models.fit import FitAdvisor, FitAnswer, FitOptions, ModelFigures
 from core.models.hub import DEFAULT_ENDPOINT, HubClient, RepoSummary, resolve_endpoint
 from core.models.naming import ModelFileGroup
 from core.models.tokens import TokenStore
-from desktop.services import AppServices
-from desktop.workers import Job, JobRunner
+from desktop.window.services import AppServices
+from desktop.window.workers import Job, JobRunner
 
 EMBEDDING_CONTEXT: Final = 512  # what the engine loads an embedding model with (as the CLI)
 

@@ -2,9 +2,9 @@
 installed models.
 
 Everything that touches the network or reads a remote header runs off the GUI thread: Hub
-look-ups (``desktop.hub_lookups``: search, a repository's files, the memory fit of its
+look-ups (``desktop.models.hub_lookups``: search, a repository's files, the memory fit of its
 quantizations) on a lane of the dialog's own, so a search never waits behind a 5 GB
-download; downloads (``desktop.model_downloads``) on the window's downloads lane, one at a
+download; downloads (``desktop.models.downloads``) on the window's downloads lane, one at a
 time, in order, shared with the first-run welcome.
 """
 
@@ -51,15 +51,15 @@ from core.models.registry import InstalledModel
 from core.models.tokens import TokenStore
 from core.models.units import human_count, human_size
 from core.settings import Settings
-from desktop.hub_lookups import HubAccess, RepoDetails, RepoLookups
-from desktop.messages import describe_error, plain_label
-from desktop.model_downloads import (
+from desktop.models.downloads import (
     DownloadBoard,
     DownloadProgressView,
     DownloadTask,
 )
-from desktop.services import AppServices
-from desktop.workers import Job, JobRunner, own_lane
+from desktop.models.hub_lookups import HubAccess, RepoDetails, RepoLookups
+from desktop.window.messages import describe_error, plain_label
+from desktop.window.services import AppServices
+from desktop.window.workers import Job, JobRunner, own_lane
 
 _REPO: Final = Qt.ItemDataRole.UserRole
 _ENTRY: Final = Qt.ItemDataRole.UserRole + 1

@@ -35,11 +35,11 @@ from core.models.naming import ModelFileGroup
 from core.models.registry import InstalledModel
 from core.models.tokens import TokenStore
 from core.models.units import human_size
-from desktop.hub_lookups import HubAccess, look_up_repo
-from desktop.messages import describe_error, plain_label
-from desktop.model_downloads import DownloadBoard, DownloadProgressView, DownloadTask
-from desktop.services import AppServices
-from desktop.workers import Job, JobRunner, own_lane
+from desktop.models.downloads import DownloadBoard, DownloadProgressView, DownloadTask
+from desktop.models.hub_lookups import HubAccess, look_up_repo
+from desktop.window.messages import describe_error, plain_label
+from desktop.window.services import AppServices
+from desktop.window.workers import Job, JobRunner, own_lane
 
 
 @dataclass(frozen=True)

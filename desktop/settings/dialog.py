@@ -35,13 +35,13 @@ from PySide6.QtWidgets import (
 from core.errors import FiresideError
 from core.models.tokens import TokenStore
 from core.settings import Settings
-from desktop.services import AppServices
-from desktop.settings_engine import ModelsPage, SamplingPage
-from desktop.settings_general import AppearancePage, DataPage, HubPage, UrlOpener
-from desktop.settings_page import SettingsPage, format_number
-from desktop.settings_presets import PresetsPage
-from desktop.theme import apply_theme
-from desktop.workers import Job, JobRunner
+from desktop.settings.engine import ModelsPage, SamplingPage
+from desktop.settings.general import AppearancePage, DataPage, HubPage, UrlOpener
+from desktop.settings.page import SettingsPage, format_number
+from desktop.settings.presets import PresetsPage
+from desktop.window.services import AppServices
+from desktop.window.theme import apply_theme
+from desktop.window.workers import Job, JobRunner
 
 # ---- the dialog ------------------------------------------------------------------------
 

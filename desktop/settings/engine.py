@@ -26,8 +26,8 @@ from core.engine.threads import physical_cores
 from core.models.registry import InstalledModel
 from core.models.units import human_size
 from core.settings import EngineSettings, SamplingSettings, Settings
-from desktop.services import AppServices
-from desktop.settings_page import SettingsPage, format_number, hint_label, select_data
+from desktop.settings.page import SettingsPage, format_number, hint_label, select_data
+from desktop.window.services import AppServices
 
 CONTEXT_SIZES: Final = (2048, 4096, 8192, 16384, 32768, 65536, 131072)
 

@@ -22,8 +22,8 @@ from core.errors import FiresideError
 from core.models.hub import DEFAULT_ENDPOINT, resolve_endpoint
 from core.models.tokens import TokenStore
 from core.settings import Settings
-from desktop.services import AppServices
-from desktop.settings_page import SettingsPage, hint_label, select_data
+from desktop.settings.page import SettingsPage, hint_label, select_data
+from desktop.window.services import AppServices
 
 UrlOpener = Callable[[QUrl], Any]
 

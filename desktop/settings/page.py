@@ -2,7 +2,7 @@
 
 A page reads its part of a :class:`~core.settings.Settings` and writes it back (``load`` /
 ``apply_to``), and says what is wrong with what was typed (``problem``); the dialog
-(:mod:`desktop.settings_dialog`) applies all pages at once, only when every page is valid.
+(:mod:`desktop.settings.dialog`) applies all pages at once, only when every page is valid.
 """
 
 from __future__ import annotations

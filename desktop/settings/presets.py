@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.settings import Settings, SystemPromptPreset
-from desktop.settings_page import SettingsPage, hint_label, select_data
+from desktop.settings.page import SettingsPage, hint_label, select_data
 
 PRESET_NAME_LIMIT: Final = 60
 

@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.resources import resource_path
-from desktop.services import AppServices
+from desktop.window.resources import resource_path
+from desktop.window.services import AppServices
 
 ICON_SIZE = 64
-_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def fireside_version() -> str:

@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("Fireside")
     app.setDesktopFileName("fireside")
 
-    from desktop.resources import resource_path
+    from desktop.window.resources import resource_path
 
     app.setWindowIcon(QIcon(str(resource_path("icons", "fireside.svg"))))
     paths = AppPaths.from_env()
@@ -69,10 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             QMessageBox.critical(None, "Fireside", message)
         return 1
 
-    from desktop.main_window import MainWindow
-    from desktop.services import AppServices
-    from desktop.theme import apply_theme
-    from desktop.translations import install_translators
+    from desktop.window.main_window import MainWindow
+    from desktop.window.services import AppServices
+    from desktop.window.theme import apply_theme
+    from desktop.window.translations import install_translators
 
     services = AppServices(paths)
     translators = install_translators(app, services.settings.language)

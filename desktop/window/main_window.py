@@ -35,15 +35,15 @@ from core.errors import FiresideError
 from core.models.registry import InstalledModel
 from core.models.units import human_count
 from core.settings import Settings
-from desktop.chat_list import ChatListPanel
-from desktop.chat_view import ChatView, positions_in
-from desktop.composer import Composer
-from desktop.conversation import Conversation, ReplyEnded, ReplyStarted, SourcesSkipped
-from desktop.knowledge_panel import KnowledgePanel
-from desktop.messages import describe_error
-from desktop.services import AppServices
-from desktop.welcome import WelcomeWidget
-from desktop.workers import Job, JobRunner
+from desktop.chat.chat_list import ChatListPanel
+from desktop.chat.chat_view import ChatView, positions_in
+from desktop.chat.composer import Composer
+from desktop.chat.conversation import Conversation, ReplyEnded, ReplyStarted, SourcesSkipped
+from desktop.knowledge.panel import KnowledgePanel
+from desktop.models.welcome import WelcomeWidget
+from desktop.window.messages import describe_error
+from desktop.window.services import AppServices
+from desktop.window.workers import Job, JobRunner
 
 UNDO_SECONDS = 12  # how long "Chat deleted · Undo" stays in the status line
 _ENGINE_KEYS = ("chat_model", "engine")  # settings whose change means loading the model again
@@ -765,7 +765,7 @@ class MainWindow(QMainWindow):
     # ---- dialogs -----------------------------------------------------------------------
 
     def open_model_manager(self) -> QWidget:
-        from desktop.model_manager import ModelManagerDialog
+        from desktop.models.manager import ModelManagerDialog
 
         dialog = self._dialogs.get("models")
         if dialog is None:
@@ -787,7 +787,7 @@ class MainWindow(QMainWindow):
             self.use_model(model.id)
 
     def open_settings(self) -> QWidget:
-        from desktop.settings_dialog import SettingsDialog
+        from desktop.settings.dialog import SettingsDialog
 
         dialog = SettingsDialog(self.services, self, self.services.tokens, opener=self.url_opener)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -796,7 +796,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def open_about(self) -> QWidget:
-        from desktop.about import AboutDialog
+        from desktop.window.about import AboutDialog
 
         dialog = AboutDialog(self.services, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

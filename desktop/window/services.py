@@ -1,6 +1,6 @@
 """What the window works with: the core objects of one Fireside home, opened once.
 
-``AppServices`` is created by ``desktop.app`` at start and handed to every part of the
+``AppServices`` is created by ``desktop.window.app`` at start and handed to every part of the
 window (no module-level singletons), so a test can build a window over a temporary home
 and a real engine of its own. It holds the current settings too: a part of the window that
 changes them calls :meth:`update_settings`, which saves them and tells everyone through

@@ -17,7 +17,7 @@ from typing import Final
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QTranslator
 
 from core.i18n import resolve_language
-from desktop.resources import resource_path
+from desktop.window.resources import resource_path
 
 _OURS: Final = "fireside-translator"  # objectName of the translators installed here
 

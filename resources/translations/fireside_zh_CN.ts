@@ -4,7 +4,7 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../../desktop/about.py" line="+74"/>
+        <location filename="../../desktop/window/about.py" line="+74"/>
         <source>About Fireside</source>
         <translation>关于 Fireside</translation>
     </message>
@@ -112,7 +112,7 @@
 <context>
     <name>AppearancePage</name>
     <message>
-        <location filename="../../desktop/settings_general.py" line="+37"/>
+        <location filename="../../desktop/settings/general.py" line="+37"/>
         <source>System default</source>
         <translation>跟随系统</translation>
     </message>
@@ -150,7 +150,7 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge_widgets.py" line="+270"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+270"/>
         <source>Use in this chat:</source>
         <translation>在此对话中使用：</translation>
     </message>
@@ -173,7 +173,7 @@
 <context>
     <name>ChatListPanel</name>
     <message>
-        <location filename="../../desktop/chat_list.py" line="+46"/>
+        <location filename="../../desktop/chat/chat_list.py" line="+46"/>
         <location line="+39"/>
         <location line="+17"/>
         <source>New chat</source>
@@ -223,7 +223,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop/chat_view.py" line="+239"/>
+        <location filename="../../desktop/chat/chat_view.py" line="+239"/>
         <source>Assistant</source>
         <translation>助手</translation>
     </message>
@@ -266,7 +266,7 @@
 <context>
     <name>CollectionPicker</name>
     <message>
-        <location filename="../../desktop/knowledge_widgets.py" line="-116"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="-116"/>
         <source>The collection whose documents are shown below</source>
         <translation>下方列出的是此资料集中的文档</translation>
     </message>
@@ -309,7 +309,7 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop/composer.py" line="+85"/>
+        <location filename="../../desktop/chat/composer.py" line="+85"/>
         <source>Message Fireside — Enter sends, Shift+Enter adds a line</source>
         <translation>给 Fireside 发消息（Enter 发送，Shift+Enter 换行）</translation>
     </message>
@@ -342,7 +342,7 @@
 <context>
     <name>DataPage</name>
     <message>
-        <location filename="../../desktop/settings_general.py" line="+159"/>
+        <location filename="../../desktop/settings/general.py" line="+159"/>
         <location line="+3"/>
         <source>Open</source>
         <translation>打开</translation>
@@ -371,7 +371,7 @@
 <context>
     <name>DocumentList</name>
     <message>
-        <location filename="../../desktop/knowledge_widgets.py" line="-149"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="-149"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -449,7 +449,7 @@
 <context>
     <name>DownloadProgressView</name>
     <message>
-        <location filename="../../desktop/model_downloads.py" line="+335"/>
+        <location filename="../../desktop/models/downloads.py" line="+335"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
@@ -543,7 +543,7 @@
 <context>
     <name>DownloadsPage</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="+574"/>
+        <location filename="../../desktop/models/manager.py" line="+574"/>
         <source>No downloads. Pick a model under Recommended or Search the Hub.</source>
         <translation>没有下载任务。请在“推荐”或“搜索 Hugging Face”中选择模型。</translation>
     </message>
@@ -551,7 +551,7 @@
 <context>
     <name>EmbeddingModelBar</name>
     <message>
-        <location filename="../../desktop/knowledge_widgets.py" line="+228"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+228"/>
         <source>Choose an embedding model…</source>
         <translation>选择嵌入模型…</translation>
     </message>
@@ -564,7 +564,7 @@
 <context>
     <name>ErrorBar</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+66"/>
+        <location filename="../../desktop/window/main_window.py" line="+66"/>
         <source>Restart engine</source>
         <translation>重启推理引擎</translation>
     </message>
@@ -577,7 +577,7 @@
 <context>
     <name>FileTable</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="-487"/>
+        <location filename="../../desktop/models/manager.py" line="-487"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
@@ -651,7 +651,7 @@
 <context>
     <name>HubPage</name>
     <message>
-        <location filename="../../desktop/settings_general.py" line="-140"/>
+        <location filename="../../desktop/settings/general.py" line="-140"/>
         <source>Remove Token</source>
         <translation>删除令牌</translation>
     </message>
@@ -699,7 +699,7 @@
 <context>
     <name>IngestProgress</name>
     <message>
-        <location filename="../../desktop/knowledge_widgets.py" line="+17"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+17"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
@@ -757,7 +757,7 @@
 <context>
     <name>InstalledPage</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="+441"/>
+        <location filename="../../desktop/models/manager.py" line="+441"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -861,7 +861,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge_panel.py" line="+149"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+150"/>
         <source>Knowledge</source>
         <translation>知识库</translation>
     </message>
@@ -916,12 +916,12 @@
         <translation>添加文件夹</translation>
     </message>
     <message>
-        <location line="+173"/>
+        <location line="+185"/>
         <source>Chunks: %1 of %2</source>
         <translation>片段：%1 / %2</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+64"/>
         <source>Remove from collection…</source>
         <translation>从资料集中移除…</translation>
     </message>
@@ -944,7 +944,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+93"/>
+        <location filename="../../desktop/window/main_window.py" line="+93"/>
         <location line="+227"/>
         <source>No model loaded</source>
         <translation>未加载模型</translation>
@@ -1209,7 +1209,7 @@
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../../desktop/chat_view.py" line="-319"/>
+        <location filename="../../desktop/chat/chat_view.py" line="-319"/>
         <source>Previous version</source>
         <translation>上一个版本</translation>
     </message>
@@ -1267,7 +1267,7 @@
 <context>
     <name>Messages</name>
     <message>
-        <location filename="../../desktop/messages.py" line="+24"/>
+        <location filename="../../desktop/window/messages.py" line="+24"/>
         <source>Could not read or write %1: %2</source>
         <translation>无法读写 %1：%2</translation>
     </message>
@@ -1275,7 +1275,7 @@
 <context>
     <name>ModelManager</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="-586"/>
+        <location filename="../../desktop/models/manager.py" line="-586"/>
         <source>%1 (%2 parts)</source>
         <translation>%1（%2 个分卷）</translation>
     </message>
@@ -1322,7 +1322,7 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/settings_engine.py" line="+46"/>
+        <location filename="../../desktop/settings/engine.py" line="+46"/>
         <source>Reading the installed models…</source>
         <translation>正在读取已安装的模型…</translation>
     </message>
@@ -1420,7 +1420,7 @@
 <context>
     <name>PresetsPage</name>
     <message>
-        <location filename="../../desktop/settings_presets.py" line="+42"/>
+        <location filename="../../desktop/settings/presets.py" line="+42"/>
         <source>What the model is told before every chat…</source>
         <translation>每次对话开始前告诉模型的话…</translation>
     </message>
@@ -1473,7 +1473,7 @@
 <context>
     <name>RecommendedPage</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="-637"/>
+        <location filename="../../desktop/models/manager.py" line="-637"/>
         <source>Chat models</source>
         <translation>对话模型</translation>
     </message>
@@ -1511,7 +1511,7 @@
 <context>
     <name>SamplingPage</name>
     <message>
-        <location filename="../../desktop/settings_engine.py" line="+34"/>
+        <location filename="../../desktop/settings/engine.py" line="+34"/>
         <source>Higher gives more varied replies, lower more predictable ones; 0 always picks the most likely word.</source>
         <translation>越高回复越多样，越低越稳定；设为 0 时总是选择可能性最大的词。</translation>
     </message>
@@ -1596,7 +1596,7 @@
 <context>
     <name>SearchPage</name>
     <message>
-        <location filename="../../desktop/model_manager.py" line="+48"/>
+        <location filename="../../desktop/models/manager.py" line="+48"/>
         <source>Search GGUF models, e.g. qwen 7b</source>
         <translation>搜索 GGUF 模型，例如 qwen 7b</translation>
     </message>
@@ -1649,7 +1649,7 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="+68"/>
+        <location filename="../../desktop/settings/dialog.py" line="+68"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
@@ -1697,7 +1697,7 @@
 <context>
     <name>WelcomeWidget</name>
     <message>
-        <location filename="../../desktop/welcome.py" line="+139"/>
+        <location filename="../../desktop/models/welcome.py" line="+139"/>
         <source>Welcome to Fireside</source>
         <translation>欢迎使用 Fireside</translation>
     </message>
@@ -1780,7 +1780,7 @@
 <context>
     <name>window</name>
     <message>
-        <location filename="../../desktop/app.py" line="+85"/>
+        <location filename="../../desktop/window/app.py" line="+85"/>
         <source>Your settings file could not be read; it was kept as %1 and defaults are used.</source>
         <translation>无法读取你的设置文件；原文件已保留为 %1，现使用默认设置。</translation>
     </message>

@@ -1,0 +1,1 @@
+"""The knowledge panel: documents, collections, ingestion jobs and their saved state."""
