@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
-from typing import Final, NoReturn, TextIO
+from typing import Final, NoReturn, TextIO, cast
 
 from core.chat.cli import add_chats_parser, run_chats
 from core.chat.errors import ChatError
@@ -39,6 +39,7 @@ from core.models.cli import add_models_parser, run_models
 from core.paths import AppPaths
 from core.settings import Settings, SettingsStore
 from core.sqlite_db import StorageError
+from core.terminal import TerminalSafeStream
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -263,6 +264,18 @@ def run_chat(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """fireside-cli, with stdout and stderr made safe for a terminal (core/terminal.py):
+    names from the Hub, the disk or an imported chat cannot steer it."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout = cast(TextIO, TerminalSafeStream(out))
+    sys.stderr = cast(TextIO, TerminalSafeStream(err))
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None) -> int:
     paths = AppPaths.from_env()
     store = SettingsStore(paths.settings_file)
     settings = store.load()
