@@ -7,15 +7,22 @@ once and the chat becomes usable when the model is ready.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from core.data_lock import DataFolderBusy, DataFolderLock
+from core.diagnostics import Diagnostics
 from core.i18n import Translator, resolve_language
 from core.paths import AppPaths
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 READY_ENV = "FIRESIDE_EXIT_WHEN_READY"  # bench/: print the launch time once usable, then quit
 
@@ -69,8 +76,45 @@ def main(argv: Sequence[str] | None = None) -> int:
             QMessageBox.critical(None, "Fireside", message)
         return 1
 
+    diagnostics = Diagnostics(paths.log_dir).install()
+    lock = DataFolderLock(paths.data_dir, "window", "fireside")
+    try:
+        lock.acquire()
+    except DataFolderBusy as busy:
+        if not _wait_for_data_folder(lock, busy):
+            diagnostics.uninstall()
+            return 0
+    try:
+        return _run_window(app, args, paths, diagnostics)
+    finally:
+        lock.release()
+        diagnostics.uninstall()
+
+
+def _wait_for_data_folder(lock: DataFolderLock, busy: DataFolderBusy) -> bool:
+    """Another process owns the data folder. A window: bring it to the front and quit
+    (False). A fireside-cli command: wait for it, saying so, unless the person quits."""
+    from desktop.window.single_instance import WaitForDataFolder, ask_first_window_to_raise
+
+    owner = busy.owner
+    if owner is None or owner.kind == "window":
+        if ask_first_window_to_raise(lock.data_dir):
+            logging.getLogger(__name__).info("a second start brought the window to the front")
+            return False
+        if owner is not None:  # a window that does not answer (starting, or hung)
+            print(f"Fireside is already open (process {owner.pid})", file=sys.stderr)
+            return False
+    print(f"waiting for {owner.command if owner else '?'} to finish with the data folder",
+          file=sys.stderr)  # fmt: skip
+    return WaitForDataFolder(lock, owner).exec() == 1
+
+
+def _run_window(app: QApplication, args: list[str], paths: AppPaths,
+                diagnostics: Diagnostics) -> int:  # fmt: skip
+    from desktop.window.error_reporter import ErrorReporter
     from desktop.window.main_window import MainWindow
     from desktop.window.services import AppServices
+    from desktop.window.single_instance import RaiseServer, bring_to_front
     from desktop.window.theme import apply_theme
     from desktop.window.translations import install_translators
 
@@ -78,8 +122,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     translators = install_translators(app, services.settings.language)
     apply_theme(app, services.settings.theme)
     window = MainWindow(services)
+    reporter = ErrorReporter(window)
+    diagnostics.on_error = reporter.report
+    reporter.shown_again.connect(window.error_bar.show_message)
+    raise_server = RaiseServer(paths.data_dir, window)
+    raise_server.raise_requested.connect(lambda: bring_to_front(window))
     window.show()
     window.start()
+    if diagnostics.native_crash_before() is not None:
+        window.error_bar.show_message(
+            window.tr("Fireside closed unexpectedly last time. What it left for a bug report "
+                      "is in %1.").replace("%1", str(diagnostics.native_file))
+        )  # fmt: skip
     if services.settings_store.recovered_from is not None:
         window.error_bar.show_message(
             window.tr("Your settings file could not be read; it was kept as %1 and defaults "
@@ -99,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(app.exec())
     finally:
+        raise_server.close()
         del translators
         services.close()
 
