@@ -94,8 +94,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "zh_CN": "头部字段 {key} 的值是 {value}，不是列表",
     },
     "gguf_alignment": {
-        "en": "its alignment {value} is not a power of two",
-        "zh_CN": "其对齐值 {value} 不是 2 的幂",
+        "en": "its header field general.alignment is {value}, not a power of two",
+        "zh_CN": "头部字段 general.alignment 的值是 {value}，不是 2 的幂",
     },
     "model_is_embedding": {
         "en": "{path} is an embedding model; it cannot chat. Choose it as the embedding model",

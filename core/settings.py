@@ -227,6 +227,7 @@ class SettingsStore:
 
     path: Path
     recovered_from: Path | None = None  # set when a bad file was set aside on load
+    unreadable_kept: str | None = None  # why a bad file could not be set aside (read-only)
 
     def load(self) -> Settings:
         if not self.path.exists():
@@ -236,11 +237,25 @@ class SettingsStore:
             if not isinstance(raw, dict):
                 raise ValueError("not an object")
             return Settings.from_json(migrate(raw))
-        except (OSError, ValueError, UnicodeDecodeError):
+        except (OSError, ValueError, TypeError, AttributeError, UnicodeDecodeError):
+            # A damaged or hand-broken file (wrong types make the migrations raise too).
             backup = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
-            os.replace(self.path, backup)
+            try:
+                os.replace(self.path, backup)
+            except OSError as exc:  # a read-only folder: defaults, the file left as it is
+                self.unreadable_kept = exc.strerror or str(exc)
+                return Settings()
             self.recovered_from = backup
             return Settings()
+
+    def notice(self, translate: Callable[..., str]) -> str | None:
+        """What to tell the person about the file just loaded, if anything."""
+        if self.recovered_from is not None:
+            return translate("settings_reset", backup=self.recovered_from)
+        if self.unreadable_kept is not None:
+            return translate("settings_unreadable_kept", path=self.path,
+                             reason=self.unreadable_kept)  # fmt: skip
+        return None
 
     def save(self, settings: Settings) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -280,7 +280,7 @@ def open_store(
             return _open_read_only(opening), None
         except sqlite3.Error:
             raise refused from None
-    log.warning("%s is damaged (%s); setting it aside and recovering it", path, reason)
+    log.info("%s is damaged (%s); setting it aside and recovering it", path, reason)
     try:
         report = recover_database(opening, lock, reason)
         return _open_checked(opening, lock), report
@@ -297,24 +297,33 @@ _READ_ONLY_FALLBACK: Final = ("storage_full", "storage_read_only", "storage_cann
 
 
 def _open_read_only(opening: StoreOpening) -> sqlite3.Connection:
-    """The database for reading only, when it cannot be opened for writing (a full or
-    read-only disk). Exclusive locking keeps SQLite's WAL index in memory: it needs no
-    ``-shm`` file, which a full or read-only disk cannot give. Writes then fail, each with
-    its one-line message."""
-    uri = opening.path.resolve().as_uri() + "?mode=ro"
-    db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
-    try:
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA locking_mode = EXCLUSIVE")
-        db.execute(f"PRAGMA busy_timeout = {int(opening.busy_timeout_ms)}")
-        if schema_version(db) != len(opening.migrations):
-            raise sqlite3.OperationalError("the schema needs an upgrade it cannot be given")
-        db.execute("PRAGMA foreign_keys = ON")
-    except BaseException:
-        db.close()
-        raise
-    log.warning("%s opened for reading only", opening.path)
-    return db
+    """The database when it cannot be opened the usual way (a full or read-only disk), so
+    what is saved can still be read. Exclusive locking keeps SQLite's WAL index in memory:
+    it needs no ``-shm`` file, which such a disk cannot give. Failing that (a read-only
+    disk), a database closed cleanly (no ``-wal``) is read as immutable. Writes then fail,
+    each with its one-line message."""
+    path = opening.path
+    attempts = [(str(path), False)]
+    if not _with_suffix(path, "-wal").exists():
+        attempts.append((path.resolve().as_uri() + "?mode=ro&immutable=1", True))
+    failure: sqlite3.Error | None = None
+    for target, uri in attempts:
+        db = sqlite3.connect(target, uri=uri, check_same_thread=False, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA locking_mode = EXCLUSIVE")
+            db.execute(f"PRAGMA busy_timeout = {int(opening.busy_timeout_ms)}")
+            if schema_version(db) != len(opening.migrations):
+                raise sqlite3.OperationalError("the schema needs an upgrade it cannot be given")
+            db.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            db.close()
+            failure = exc
+            continue
+        log.info("%s opened for reading only", path)
+        return db
+    assert failure is not None
+    raise failure
 
 
 def _open_checked(opening: StoreOpening, lock: threading.RLock) -> sqlite3.Connection:
@@ -376,7 +385,7 @@ def recover_database(opening: StoreOpening, lock: threading.RLock, reason: str) 
             fresh.close()
             source.close()
     damage_marker(path).unlink(missing_ok=True)
-    log.warning("%s recovered by %s: %d rows; damaged file kept as %s", path, method, rows,
+    log.info("%s recovered by %s: %d rows; damaged file kept as %s", path, method, rows,
                 damaged)  # fmt: skip
     return RecoveryReport(path, damaged, method, rows, reason)
 
@@ -403,7 +412,7 @@ def _readable_copy(
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return db, "sqlite3 .recover"
         except (OSError, subprocess.SubprocessError, sqlite3.Error) as exc:
-            log.warning("sqlite3 .recover failed (%s); salvaging rows in Python", exc)
+            log.info("sqlite3 .recover failed (%s); salvaging rows in Python", exc)
     return sqlite3.connect(copy, isolation_level=None), "row salvage"
 
 

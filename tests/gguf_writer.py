@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 _TYPES = {int: (10, "<Q"), float: (6, "<f"), bool: (7, "<?")}
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A metadata value written with an explicit GGUF type: ``Typed(5, "<i", -1)`` is an
+    int32, ``Typed(12, "<d", float("nan"))`` a float64 (plain ints are written as uint64)."""
+
+    vtype: int
+    fmt: str
+    value: object
+
+
+def int32(value: int) -> Typed:
+    return Typed(5, "<i", value)
 
 
 def _string(text: str) -> bytes:
@@ -14,6 +29,8 @@ def _string(text: str) -> bytes:
 
 
 def _value(value: object) -> bytes:
+    if isinstance(value, Typed):
+        return struct.pack("<I", value.vtype) + struct.pack(value.fmt, value.value)
     if isinstance(value, str):
         return struct.pack("<I", 8) + _string(value)
     for kind, (code, fmt) in _TYPES.items():

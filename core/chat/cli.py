@@ -83,6 +83,8 @@ def run_chats(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
     paths.ensure()
     out = sys.stdout
     with ChatStore(paths.chats_db) as store:
+        if store.recovery is not None:
+            print(store.recovery.message(tr), file=sys.stderr)
         action = args.action
         if action == "list":
             chats = store.list_chats(trashed=args.trash)

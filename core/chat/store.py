@@ -270,16 +270,17 @@ def _mend_after_recovery(db: sqlite3.Connection) -> None:
     """After a damaged database was recovered: messages of a lost chat go, a message whose
     parent was lost becomes a root, and a chat whose active leaf was lost shows its newest
     message; the search indexes are rebuilt from the rows that came back."""
-    db.executescript("""
-        DELETE FROM messages WHERE chat_id NOT IN (SELECT id FROM chats);
-        UPDATE messages SET parent_id = NULL
-            WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT id FROM messages);
-        UPDATE chats SET active_leaf =
-            (SELECT max(m.id) FROM messages m WHERE m.chat_id = chats.id)
-            WHERE active_leaf IS NULL OR active_leaf NOT IN (SELECT id FROM messages);
-        INSERT INTO message_search(message_search) VALUES ('rebuild');
-        INSERT INTO title_search(title_search) VALUES ('rebuild');
-    """)  # fmt: skip
+    for statement in (
+        "DELETE FROM messages WHERE chat_id NOT IN (SELECT id FROM chats)",
+        "UPDATE messages SET parent_id = NULL WHERE parent_id IS NOT NULL AND parent_id "
+        "NOT IN (SELECT id FROM messages)",
+        "UPDATE chats SET active_leaf = (SELECT max(m.id) FROM messages m WHERE "
+        "m.chat_id = chats.id) WHERE active_leaf IS NULL OR active_leaf NOT IN (SELECT "
+        "id FROM messages)",
+        "INSERT INTO message_search(message_search) VALUES ('rebuild')",
+        "INSERT INTO title_search(title_search) VALUES ('rebuild')",
+    ):  # one by one: executescript would commit the open transaction
+        db.execute(statement)
 
 
 @storage_errors

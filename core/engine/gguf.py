@@ -14,9 +14,10 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from core.engine.errors import ModelFileError
+from core.i18n import Phrase
 
 MAGIC: Final = b"GGUF"
 SUPPORTED_VERSIONS: Final = (2, 3)
@@ -79,6 +80,49 @@ _SCALARS: Final[dict[int, str]] = {
 }  # fmt: skip
 _STRING: Final = 8
 _ARRAY: Final = 9
+_U32_MAX: Final = 2**32 - 1
+MAX_ALIGNMENT: Final = 1 << 24
+
+
+class ArrayLength(int):
+    """An array in the metadata, kept as its length (its items are not needed here), and
+    distinct from a plain number so that a count is never mistaken for a figure."""
+
+
+@dataclass(frozen=True)
+class _Field:
+    """A metadata value Fireside reads, with the type and range it must have. A hostile or
+    damaged file can put any type under any key; each one read is checked here, once, so a
+    bad value refuses the file with its reason instead of raising wherever it is used."""
+
+    key: str
+    kind: Literal["int", "text", "array"]
+    low: int = 0
+    high: int = _U32_MAX
+    per_layer: bool = False  # an array of per-layer values is allowed too (OpenELM, DeciLM)
+
+
+_GENERAL_FIELDS: Final = (
+    _Field("general.architecture", "text"),
+    _Field("general.file_type", "int"),
+    _Field("general.alignment", "int", 1, MAX_ALIGNMENT),
+    _Field("tokenizer.chat_template", "text"),
+    _Field("tokenizer.ggml.tokens", "array"),
+)
+# Per-architecture figures, read as f"{architecture}.{key}".
+_ARCH_FIELDS: Final = (
+    _Field("context_length", "int", 1),
+    _Field("block_count", "int"),
+    _Field("embedding_length", "int"),
+    _Field("feed_forward_length", "int", per_layer=True),
+    _Field("attention.head_count", "int", per_layer=True),
+    _Field("attention.head_count_kv", "int", per_layer=True),
+    _Field("attention.key_length", "int"),
+    _Field("attention.value_length", "int"),
+    _Field("attention.sliding_window", "int"),
+    _Field("pooling_type", "int"),
+    _Field("vocab_size", "int"),
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +152,8 @@ class TensorInfo:
 @dataclass(frozen=True)
 class GGUFHeader:
     """What a GGUF file says about itself. ``metadata`` holds scalars and strings;
-    arrays appear as their length under the key (their contents are not needed here)."""
+    arrays appear as their length (an :class:`ArrayLength`) under the key. Every value
+    Fireside reads has been checked for its type and range (``_check_fields``)."""
 
     path: Path
     version: int
@@ -119,25 +164,38 @@ class GGUFHeader:
 
     @property
     def architecture(self) -> str:
-        return str(self.metadata.get("general.architecture", "unknown"))
+        return _architecture(self.metadata)
 
     @property
     def name(self) -> str:
-        return str(self.metadata.get("general.name") or self.path.stem)
+        value = self.metadata.get("general.name")
+        return value.strip() if isinstance(value, str) and value.strip() else self.path.stem
 
     def arch_value(self, key: str, default: Any = None) -> Any:
         """A per-architecture figure such as ``context_length`` or ``block_count``."""
         return self.metadata.get(f"{self.architecture}.{key}", default)
 
+    def arch_int(self, key: str) -> int | None:
+        """A per-architecture number, or None when absent or given per layer (an array)."""
+        value = self.arch_value(key)
+        return value if type(value) is int else None
+
     @property
     def context_length(self) -> int | None:
-        value = self.arch_value("context_length")
-        return int(value) if value is not None else None
+        return self.arch_int("context_length")
+
+    @property
+    def vocab_size(self) -> int:
+        """Tokens in the vocabulary: the token list's length, else the declared size, else 0."""
+        tokens = self.metadata.get("tokenizer.ggml.tokens")
+        if isinstance(tokens, ArrayLength):
+            return int(tokens)
+        return self.arch_int("vocab_size") or 0
 
     @property
     def chat_template(self) -> str | None:
         value = self.metadata.get("tokenizer.chat_template")
-        return str(value) if value else None
+        return value if isinstance(value, str) and value else None
 
     @property
     def parameter_count(self) -> int:
@@ -146,7 +204,7 @@ class GGUFHeader:
     @property
     def quantization(self) -> str | None:
         file_type = self.metadata.get("general.file_type")
-        return FILE_TYPES.get(int(file_type)) if file_type is not None else None
+        return FILE_TYPES.get(file_type) if type(file_type) is int else None
 
     @property
     def expected_size(self) -> int:
@@ -162,7 +220,7 @@ class GGUFHeader:
         """Encoder-only architectures and models that declare a pooling type."""
         if self.architecture in {"bert", "nomic-bert", "jina-bert-v2", "t5encoder", "xlm-roberta"}:
             return True
-        return self.arch_value("pooling_type") not in (None, 0)
+        return self.arch_int("pooling_type") not in (None, 0)
 
 
 class _Reader:
@@ -214,9 +272,9 @@ class _Reader:
                 for _ in range(count):
                     self.skip_string()
             else:
-                raise _Corrupt(f"unknown array element type {item_type}")
-            return count
-        raise _Corrupt(f"unknown metadata value type {vtype}")
+                raise _Corrupt("gguf_value_type", vtype=item_type)
+            return ArrayLength(count)
+        raise _Corrupt("gguf_value_type", vtype=vtype)
 
 
 class _Truncated(Exception):
@@ -224,7 +282,50 @@ class _Truncated(Exception):
 
 
 class _Corrupt(Exception):
-    pass
+    """What is wrong, as a phrase the person reads in their own language."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.reason = Phrase(code, **params)
+
+
+def _architecture(metadata: dict[str, Any]) -> str:
+    value = metadata.get("general.architecture")
+    return value if isinstance(value, str) and value else "unknown"
+
+
+def _shown(value: Any) -> str:
+    """A value as the person may see it: quoted and escaped (a file can hold control
+    characters or terminal escapes), and short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_fields(metadata: dict[str, Any]) -> None:
+    """Every value Fireside reads has the type and range it must have (see ``_Field``)."""
+    arch = _architecture(metadata)
+    checks = [(f.key, f) for f in _GENERAL_FIELDS] + [(f"{arch}.{f.key}", f) for f in _ARCH_FIELDS]
+    for key, spec in checks:
+        if key not in metadata:
+            continue
+        value = metadata[key]
+        if spec.kind == "text":
+            if not isinstance(value, str):
+                raise _Corrupt("gguf_field_not_text", key=key, value=_shown(value))
+        elif spec.kind == "array":
+            if not isinstance(value, ArrayLength):
+                raise _Corrupt("gguf_field_not_list", key=key, value=_shown(value))
+        elif isinstance(value, ArrayLength):
+            if not spec.per_layer:
+                raise _Corrupt("gguf_field_not_number", key=key, value=f"[{int(value)} items]")
+        elif type(value) is not int:
+            raise _Corrupt("gguf_field_not_number", key=key, value=_shown(value))
+        elif not spec.low <= value <= spec.high:
+            raise _Corrupt("gguf_field_out_of_range", key=key, value=value, low=spec.low,
+                           high=spec.high)  # fmt: skip
+    alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
+    if alignment & (alignment - 1):
+        raise _Corrupt("gguf_alignment", value=alignment)
 
 
 def read_header(path: str | os.PathLike[str]) -> GGUFHeader:
@@ -236,11 +337,11 @@ def read_header(path: str | os.PathLike[str]) -> GGUFHeader:
     """
     file_path = Path(path).expanduser()
     shown = str(file_path)
-    if not file_path.exists():
-        raise ModelFileError("model_missing", path=shown)
-    if not file_path.is_file():
-        raise ModelFileError("model_not_file", path=shown)
     try:
+        if not file_path.exists():
+            raise ModelFileError("model_missing", path=shown)
+        if not file_path.is_file():
+            raise ModelFileError("model_not_file", path=shown)
         size = file_path.stat().st_size
         with file_path.open("rb") as handle:
             head = handle.read(8)
@@ -270,7 +371,7 @@ def _parse(buf: mmap.mmap, path: Path, version: int, size: int) -> GGUFHeader:
         n_tensors = reader.unpack("<Q")
         n_kv = reader.unpack("<Q")
         if n_tensors > MAX_TENSORS or n_kv > MAX_KV:
-            raise _Corrupt(f"implausible counts ({n_tensors} tensors, {n_kv} metadata entries)")
+            raise _Corrupt("gguf_implausible_counts", tensors=n_tensors, entries=n_kv)
         metadata: dict[str, Any] = {}
         for _ in range(n_kv):
             key = reader.string()
@@ -281,29 +382,26 @@ def _parse(buf: mmap.mmap, path: Path, version: int, size: int) -> GGUFHeader:
             name = reader.string()
             n_dims = reader.unpack("<I")
             if not 1 <= n_dims <= MAX_DIMS:
-                raise _Corrupt(f"tensor {name!r} has {n_dims} dimensions")
+                raise _Corrupt("gguf_tensor_dims", name=_shown(name), dims=n_dims)
             shape = tuple(reader.unpack("<Q") for _ in range(n_dims))
             ggml_type = reader.unpack("<I")
             offset = reader.unpack("<Q")
             spec = GGML_TYPES.get(ggml_type)
             if spec is not None and shape[0] % spec[1] != 0:
-                raise _Corrupt(f"tensor {name!r} does not fill whole {spec[0]} blocks")
+                raise _Corrupt("gguf_tensor_blocks", name=_shown(name), type=spec[0])
             if any(dim == 0 or dim > size * 256 for dim in shape):
-                raise _Corrupt(f"tensor {name!r} has an impossible shape {shape}")
+                raise _Corrupt("gguf_tensor_shape", name=_shown(name), shape=shape)
             tensors.append(TensorInfo(name, shape, ggml_type, offset))
+        _check_fields(metadata)
+        alignment: int = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
+        for tensor in tensors:
+            if tensor.offset % alignment:
+                raise _Corrupt("gguf_tensor_misaligned", name=_shown(tensor.name))
     except _Truncated:
         raise ModelFileError("model_header_truncated", path=shown) from None
     except _Corrupt as exc:
-        raise ModelFileError("model_corrupt", path=shown, reason=str(exc)) from None
-    alignment = int(metadata.get("general.alignment", DEFAULT_ALIGNMENT) or DEFAULT_ALIGNMENT)
-    if alignment <= 0 or alignment & (alignment - 1):
-        raise ModelFileError("model_corrupt", path=shown, reason=f"alignment {alignment}")
+        raise ModelFileError("model_corrupt", path=shown, reason=exc.reason) from None
     data_offset = (reader.pos + alignment - 1) // alignment * alignment
-    for tensor in tensors:
-        if tensor.offset % alignment:
-            raise ModelFileError(
-                "model_corrupt", path=shown, reason=f"tensor {tensor.name!r} is misaligned"
-            )
     return GGUFHeader(
         path=path,
         version=version,

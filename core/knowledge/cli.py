@@ -123,6 +123,8 @@ class KbCommand:
         self.paths.ensure()
         handler = getattr(self, "_" + self.args.kb_command)
         with KnowledgeBase(self.paths) as kb:
+            if kb.store.recovery is not None:
+                self._note(kb.store.recovery.message(self.tr))
             try:
                 code: int = handler(kb)
             finally:

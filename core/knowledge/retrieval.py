@@ -166,10 +166,15 @@ class Retriever:
                 depth: int) -> list[tuple[str, float]]:  # fmt: skip
         try:
             return self.index.query(collection, vector, depth)
-        except Exception as exc:  # a damaged index: rebuild it from the store, then retry
-            log.warning("vector search failed (%s); rebuilding the vector index", exc)
-            self.index.recover()
-            return self.index.query(self.store.collection_by_id(collection.id), vector, depth)
+        except Exception as exc:  # a damaged collection: rebuild it alone, then retry
+            log.info("vector search in %s failed (%s); rebuilding it", collection.name, exc)
+        try:
+            current = self.store.collection_by_id(collection.id)
+            self.index.repair(current)
+            return self.index.query(current, vector, depth)
+        except Exception as exc:  # still failing: this answer uses the keyword side alone
+            log.info("vector search in %s failed again (%s)", collection.name, exc)
+            return []
 
 
 def _hit(chunk: StoredChunk, score: float, vector_score: float | None,

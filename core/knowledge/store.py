@@ -31,9 +31,16 @@ from typing import Any, Final
 
 import numpy as np
 
-from core.knowledge.errors import CollectionNotFound, DocumentNotFound, KnowledgeStoreError
+from core.knowledge.errors import CollectionNotFound, DocumentNotFound
 from core.knowledge.terms import index_text
-from core.sqlite_db import migrate, open_database, schema_version, transaction
+from core.sqlite_db import (
+    RecoveryReport,
+    StoreOpening,
+    open_store,
+    schema_version,
+    storage_errors,
+    transaction,
+)
 
 _M1_SCHEMA: Final = """
     CREATE TABLE collections (
@@ -256,8 +263,34 @@ _CHUNK_SQL: Final = (
 )
 
 
+def _mend_after_recovery(db: sqlite3.Connection) -> None:
+    """After a damaged database was recovered: rows whose document or collection was lost
+    go, the full-text index is rebuilt from the chunks (it is not copied), and every
+    collection's vector index is marked dirty, so Chroma is compared id by id and mended."""
+    for statement in (
+        "DELETE FROM documents WHERE collection_id NOT IN (SELECT id FROM collections)",
+        "DELETE FROM chunks WHERE document_id NOT IN (SELECT id FROM documents)",
+        "DELETE FROM vectors WHERE chunk_seq NOT IN (SELECT seq FROM chunks)",
+        "UPDATE documents SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL AND "
+        "duplicate_of NOT IN (SELECT id FROM documents)",
+        "UPDATE documents SET chunk_count = (SELECT count(*) FROM chunks k WHERE "
+        "k.document_id = documents.id) WHERE status = 'indexed'",
+        "UPDATE collections SET vectors_dirty = 1",
+    ):  # one by one: executescript would commit the open transaction
+        db.execute(statement)
+    rows = db.execute("SELECT seq, heading, text, collection_id FROM chunks").fetchall()
+    for seq, heading, text, collection_id in rows:
+        db.execute(
+            "INSERT INTO chunks_fts(rowid, terms, collection_id) VALUES (?, ?, ?)",
+            (seq, index_text(f"{heading or ''}\n{text}"), collection_id),
+        )
+
+
+@storage_errors
 class KnowledgeStore:
-    """One SQLite database of documents and chunks. Safe to share between threads."""
+    """One SQLite database of documents and chunks. Safe to share between threads. A
+    damaged database is recovered when opened (``recovery`` says what happened); any other
+    SQLite failure reaches the caller as a :class:`~core.sqlite_db.StorageError`."""
 
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -265,11 +298,9 @@ class KnowledgeStore:
         self._clock = clock
         self._lock = threading.RLock()
         self._total_chunks: int | None = None
-        try:
-            self._db = open_database(path, busy_timeout_ms=10000)
-            migrate(self._db, self._lock, MIGRATIONS)
-        except sqlite3.DatabaseError as exc:
-            raise KnowledgeStoreError("kb_store_damaged", path=str(path), reason=str(exc)) from exc
+        self.recovery: RecoveryReport | None
+        opening = StoreOpening(path, 10000, MIGRATIONS, _mend_after_recovery)
+        self._db, self.recovery = open_store(opening, self._lock)
 
     def close(self) -> None:
         with self._lock:

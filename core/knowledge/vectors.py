@@ -8,9 +8,10 @@ Chroma's own maximum.
 Chroma is an index, not a store. Each knowledge collection has one Chroma collection per
 embedding model (the model is part of its name), so vectors of two models can never mix.
 :meth:`VectorIndex.sync` compares each collection with the knowledge database and repairs
-the difference from the vectors stored there: after a kill between the SQLite commit and the
-Chroma write (the collection is marked dirty until Chroma has the change), after the folder
-was deleted, or, when Chroma cannot even open its folder, by rebuilding it from scratch.
+the difference from the vectors stored there (id by id): after a kill between the SQLite
+commit and the Chroma write (the collection is marked dirty until Chroma has the change),
+after the folder was deleted, or, when Chroma cannot even open its folder, by rebuilding it
+from scratch. A query that fails mid-chat rebuilds only its own collection.
 """
 
 from __future__ import annotations
@@ -206,18 +207,20 @@ class VectorIndex:
 
     @_serialized
     def sync(self, collection: Collection, *, force: bool = False) -> SyncReport:
-        """Make Chroma hold exactly the collection's chunks. Cheap when nothing is wrong:
-        it compares counts unless the collection is marked dirty (or ``force``)."""
+        """Make Chroma hold exactly the collection's chunks: their ids are compared, not
+        their counts (a lost vector and a stray one count the same). ``force`` is kept for
+        callers that mean "whatever the marks say"; the ids are always compared."""
         self._open()
         rebuilt = self.rebuilt
         target = self._collection(collection)
         if target is None:
             return SyncReport()
-        expected = self.store.chunk_count(collection.id)
-        if not (force or collection.vectors_dirty or rebuilt) and target.count() == expected:
-            return SyncReport()
         present = self._ids(target)
         wanted = self.store.chunk_ids(collection.id)
+        if present == wanted and not rebuilt:
+            if collection.vectors_dirty:
+                self.store.set_vectors_dirty(collection.id, False)
+            return SyncReport()
         extra = sorted(present - wanted)
         missing = sorted(wanted - present)
         for start in range(0, len(extra), self.max_batch):
@@ -239,10 +242,12 @@ class VectorIndex:
         return SyncReport(rebuilt=self.rebuilt, added=added, removed=removed)
 
     @_serialized
-    def recover(self) -> SyncReport:
-        """Chroma failed on a folder it had opened: start it afresh and refill it."""
-        self._start_afresh()
-        return self.sync_all()
+    def repair(self, collection: Collection) -> int:
+        """A query on one collection failed: rebuild that collection alone from the stored
+        vectors. The other collections, and the folder, are left as they are (wiping the
+        whole index mid-chat would make every collection unsearchable until refilled)."""
+        self._collections.pop(chroma_name(collection.id, collection.embedding_model or ""), None)
+        return self.rebuild(collection)
 
     @_serialized
     def rebuild(self, collection: Collection) -> int:

@@ -314,7 +314,8 @@ class ModelsCommand:
     # ---- installed models ------------------------------------------------------------------
 
     def cmd_list(self) -> int:
-        models = self.registry.models()
+        listing = self.registry.listing()
+        models = listing.models
         self._say_recovered()
         defaults = {self.settings.chat_model, self.settings.embedding_model}
         lines = [
@@ -324,7 +325,17 @@ class ModelsCommand:
         ]
         if not models:
             lines = [self.tr("models_none_installed")]
+        # Files that are not usable models are listed with their reason, never hidden.
+        lines += [
+            "! " + self.tr("models_unreadable", reason=u.reason(self.tr))
+            for u in listing.unreadable
+        ]
         data = [self._model_json(m) | {"default": m.id in defaults} for m in models]
+        data += [
+            {"id": None, "path": u.path, "source": u.source, "repo": u.repo,
+             "unreadable": u.reason(self.tr), "code": u.error.code}
+            for u in listing.unreadable
+        ]  # fmt: skip
         return self.emit(data, lines)
 
     def cmd_import(self) -> int:

@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -30,6 +30,7 @@ import filelock
 
 from core.engine.errors import ModelFileError
 from core.engine.gguf import read_header
+from core.i18n import Translator
 from core.models.catalogue import ModelKind
 from core.models.errors import RegistryError
 from core.models.naming import quantization_of, split_names, split_part
@@ -91,6 +92,27 @@ class InstalledModel:
 
 
 @dataclass(frozen=True)
+class UnreadableModel:
+    """A GGUF file found in the models folder or the Hugging Face cache that cannot be
+    used (damaged, hostile, incomplete). It is listed with its reason so the person sees
+    why, never hidden, never deleted, and it never stops the rest of a listing."""
+
+    path: str
+    source: Source
+    repo: str | None
+    error: ModelFileError
+
+    def reason(self, translate: Translator) -> str:
+        return self.error.message(translate)
+
+
+@dataclass(frozen=True)
+class ModelListing:
+    models: list[InstalledModel]
+    unreadable: list[UnreadableModel]
+
+
+@dataclass(frozen=True)
 class Removal:
     model: InstalledModel
     freed: int  # bytes reclaimed on disk
@@ -122,8 +144,13 @@ class ModelRegistry:
 
     def models(self) -> list[InstalledModel]:
         """Every installed model, after reconciling the list with the disk."""
+        return self.listing().models
+
+    def listing(self) -> ModelListing:
+        """The installed models and the GGUF files found on disk that cannot be used."""
         with self._locked() as state:
-            return sorted(state.models.values(), key=lambda m: (m.kind, m.name.lower(), m.id))
+            models = sorted(state.models.values(), key=lambda m: (m.kind, m.name.lower(), m.id))
+            return ModelListing(models, sorted(state.unreadable, key=lambda u: u.path))
 
     def get(self, model_id: str) -> InstalledModel:
         for model in self.models():
@@ -256,8 +283,9 @@ class ModelRegistry:
                 continue
             try:
                 model = self._describe(files, source, repo, None, state.models)
-            except (ModelFileError, RegistryError):
-                continue  # damaged or partial files are not models; leave them alone
+            except ModelFileError as exc:  # not a model: listed with why, left alone
+                state.unreadable.append(UnreadableModel(files[0], source, repo, exc))
+                continue
             state.models[model.id] = model
             known.add(model.path)
             state.changed = True
@@ -321,6 +349,7 @@ class _State:
     models: dict[str, InstalledModel]
     ignored: set[str]
     changed: bool = False
+    unreadable: list[UnreadableModel] = field(default_factory=list)  # found now, not stored
 
 
 def _all_parts(path: Path) -> list[Path] | None:
