@@ -217,6 +217,29 @@ def test_cli_on_a_full_disk_says_disk_full_and_loses_nothing(
     assert "Kept" in titles and "Large" in titles
 
 
+def test_chat_and_kb_add_on_a_full_disk_are_one_line_and_work_once_space_is_freed(
+    small_disk: Path, tmp_path: Path, gemma_path: Path, minilm_path: Path
+) -> None:
+    env = {"FIRESIDE_HOME": str(small_disk / "home")}
+    paths = AppPaths.under(small_disk / "home").ensure()
+    with ChatStore(paths.chats_db) as store:
+        store.add_message(store.create_chat("Kept").id, None, "user", "Saved before.")
+    note = tmp_path / "note.txt"
+    note.write_text("The lighthouse keeper logs the tide every hour.", encoding="utf-8")
+    chat = ["chat", "--model", str(gemma_path), "--max-tokens", "4", "--temperature", "0"]
+    kb_add = ["kb", "add", str(note), "--embedding-model", str(minilm_path)]
+    filler = fill(small_disk)
+    for command, database in ((chat, "chats.sqlite3"), (kb_add, "knowledge.sqlite3")):
+        line = one_line_error(run_cli(*command, env=env, stdin="y" * 200_000 + "\n"))
+        assert line.startswith("Error: The disk is full") and database in line, line
+    filler.unlink()
+    assert run_cli(*chat, env=env, stdin="Hello\n").returncode == 0
+    assert run_cli(*kb_add, env=env).returncode == 0
+    with ChatStore(paths.chats_db) as store:
+        titles = [c.title for c in store.list_chats()]
+        assert "Kept" in titles and len(titles) >= 2
+
+
 # ---- item 9: damaged databases are set aside and recovered at the start ---------------
 
 
