@@ -18,7 +18,7 @@ from core.engine.protocol import LoadOptions
 from core.paths import AppPaths
 from core.settings import EngineSettings, SamplingSettings, Settings
 from desktop.window.services import AppServices
-from tests.model_files import GEMMA_270M, QWEN_05B, fetch
+from tests.model_files import GEMMA_270M, QWEN_05B, MissingModel, fetch, sentence_model
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +38,15 @@ def gemma_path() -> Path:
 @pytest.fixture(scope="session")
 def qwen_path() -> Path:
     return fetch(QWEN_05B)
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> Path:
+    """The real sentence-embedding model tests embed with (English only, 512 positions)."""
+    try:
+        return sentence_model()
+    except MissingModel as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -99,6 +99,30 @@ def fetch(model: TestModel) -> Path:
         return target
 
 
+# The real sentence-embedding model (BERT, mean pooling, 512 positions, English only), kept in
+# the shared models folder beside the repository (read-only in CI; see its README.md).
+MINILM_FILENAME = "all-MiniLM-L6-v2-f16.gguf"
+MINILM_SHA256 = "be5ea7c0ae9b264417f91fa5c71210c93ed5abcf6d5904fd03e42c4f44b7df3e"
+SHARED_MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "models"
+
+
+class MissingModel(RuntimeError):
+    """A model the tests need is not where they look for it."""
+
+
+def sentence_model() -> Path:
+    """``../shared/models/all-MiniLM-L6-v2-f16.gguf`` (relative to the repository), checked
+    against its sha256; raises :class:`MissingModel` saying where it was looked for."""
+    path = SHARED_MODELS / MINILM_FILENAME
+    if not path.is_file():
+        raise MissingModel(f"the sentence-embedding model is missing: {path} (the shared models "
+                           "folder belongs beside the repository; see its README.md)")  # fmt: skip
+    actual = sha256_of(path)
+    if actual != MINILM_SHA256:
+        raise MissingModel(f"{path}: sha256 {actual} is not {MINILM_SHA256}")
+    return path
+
+
 if __name__ == "__main__":
     for m in (GEMMA_270M, QWEN_05B):
         print(fetch(m))

@@ -1,7 +1,7 @@
 """Grounded answers on the real engine, and chat replies going before ingestion batches.
 
 One engine holds both models, as the app's does: Gemma as the chat model and, in the
-embedding slot, Gemma again (mean-pooled).
+embedding slot, the real sentence-embedding model (all-MiniLM-L6-v2).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def engine(gemma_path: Path, engine_log: Path) -> Iterator[EngineClient]:
 
 
 @pytest.fixture
-def embedder(engine: EngineClient, gemma_path: Path) -> Embedder:
-    return Embedder(engine, gemma_path, n_ctx=256, n_threads=1)
+def embedder(engine: EngineClient, minilm_path: Path) -> Embedder:
+    return Embedder(engine, minilm_path, n_ctx=256, n_threads=1)
 
 
 def _finish(reply: Reply) -> TurnResult:

@@ -23,6 +23,9 @@ from core.paths import AppPaths
 from tests.documents import write_bad_files, write_library, write_many
 
 CLI = [sys.executable, "-m", "core.cli"]
+# Notes for the interrupted ingestions: MiniLM embeds a note in a few milliseconds, so there
+# must be enough of them that the interruption lands while the ingestion still runs.
+NOTES = 60
 EMBED = ["--embedding-ctx", "256", "--threads", "1"]
 
 
@@ -36,11 +39,12 @@ def ok(result: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(result.stdout)
 
 
-def test_kb_commands(gemma_path: Path, tmp_path: Path, fireside_home: Path) -> None:
+def test_kb_commands(gemma_path: Path, minilm_path: Path, tmp_path: Path,
+                    fireside_home: Path) -> None:  # fmt: skip
     folder = tmp_path / "docs"
     facts = write_library(folder)
     bad = write_bad_files(folder / "bad", bomb=False)
-    model = str(gemma_path)
+    model = str(minilm_path)  # the embedding model; Gemma chats below
 
     # Without an embedding model, the command says how to set one.
     missing = cli("kb", "add", str(folder))
@@ -50,8 +54,12 @@ def test_kb_commands(gemma_path: Path, tmp_path: Path, fireside_home: Path) -> N
     chinese = cli("kb", "search", "熊猫", lang="zh_CN")
     assert chinese.returncode == 1 and "尚未设置嵌入模型" in chinese.stderr
 
-    added = ok(cli("kb", "add", str(folder), "--embedding-model", model, "--json", *EMBED))
+    adding = cli("kb", "add", str(folder), "--embedding-model", model, "--json", *EMBED)
+    added = ok(adding)
     assert added["indexed"] == len({f.file for f in facts}) and added["failed"] == len(bad)
+    # The library is part Chinese and MiniLM is English-only: one line says so.
+    warning = [line for line in adding.stderr.splitlines() if "does not understand" in line]
+    assert len(warning) == 1 and "Chinese" in warning[0] and minilm_path.name in warning[0]
     reasons = {Path(o["path"]).name: o["code"] for o in added["outcomes"] if o["code"]}
     assert reasons == bad
     listing = ok(cli("kb", "list", "--json"))
@@ -59,8 +67,13 @@ def test_kb_commands(gemma_path: Path, tmp_path: Path, fireside_home: Path) -> N
     assert locked["status"] == "failed" and "password" in locked["reason"]
     collections = ok(cli("kb", "collections", "--json"))
     assert [(c["name"], c["embedding_model"].split(":")[0]) for c in collections] == [
-        ("default", gemma_path.name)
+        ("default", minilm_path.name)
     ]
+    assert collections[0]["languages"]["zh"] >= 2 and collections[0]["languages"]["en"] >= 4
+    assert collections[0]["language_warning"] == warning[0]
+    chinese_listing = cli("kb", "list", lang="zh_CN")
+    assert chinese_listing.returncode == 0
+    assert [line for line in chinese_listing.stderr.splitlines() if "不懂中文" in line]
 
     hits = ok(cli("kb", "search", "成年大熊猫的体重是多少？", "--k", "2", "--json",
                   "--embedding-model", model, *EMBED))  # fmt: skip
@@ -87,7 +100,8 @@ def test_kb_commands(gemma_path: Path, tmp_path: Path, fireside_home: Path) -> N
     assert unknown.returncode == 1 and "no collection nope" in unknown.stderr
 
     # chat --kb: the reply is grounded and its citations printed under it / in the JSON.
-    turn = ok(cli("chat", "--model", model, "--kb", "default", "--embedding-model", model,
+    turn = ok(cli("chat", "--model", str(gemma_path), "--kb", "default",
+                  "--embedding-model", model,
                   "--embedding-ctx", "256", "--threads", "1", "--json", "--max-tokens", "8",
                   "--temperature", "0",
                   stdin="How often must the beacon lamp be cleaned?\n"))  # fmt: skip
@@ -136,10 +150,10 @@ def _wait_for_indexed(db: Path, count: int, child: subprocess.Popen[Any]) -> Non
         time.sleep(0.05)
 
 
-def test_sigkill_mid_ingestion_then_restart(gemma_path: Path, tmp_path: Path,
+def test_sigkill_mid_ingestion_then_restart(minilm_path: Path, tmp_path: Path,
                                            engine: EngineClient) -> None:  # fmt: skip
-    folder, total, paths = tmp_path / "notes", 10, AppPaths.from_env()
-    child = _start_kb_add(folder, total, gemma_path, stdout=subprocess.DEVNULL,
+    folder, total, paths = tmp_path / "notes", NOTES, AppPaths.from_env()
+    child = _start_kb_add(folder, total, minilm_path, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     try:
         _wait_for_indexed(paths.knowledge_db, 2, child)
@@ -149,7 +163,7 @@ def test_sigkill_mid_ingestion_then_restart(gemma_path: Path, tmp_path: Path,
     before = {path: (at, chunks) for path, at, chunks in _indexed(paths.knowledge_db)}
     assert 2 <= len(before) < total
 
-    embedder = Embedder(engine, gemma_path, n_ctx=256, n_threads=1)
+    embedder = Embedder(engine, minilm_path, n_ctx=256, n_threads=1)
     with KnowledgeBase(paths) as kb:
         jobs = kb.store.unfinished_jobs()
         assert [j.paths for j in jobs] == [[str(folder)]]
@@ -175,12 +189,12 @@ def test_sigkill_mid_ingestion_then_restart(gemma_path: Path, tmp_path: Path,
         assert kb.index._ids(kb.index._collection(collection)) == ids
 
 
-def test_ctrl_c_stops_kb_add_and_kb_resume_goes_on_later(gemma_path: Path,
+def test_ctrl_c_stops_kb_add_and_kb_resume_goes_on_later(minilm_path: Path,
                                                          tmp_path: Path) -> None:  # fmt: skip
     """As a person would: Ctrl-C in the middle of ``kb add``, then, in another run,
     ``kb resume`` finishes the rest without embedding the finished documents again."""
-    folder, total, paths = tmp_path / "notes", 10, AppPaths.from_env()
-    child = _start_kb_add(folder, total, gemma_path, stdout=subprocess.PIPE,
+    folder, total, paths = tmp_path / "notes", NOTES, AppPaths.from_env()
+    child = _start_kb_add(folder, total, minilm_path, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True,
                           env={**os.environ, "FIRESIDE_LANG": "en"})  # fmt: skip
     _wait_for_indexed(paths.knowledge_db, 2, child)
@@ -192,7 +206,7 @@ def test_ctrl_c_stops_kb_add_and_kb_resume_goes_on_later(gemma_path: Path,
     before = {path: (at, chunks) for path, at, chunks in _indexed(paths.knowledge_db)}
     assert 2 <= len(before) < total
 
-    resumed = ok(cli("kb", "resume", "--embedding-model", str(gemma_path), *EMBED, "--json"))
+    resumed = ok(cli("kb", "resume", "--embedding-model", str(minilm_path), *EMBED, "--json"))
     assert resumed["cancelled"] is False
     assert (resumed["unchanged"], resumed["indexed"]) == (len(before), total - len(before))
     after = {path: (at, chunks) for path, at, chunks in _indexed(paths.knowledge_db)}
@@ -201,5 +215,5 @@ def test_ctrl_c_stops_kb_add_and_kb_resume_goes_on_later(gemma_path: Path,
 
     for lang, said in (("en", "No stopped or unfinished ingestion to resume"),
                        ("zh_CN", "没有已停止或未完成的导入任务需要继续")):  # fmt: skip
-        again = cli("kb", "resume", "--embedding-model", str(gemma_path), *EMBED, lang=lang)
+        again = cli("kb", "resume", "--embedding-model", str(minilm_path), *EMBED, lang=lang)
         assert again.returncode == 0 and again.stderr.strip() == said

@@ -26,7 +26,8 @@ from core.knowledge.errors import KnowledgeError
 from core.knowledge.grounding import GroundedTurn, ground
 from core.knowledge.ingest import IngestReport, Outcome, Progress
 from core.knowledge.knowledge_base import KnowledgeBase
-from core.knowledge.store import DEFAULT_COLLECTION, Document
+from core.knowledge.language_check import LanguageAdvisor
+from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document
 from core.paths import AppPaths
 from core.settings import Settings, SettingsStore
 
@@ -118,6 +119,7 @@ class KbCommand:
         self.err = err or sys.stderr
         self.settings: Settings = SettingsStore(paths.settings_file).load()
         self._client: EngineClient | None = None
+        self._advisor: LanguageAdvisor | None = None
 
     def run(self) -> int:
         self.paths.ensure()
@@ -157,6 +159,20 @@ class KbCommand:
     def _reason(self, code: str | None, params: dict[str, Any] | None) -> str | None:
         return self.tr(code, **(params or {})) if code else None
 
+    def _language_warning(self, kb: KnowledgeBase, collection: Collection) -> str | None:
+        """One line when the collection's embedding model does not understand the language
+        of its documents (see core.knowledge.language_check), else None."""
+        if self._advisor is None:
+            self._advisor = LanguageAdvisor()
+        mismatch = self._advisor.check_collection(kb.store, collection)
+        return mismatch.message(self.tr) if mismatch is not None else None
+
+    def _warn_languages(self, kb: KnowledgeBase, names: Sequence[str]) -> None:
+        for name in dict.fromkeys(names):
+            warning = self._language_warning(kb, kb.store.collection(name))
+            if warning:
+                self._note(warning)
+
     def _note_repairs(self, kb: KnowledgeBase) -> None:
         if kb.repairs is not None and kb.repairs.repaired:
             self._note(self.tr("kb_vectors_repaired", added=kb.repairs.added))
@@ -169,7 +185,9 @@ class KbCommand:
         ingestion = kb.ingestion(embedder, self.args.collection, on_progress=self._progress)
         with _CancelOnSigint(ingestion.cancel):
             report = ingestion.run([Path(p) for p in self.args.paths])
-        return self._report([report])
+        code = self._report([report])
+        self._warn_languages(kb, [self.args.collection])
+        return code
 
     def _resume(self, kb: KnowledgeBase) -> int:
         """Finish what a kill interrupted (the same jobs), then run again what a stop left
@@ -248,6 +266,7 @@ class KbCommand:
             return EXIT_OK
         if not documents:
             self._print(self.tr("kb_no_documents"))
+        self._warn_languages(kb, [d.collection for d in documents])
         for d in documents:
             status = self.tr(f"kb_status_{d.status}")
             pages = f"{d.pages}p" if d.pages else "-"
@@ -274,6 +293,7 @@ class KbCommand:
             "reason": self._reason(d.error_code, d.error_params),
             "duplicate_of": d.duplicate_of,
             "indexed_at": d.indexed_at,
+            "language": d.language or None,
         }
 
     def _remove(self, kb: KnowledgeBase) -> int:
@@ -318,13 +338,19 @@ class KbCommand:
         if self.args.json:
             self._json([{"name": c.name, "documents": c.documents, "chunks": c.chunks,
                          "embedding_model": c.embedding_model,
-                         "embedding_path": c.embedding_path} for c in collections])  # fmt: skip
+                         "embedding_path": c.embedding_path,
+                         "languages": kb.store.document_languages(c.id),
+                         "language_warning": self._language_warning(kb, c)}
+                        for c in collections])  # fmt: skip
             return EXIT_OK
         if not collections:
             self._print(self.tr("kb_no_collections"))
         for c in collections:
             model = (c.embedding_model or "-").rsplit(":", 1)[0]
             self._print(f"{c.name:<20} {c.documents:>5} docs {c.chunks:>7} chunks  {model}")
+            warning = self._language_warning(kb, c)
+            if warning:
+                self._print(f"    {warning}")
         return EXIT_OK
 
 

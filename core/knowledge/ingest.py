@@ -36,6 +36,7 @@ from core.knowledge.chunking import Chunk, Chunker
 from core.knowledge.collections import CollectionModels
 from core.knowledge.embedder import Embedder
 from core.knowledge.errors import IngestCancelled, UnreadableDocument
+from core.knowledge.languages import SAMPLE_CHARS, detect_language
 from core.knowledge.readers.base import ReadLimits, human_size
 from core.knowledge.store import Collection, DocumentFacts, NewChunk
 from core.knowledge.vectors import VectorIndex
@@ -354,7 +355,7 @@ class Ingestion:
 
         began = self._clock()
         facts = DocumentFacts(path, document.title, document.kind, digest, stat.st_size,
-                              stat.st_mtime, document.pages)  # fmt: skip
+                              stat.st_mtime, document.pages, _language(document))  # fmt: skip
         rows = [
             NewChunk(chunk_id(collection.id, digest, c), c.ordinal, c.text, c.page, c.heading,
                      c.char_start, c.char_end, hashlib.sha256(c.text.encode()).hexdigest(),
@@ -386,6 +387,18 @@ class Ingestion:
         document_id = self.store.record_problem(collection.id, path, code, params, size=size,
                                                 mtime=mtime, content_hash=digest)  # fmt: skip
         return Outcome(path, "failed", code=code, params=params, document_id=document_id)
+
+
+def _language(document: readers.ParsedDocument) -> str:
+    """The document's language from its first sections ('' when too short to tell)."""
+    sample: list[str] = []
+    taken = 0
+    for section in document.sections:
+        if taken >= SAMPLE_CHARS:
+            break
+        sample.append(section.text)
+        taken += len(section.text)
+    return detect_language("\n".join(sample)) or ""
 
 
 def _size(path: Path) -> int:

@@ -16,6 +16,7 @@ from core.knowledge.collections import CollectionModels, check_name
 from core.knowledge.embedder import Embedder
 from core.knowledge.errors import DocumentNotFound
 from core.knowledge.ingest import Ingestion, Progress
+from core.knowledge.language_check import model_languages
 from core.knowledge.readers.base import ReadLimits
 from core.knowledge.retrieval import Retriever
 from core.knowledge.store import Collection, Document, KnowledgeStore
@@ -99,7 +100,8 @@ class KnowledgeBase:
         the two writes), so a search never runs on a stale index; see :attr:`repairs`."""
         if self.repairs is None:
             self.repairs = self.check_vectors()
-        return Retriever(self.index, embedder)
+        languages = model_languages(embedder.model_path.name) if embedder is not None else None
+        return Retriever(self.index, embedder, model_languages=languages)
 
     def remove(self, document: Document) -> int:
         """Remove a document from its collection; returns how many chunks went with it."""

@@ -111,6 +111,13 @@ _M1_SCHEMA: Final = """
 
 MIGRATIONS: Final[list[tuple[str, str]]] = [
     ("collections, documents, chunks, vectors, full-text index, jobs", _M1_SCHEMA),
+    # zh, en or other (core.knowledge.languages); NULL for documents stored before it was
+    # detected, which KnowledgeStore.document_languages detects from their chunks once.
+    ("documents.language", "ALTER TABLE documents ADD COLUMN language TEXT;"),
+    # terms.py stopped gluing digits to the Chinese after them ("2031年观测站" was one term):
+    # the full-text index is emptied here and refilled from the chunks with today's terms
+    # when the store opens (KnowledgeStore._fill_full_text: the terms are computed in Python).
+    ("full-text terms: numbers apart from Chinese", "DELETE FROM chunks_fts;"),
 ]
 DEFAULT_COLLECTION: Final = "default"
 
@@ -147,6 +154,7 @@ class Document:
     chunk_count: int
     added_at: float
     indexed_at: float
+    language: str | None = None  # zh, en or other, detected at ingestion
 
 
 @dataclass(frozen=True)
@@ -194,6 +202,7 @@ class DocumentFacts:
     size: int
     mtime: float
     pages: int | None
+    language: str | None = None  # see core.knowledge.languages
 
 
 @dataclass(frozen=True)
@@ -229,7 +238,7 @@ def _document(row: sqlite3.Row) -> Document:
         pages=row["pages"], status=row["status"], error_code=row["error_code"],
         error_params=json.loads(row["error_params"]) if row["error_params"] else None,
         duplicate_of=row["duplicate_of"], chunk_count=row["chunk_count"],
-        added_at=row["added_at"], indexed_at=row["indexed_at"],
+        added_at=row["added_at"], indexed_at=row["indexed_at"], language=row["language"],
     )  # fmt: skip
 
 
@@ -301,6 +310,23 @@ class KnowledgeStore:
         self.recovery: RecoveryReport | None
         opening = StoreOpening(path, 10000, MIGRATIONS, _mend_after_recovery)
         self._db, self.recovery = open_store(opening, self._lock)
+        self._fill_full_text()
+
+    def _fill_full_text(self) -> None:
+        """Index every chunk when the full-text index is empty but chunks exist (a
+        migration emptied it because the terms changed)."""
+        with self._lock:
+            empty = self._db.execute(
+                "SELECT EXISTS(SELECT 1 FROM chunks) AND NOT EXISTS(SELECT 1 FROM chunks_fts)"
+            ).fetchone()[0]
+        if not empty:
+            return
+        with self._tx() as db:
+            rows = db.execute("SELECT seq, heading, text, collection_id FROM chunks").fetchall()
+            db.executemany(
+                "INSERT INTO chunks_fts(rowid, terms, collection_id) VALUES (?, ?, ?)",
+                [(r[0], index_text(f"{r[1] or ''}\n{r[2]}"), r[3]) for r in rows],
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -435,19 +461,20 @@ class KnowledgeStore:
                 db.execute(
                     "UPDATE documents SET title = ?, kind = ?, content_hash = ?, size = ?,"
                     " mtime = ?, pages = ?, status = 'indexed', error_code = NULL,"
-                    " error_params = NULL, duplicate_of = NULL, chunk_count = ?, indexed_at = ?"
-                    " WHERE id = ?",
+                    " error_params = NULL, duplicate_of = NULL, chunk_count = ?, indexed_at = ?,"
+                    " language = ? WHERE id = ?",
                     (facts.title, facts.kind, facts.content_hash, facts.size, facts.mtime,
-                     facts.pages, len(chunks), now, old["id"]),
+                     facts.pages, len(chunks), now, facts.language, old["id"]),
                 )  # fmt: skip
                 document_id = int(old["id"])
             else:
                 cursor = db.execute(
                     "INSERT INTO documents(collection_id, path, title, kind, content_hash, size,"
-                    " mtime, pages, status, chunk_count, added_at, indexed_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'indexed', ?, ?, ?)",
+                    " mtime, pages, status, chunk_count, added_at, indexed_at, language)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'indexed', ?, ?, ?, ?)",
                     (collection_id, facts.path, facts.title, facts.kind, facts.content_hash,
-                     facts.size, facts.mtime, facts.pages, len(chunks), now, now),
+                     facts.size, facts.mtime, facts.pages, len(chunks), now, now,
+                     facts.language),
                 )  # fmt: skip
                 document_id = int(cursor.lastrowid or 0)
             for chunk in chunks:
@@ -508,6 +535,32 @@ class KnowledgeStore:
                  encoded, duplicate_of, now, now),
             )  # fmt: skip
             return int(cursor.lastrowid or 0)
+
+    def document_languages(self, collection_id: int) -> dict[str, int]:
+        """How many indexed documents of a collection are in each language (documents too
+        short to tell are left out). Documents stored before languages were detected get
+        theirs now, from their stored chunks, once."""
+        from core.knowledge.languages import detect_language
+
+        for row in self._rows(
+            "SELECT id FROM documents WHERE collection_id = ? AND status = 'indexed'"
+            " AND language IS NULL",
+            (collection_id,),
+        ):
+            texts = self._rows(
+                "SELECT text FROM chunks WHERE document_id = ? ORDER BY ordinal LIMIT 20",
+                (row["id"],),
+            )
+            found = detect_language("\n".join(t[0] for t in texts))
+            with self._tx() as db:  # '' marks "looked, could not tell"
+                db.execute("UPDATE documents SET language = ? WHERE id = ?",
+                           (found or "", row["id"]))  # fmt: skip
+        rows = self._rows(
+            "SELECT language, count(*) FROM documents WHERE collection_id = ?"
+            " AND status = 'indexed' AND language != '' GROUP BY language",
+            (collection_id,),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
 
     def move_document(self, document_id: int, path: str, mtime: float) -> None:
         """A file that moved: same content, new path; its chunks and vectors stay."""

@@ -15,7 +15,9 @@ import re
 from typing import Final
 
 _CJK_RUN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+"
-_TOKEN = re.compile(rf"({_CJK_RUN})|([^\W_]+)")
+# A word is letters and digits but no CJK character: "2031年观测站" is the number 2031 and
+# the Chinese run 年观测站, not one long "word" that nothing else matches.
+_TOKEN = re.compile(rf"({_CJK_RUN})|((?:(?!{_CJK_RUN})[^\W_])+)")
 _CJK = re.compile(_CJK_RUN)
 
 # Words that say nothing about a passage; dropped from queries only (the index keeps all).
@@ -31,6 +33,16 @@ STOPWORDS: Final = frozenset(_STOPWORDS_TEXT.split())
 _ZH_FUNCTION: Final = frozenset(
     "的了吗呢吧啊么什怎哪谁几是在有和与及或也都就还这那个为请问如何多少否"
 )
+# Particles that almost never begin or end a content word: a question's bigram holding one
+# straddles a word boundary ("星槎号的轮机长" gives 号的, 的轮) and only adds noise.
+_ZH_PARTICLES: Final = frozenset("的了吗呢吧啊么什哪谁怎是")
+# Bigrams that make up the question itself, not what it is about.
+_ZH_STOP_BIGRAMS_TEXT: Final = (
+    "什么 时候 多少 哪里 哪些 哪个 哪一 哪年 哪天 哪位 怎么 怎样 如何 为何 为什 是否 是谁 是不 "
+    "请问 一下 告诉 知道 可以 能否 有没 一般 通常 大概 大约 左右 多久 多长 多大 几点 几个 几年 "
+    "有多 要多 是多 是哪 在哪"
+)
+ZH_STOP_BIGRAMS: Final = frozenset(_ZH_STOP_BIGRAMS_TEXT.split())
 
 
 def index_text(text: str) -> str:
@@ -52,11 +64,18 @@ def query_terms(text: str, limit: int = 32) -> list[str]:
     """Distinct terms worth searching for, in order of appearance."""
     terms: list[str] = []
     for term in tokens(text):
-        if term in STOPWORDS or (_CJK.fullmatch(term) and all(c in _ZH_FUNCTION for c in term)):
+        if term in STOPWORDS or (_CJK.fullmatch(term) and not useful_bigram(term)):
             continue
         if term not in terms:
             terms.append(term)
     return terms[:limit]
+
+
+def useful_bigram(term: str) -> bool:
+    """Is a Chinese query term about the subject (not the question's own words)?"""
+    if term in ZH_STOP_BIGRAMS or all(c in _ZH_FUNCTION for c in term):
+        return False
+    return not any(c in _ZH_PARTICLES for c in term)
 
 
 def _bigrams(run: str) -> list[str]:

@@ -9,7 +9,7 @@ from a source checkout, an installed wheel and the frozen app alike.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -40,13 +40,34 @@ class CatalogueEntry:
     description: dict[str, str]  # language -> one line
     default: bool = False
     gated: bool = False
+    # quantization -> bytes of the file (all parts), as the Hub lists it: lets a model be
+    # judged against this computer's memory before anything is fetched. Optional.
+    sizes: dict[str, int] = field(default_factory=dict)
 
     @property
     def recommended_file(self) -> str:
         return self.files[self.recommended]
 
+    def serves(self, language: str) -> bool:
+        """Does this model understand ``language`` (zh, en or other)?"""
+        return serves_language(self.languages, language)
+
     def describe(self, language: str) -> str:
         return self.description.get(language) or self.description["en"]
+
+
+def serves_language(model_languages: tuple[str, ...] | list[str], language: str) -> bool:
+    """Does a model listing ``model_languages`` understand documents in ``language``?
+
+    ``language`` is what core.knowledge.languages detects: zh, en or "other", which needs a
+    model that knows more than Chinese and English ("multilingual", or several languages).
+    """
+    known = {lang.lower() for lang in model_languages}
+    if "multilingual" in known:
+        return True
+    if language == "other":
+        return len(known - {"zh", "en"}) >= 2
+    return language in known
 
 
 @dataclass(frozen=True)
@@ -154,6 +175,12 @@ def _entry(item: Any, index: int, bad: Any) -> CatalogueEntry:
     languages = field("languages", list)
     if not languages or not all(isinstance(lang, str) for lang in languages):
         raise bad(f"entry {label!r}: 'languages' must list language codes")
+    sizes = item.get("sizes", {})
+    if not isinstance(sizes, dict) or any(
+        q not in files or not isinstance(n, int) or isinstance(n, bool) or n <= 0
+        for q, n in sizes.items()
+    ):
+        raise bad(f"entry {label!r}: 'sizes' must map its quantizations to positive byte counts")
     description = field("description", dict)
     for lang in _LANGS:
         text = description.get(lang)
@@ -173,4 +200,5 @@ def _entry(item: Any, index: int, bad: Any) -> CatalogueEntry:
         description={k: v for k, v in description.items() if isinstance(v, str)},
         default=bool(item.get("default", False)),
         gated=bool(item.get("gated", False)),
+        sizes=dict(sizes),
     )
