@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -32,10 +33,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.chat.store import Message
+from desktop.chat.flow_layout import FlowLayout
 from desktop.chat.markdown import MarkdownRenderer, citation_number, code_block_index
+from desktop.window.elided_label import ElidedLabel
 from desktop.window.resources import resource_path
 
 BATCH = 40  # messages built at once: the newest when a chat opens, more on scrolling up
+CHIP_NAME_WIDTH = 120  # pixels: a longer document name is shortened in the middle
 RENDER_EVERY_MS = 80  # how often a streaming reply is rendered again
 _ROLE_NAMES = ("user", "assistant", "system")
 
@@ -83,10 +87,13 @@ class MessageWidget(QFrame):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setProperty("role", message.role)
 
-        self.speaker = QLabel()
+        self.speaker = ElidedLabel(mode=Qt.TextElideMode.ElideRight)
         self.speaker.setObjectName("speaker")
-        self.note = QLabel()  # "stopped", "the model no longer sees this"
+        # "stopped", "the model no longer sees this": a line of its own under the header,
+        # wrapped, so it never pushes the buttons out of the view.
+        self.note = QLabel()
         self.note.setObjectName("note")
+        self.note.setWordWrap(True)
         self.note.hide()
         self.previous_button = self._tool("‹", self.tr("Previous version"))
         self.previous_button.clicked.connect(
@@ -110,23 +117,20 @@ class MessageWidget(QFrame):
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.setSpacing(4)
-        header.addWidget(self.speaker)
-        header.addWidget(self.note)
-        header.addStretch(1)
+        header.addWidget(self.speaker, 1)
         for widget in (self.previous_button, self.position_label, self.next_button,
                        self.copy_button, self.edit_button, self.regenerate_button):  # fmt: skip
             header.addWidget(widget)
 
         self.body = MessageBody()
         self.body.link_activated.connect(self._link)
-        self.chips = QHBoxLayout()
-        self.chips.setContentsMargins(0, 0, 0, 0)
-        self.chips.setSpacing(4)
+        self.chips = FlowLayout()
         self.chip_buttons: list[QToolButton] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(2)
         layout.addLayout(header)
+        layout.addWidget(self.note)
         layout.addWidget(self.body)
         layout.addLayout(self.chips)
         self.update_message(message, position)
@@ -178,13 +182,12 @@ class MessageWidget(QFrame):
             button = QToolButton()
             button.setObjectName("chip")
             button.setText(self.view.chip_text(citation))
-            button.setToolTip(str(citation.get("snippet") or citation.get("file") or ""))
+            tip = [str(citation.get(key)) for key in ("file", "snippet") if citation.get(key)]
+            button.setToolTip("\n\n".join(tip))
             button.setProperty("cited", bool(citation.get("cited")))
             button.clicked.connect(lambda _=False, c=citation: self.view.citation_activated.emit(c))
             self.chips.addWidget(button)
             self.chip_buttons.append(button)
-        if citations:
-            self.chips.addStretch(1)
 
     def set_seen(self, seen: bool) -> None:
         if seen != self.seen:
@@ -280,8 +283,28 @@ class ChatView(QWidget):
         self.setStyleSheet(_chat_style())
 
     def _make_renderer(self) -> MarkdownRenderer:
-        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
-        return MarkdownRenderer(dark=dark, copy_label=self.tr("Copy"))
+        return MarkdownRenderer(dark=self._dark(), copy_label=self.tr("Copy"))
+
+    def _dark(self) -> bool:
+        return self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A theme change (new palette, style sheets polished again): follow it at once."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self.restyle()
+
+    def restyle(self) -> None:
+        """Render the shown messages again in the theme's colours (code blocks, links and
+        quotes carry their colours in the rendered text) when light turned dark or back."""
+        if self._dark() == self.renderer.dark:
+            return
+        self.renderer = self._make_renderer()
+        for widget in self.widgets:
+            if widget is self.streaming:
+                widget.set_text(self._stream_text)
+            else:
+                widget.set_text(widget.message.content, final=True)
 
     # ---- names the widgets use ---------------------------------------------------------
 
@@ -293,9 +316,9 @@ class ChatView(QWidget):
         return self.assistant_name
 
     def chip_text(self, citation: dict[str, Any]) -> str:
-        from pathlib import Path
-
+        """ "[n] name · p. 3", the name shortened in the middle to CHIP_NAME_WIDTH pixels."""
         name = Path(str(citation.get("file", ""))).name
+        name = self.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, CHIP_NAME_WIDTH)
         page = citation.get("page")
         text = f"[{citation.get('n')}] {name}"
         if page is not None:
@@ -441,6 +464,12 @@ class ChatView(QWidget):
     @property
     def stream_text(self) -> str:
         return self._stream_text
+
+    def copy_last_reply(self) -> None:
+        """Edit → Copy last reply: the newest reply shown, as its Copy button does."""
+        replies = [w for w in self.widgets if w.message.role == "assistant"]
+        if replies:
+            replies[-1].copy()
 
     # ---- scrolling ---------------------------------------------------------------------
 

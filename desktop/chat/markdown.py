@@ -107,7 +107,7 @@ _LIGHT = _Theme(
     inline_code_background="#eaeef2",
     muted="#57606a",
     quote_bar="#d0d7de",
-    link="#0969da",
+    link="#0550ae",  # AA on the code header too
 )
 _DARK = _Theme(
     pygments_style="github-dark",
@@ -286,6 +286,7 @@ class MarkdownRenderer:
     """Turns a reply's Markdown into HTML for a QTextBrowser (one per chat view and theme)."""
 
     def __init__(self, *, dark: bool = False, copy_label: str = "Copy") -> None:
+        self.dark = dark
         self._theme = _DARK if dark else _LIGHT
         self._copy_label = escapeHtml(copy_label)
         # Links get the theme's colour: Qt takes an anchor's colour from the application

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QApplication,
+    QProxyStyle,
+    QStyle,
+    QStyleFactory,
+    QStyleOption,
+    QWidget,
+)
 
 THEMES: Final = ("system", "light", "dark")
 _PLATFORM_STYLE: Final = "fireside_platform_style"  # a dynamic property of the application
@@ -28,7 +36,7 @@ _LIGHT: Final[dict[QPalette.ColorRole, tuple[str, str]]] = {
     Role.AlternateBase: ("#f5f5f5", "#f5f5f5"),
     Role.ToolTipBase: ("#ffffe8", "#ffffe8"),
     Role.ToolTipText: ("#1f1f1f", "#9a9a9a"),
-    Role.PlaceholderText: ("#8a8a8a", "#b0b0b0"),
+    Role.PlaceholderText: ("#666666", "#b0b0b0"),  # AA (>= 4.5:1) on Base and AlternateBase
     Role.Text: ("#1f1f1f", "#9a9a9a"),
     Role.Button: ("#ececec", "#f0f0f0"),
     Role.ButtonText: ("#1f1f1f", "#9a9a9a"),
@@ -51,7 +59,7 @@ _DARK: Final[dict[QPalette.ColorRole, tuple[str, str]]] = {
     Role.AlternateBase: ("#262626", "#262626"),
     Role.ToolTipBase: ("#3a3a3a", "#3a3a3a"),
     Role.ToolTipText: ("#f0f0f0", "#7a7a7a"),
-    Role.PlaceholderText: ("#8c8c8c", "#5f5f5f"),
+    Role.PlaceholderText: ("#9e9e9e", "#5f5f5f"),  # AA on Base and Window
     Role.Text: ("#e8e8e8", "#7a7a7a"),
     Role.Button: ("#353535", "#2f2f2f"),
     Role.ButtonText: ("#e8e8e8", "#7a7a7a"),
@@ -85,6 +93,43 @@ def palette(theme: str) -> QPalette:
     return result
 
 
+class FusionStyle(QProxyStyle):
+    """Qt's Fusion with check box outlines that can be seen.
+
+    Fusion outlines a check box in the window colour made darker: black on near-black in the
+    dark theme (the "Use in this chat" boxes were all but invisible) and under 2:1 on white.
+    Here a box gets a second outline in the text colour, partly transparent (3:1 or more
+    against the list behind it, WCAG's measure for the parts of a control).
+    """
+
+    _CHECKS = (
+        QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+        QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck,
+    )
+
+    def __init__(self) -> None:
+        super().__init__(QStyleFactory.create("Fusion"))
+
+    def name(self) -> str:
+        """ "fusion", the style underneath (a proxy has no name of its own)."""
+        return self.baseStyle().name()
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,
+                      painter: QPainter, widget: QWidget | None = None) -> None:  # fmt: skip
+        super().drawPrimitive(element, option, painter, widget)
+        colours = option.palette
+        if element in self._CHECKS:
+            edge = QColor(colours.color(Role.Text))
+            edge.setAlpha(150)
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(edge, 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            rect = option.rect.adjusted(1, 1, -1, -1)
+            painter.drawRoundedRect(rect, 2, 2)
+            painter.restore()
+
+
 def apply_theme(app: QApplication, theme: str) -> None:
     """Apply "system", "light" or "dark" to every window at once (an unknown name is
     "system": a settings file from a later version must not break the look)."""
@@ -93,13 +138,26 @@ def apply_theme(app: QApplication, theme: str) -> None:
         remembered = app.style().name()
         app.setProperty(_PLATFORM_STYLE, remembered)
     if theme in ("light", "dark"):
-        if app.style().name().lower() != "fusion":
-            app.setStyle("Fusion")
+        if not isinstance(app.style(), FusionStyle):
+            app.setStyle(FusionStyle())
         app.setPalette(palette(theme))
-        return
-    if app.style().name().lower() != str(remembered).lower():
-        app.setStyle(str(remembered))
-    app.setPalette(QPalette())  # an empty palette: the platform's own again
+    else:
+        if app.style().name().lower() != str(remembered).lower():
+            app.setStyle(str(remembered))
+        app.setPalette(QPalette())  # an empty palette: the platform's own again
+    restyle_sheets(app)
+
+
+def restyle_sheets(app: QApplication) -> None:
+    """Polish every widget that has a style sheet again, so its ``palette(...)`` colours
+    follow the new palette. Qt resolves those when a sheet is polished and keeps them: without
+    this, the chat kept the old theme's background and text until a restart. Widgets that draw
+    more than the palette (the chat's rendered Markdown) also get a ``StyleChange`` event
+    from this, which is where they redraw themselves."""
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)
 
 
 def is_dark(app: QApplication) -> bool:
