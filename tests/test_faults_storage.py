@@ -21,9 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pytestqt.qtbot import QtBot
 
 from core.chat.export import to_json
 from core.chat.store import ChatStore
+from core.engine.client import EngineClient
 from core.knowledge.knowledge_base import KnowledgeBase
 from core.knowledge.retrieval import Retriever
 from core.knowledge.vectors import chroma_name
@@ -436,3 +438,35 @@ def test_storage_errors_reach_the_person_in_their_language() -> None:
         english, chinese = error.message(Translator("en")), error.message(Translator("zh_CN"))
         assert "/x/chats.sqlite3" in english and "/x/chats.sqlite3" in chinese
         assert english != chinese
+
+
+# ---- the window -------------------------------------------------------------------------
+
+
+def test_the_window_starts_on_a_damaged_chats_database_and_says_so_once(
+    qtbot: QtBot, fireside_home: Path, engine_log: Path
+) -> None:
+    from desktop.window.app import show_start_notices
+    from desktop.window.main_window import MainWindow
+    from desktop.window.services import AppServices
+
+    paths = AppPaths.from_env().ensure()
+    make_chats(paths.chats_db, chats=20)
+    damage(paths.chats_db, "random-pages")
+    seen = []
+    for _start in range(2):
+        services = AppServices(paths, EngineClient(log_path=engine_log))
+        try:
+            window = MainWindow(services)
+            qtbot.addWidget(window)
+            window.show()
+            seen.append(show_start_notices(window, services))
+            if seen[-1]:
+                assert window.error_bar.isVisible()
+                assert "chats.sqlite3 was damaged" in window.error_bar.label.text()
+            assert len(window.sidebar.chat_ids()) == len(services.chats.list_chats()) > 0
+            window.close()
+        finally:
+            services.close()
+    assert [len(notices) for notices in seen] == [1, 0]  # said once, at the start it happened
+    assert len(set_aside(paths.data_dir, "chats.sqlite3.damaged-")) == 1
