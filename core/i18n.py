@@ -570,6 +570,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "kb_status_indexed": {"en": "indexed", "zh_CN": "已索引"},
     "kb_status_failed": {"en": "skipped", "zh_CN": "已跳过"},
     "kb_status_duplicate": {"en": "duplicate", "zh_CN": "重复"},
+    "kb_no_embedding_model_suggest": {
+        "en": "No embedding model is set. For these documents ({languages}) this computer can "
+        "run {name} ({size}): {command}, then make it the default with fireside-cli models use "
+        "ID (or pass --embedding-model FILE.gguf)",
+        "zh_CN": "尚未设置嵌入模型。这些文档是{languages}的，本机适合使用 {name}（{size}）："
+        "{command}，然后用 fireside-cli models use ID 设为默认（或使用 --embedding-model "
+        "FILE.gguf）",
+    },
     "kb_language_zh": {"en": "Chinese", "zh_CN": "中文"},
     "kb_language_en": {"en": "English", "zh_CN": "英文"},
     "kb_language_other": {"en": "other languages", "zh_CN": "其他语言"},

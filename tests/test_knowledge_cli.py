@@ -51,6 +51,12 @@ def test_kb_commands(gemma_path: Path, minilm_path: Path, tmp_path: Path,
     assert missing.returncode == 1 and missing.stdout == ""
     assert missing.stderr.count("\n") == 1 and "--embedding-model" in missing.stderr
     assert "fireside-cli models use" in missing.stderr
+    # ... and which catalogue model suits these documents (part Chinese) and this computer.
+    assert "fireside-cli models download" in missing.stderr and "Chinese" in missing.stderr
+    english_only = cli("kb", "add", str(folder / "bread.md"), lang="zh_CN")
+    assert english_only.returncode == 1 and english_only.stderr.count("\n") == 1
+    assert english_only.stderr.startswith("错误：尚未设置嵌入模型")
+    assert "英文" in english_only.stderr
     chinese = cli("kb", "search", "熊猫", lang="zh_CN")
     assert chinese.returncode == 1 and "尚未设置嵌入模型" in chinese.stderr
 

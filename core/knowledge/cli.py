@@ -22,12 +22,14 @@ from typing import Any, TextIO
 from core.engine.client import EngineClient
 from core.i18n import Translator
 from core.knowledge.embedder import DEFAULT_N_CTX, Embedder, resolve_model
-from core.knowledge.errors import KnowledgeError
+from core.knowledge.errors import KnowledgeError, NoEmbeddingModel
 from core.knowledge.grounding import GroundedTurn, ground
 from core.knowledge.ingest import IngestReport, Outcome, Progress
 from core.knowledge.knowledge_base import KnowledgeBase
-from core.knowledge.language_check import LanguageAdvisor
+from core.knowledge.language_check import LanguageAdvisor, language_names, languages_of_files
+from core.knowledge.languages import main_languages
 from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document
+from core.models.units import human_size
 from core.paths import AppPaths
 from core.settings import Settings, SettingsStore
 
@@ -173,6 +175,21 @@ class KbCommand:
             if warning:
                 self._note(warning)
 
+    def _first_use(self, missing: NoEmbeddingModel) -> NoEmbeddingModel:
+        """No embedding model yet: the same message, with the catalogue model that suits
+        the documents being added (their languages) and this computer's memory."""
+        if missing.code != "kb_no_embedding_model":
+            return missing
+        counts = languages_of_files(Path(p).expanduser() for p in self.args.paths)
+        suggestion = LanguageAdvisor().first_choice(counts or ["en"])
+        if suggestion is None:
+            return missing
+        return NoEmbeddingModel("kb_no_embedding_model_suggest", name=suggestion.entry.name,
+                                size=human_size(suggestion.size),
+                                languages=language_names(main_languages(counts) or ["en"],
+                                                         self.tr),
+                                command=suggestion.command())  # fmt: skip
+
     def _note_repairs(self, kb: KnowledgeBase) -> None:
         if kb.repairs is not None and kb.repairs.repaired:
             self._note(self.tr("kb_vectors_repaired", added=kb.repairs.added))
@@ -180,7 +197,10 @@ class KbCommand:
     # ---- commands ----------------------------------------------------------------------
 
     def _add(self, kb: KnowledgeBase) -> int:
-        embedder = self._embedder()
+        try:
+            embedder = self._embedder()
+        except NoEmbeddingModel as exc:
+            raise self._first_use(exc) from exc
         assert embedder is not None
         ingestion = kb.ingestion(embedder, self.args.collection, on_progress=self._progress)
         with _CancelOnSigint(ingestion.cancel):

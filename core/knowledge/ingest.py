@@ -355,7 +355,8 @@ class Ingestion:
 
         began = self._clock()
         facts = DocumentFacts(path, document.title, document.kind, digest, stat.st_size,
-                              stat.st_mtime, document.pages, _language(document))  # fmt: skip
+                              stat.st_mtime, document.pages,
+                              document_language(document))  # fmt: skip
         rows = [
             NewChunk(chunk_id(collection.id, digest, c), c.ordinal, c.text, c.page, c.heading,
                      c.char_start, c.char_end, hashlib.sha256(c.text.encode()).hexdigest(),
@@ -389,7 +390,7 @@ class Ingestion:
         return Outcome(path, "failed", code=code, params=params, document_id=document_id)
 
 
-def _language(document: readers.ParsedDocument) -> str:
+def document_language(document: readers.ParsedDocument) -> str:
     """The document's language from its first sections ('' when too short to tell)."""
     sample: list[str] = []
     taken = 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Final
 
 from core.i18n import Translator
@@ -102,6 +102,33 @@ class LanguageMismatch:
         return tr("kb_language_mismatch", **params, suggestion=self.suggestion.entry.name,
                   size=human_size(self.suggestion.size),
                   command=self.suggestion.command())  # fmt: skip
+
+
+def languages_of_files(paths: Iterable[Path], limit: int = 20) -> dict[str, int]:
+    """Documents per language among the first ``limit`` readable files under ``paths``
+    (files, or folders walked as an ingestion walks them): what a first-use suggestion
+    goes by before anything is indexed. Unreadable files are passed over."""
+    from core.knowledge import readers
+    from core.knowledge.errors import UnreadableDocument
+    from core.knowledge.ingest import document_language, is_hidden
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not is_hidden(p, path))
+            files.extend(p for p in found if readers.supported(p))
+        elif path.is_file():
+            files.append(path)
+    counts: dict[str, int] = {}
+    for path in files[:limit]:
+        try:
+            document = readers.parse(path, path.read_bytes(), readers.ReadLimits())
+        except (UnreadableDocument, OSError):
+            continue
+        language = document_language(document)
+        if language:
+            counts[language] = counts.get(language, 0) + 1
+    return counts
 
 
 def language_names(languages: Iterable[str], tr: Translator) -> str:
