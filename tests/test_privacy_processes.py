@@ -1,0 +1,121 @@
+"""Nothing leaves the machine, watched from outside the processes (issue 14, "Done when").
+
+The older privacy tests patch Python's sockets inside the test process, which cannot see
+native code, the engine process or a child. Here the real programs run under
+``strace -f`` (every process and thread they start), and any connect or send to an internet
+address (IPv4 or IPv6, name lookups included) fails the test. One run also goes into a
+network namespace with no network at all (``unshare -rn``) and must still work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.documents import write_library
+
+ROOT = Path(__file__).resolve().parents[1]
+EMBED = ["--embedding-ctx", "256", "--threads", "1"]
+NETWORK_CALLS = "connect,sendto,sendmsg,sendmmsg"
+INTERNET = re.compile(r"sa_family=AF_INET6?\b")
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("strace") is None, reason="strace is not installed (Debian: strace)"
+)
+
+
+def watched(command: list[str], log: Path, *, stdin: str = "", env: dict[str, str] | None = None,
+            isolate: bool = False) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """Run ``command`` under strace -f, writing the network calls of every process to
+    ``log``; with ``isolate`` inside a namespace that has no network."""
+    traced = ["strace", "-f", "-qq", "-e", f"trace={NETWORK_CALLS}", "-o", str(log), *command]
+    if isolate:
+        traced = ["unshare", "-rn", *traced]
+    return subprocess.run(traced, cwd=ROOT, input=stdin, capture_output=True, text=True,
+                          env={**os.environ, "FIRESIDE_LANG": "en", **(env or {})},
+                          timeout=600)  # fmt: skip
+
+
+def internet_calls(log: Path) -> list[str]:
+    return [line for line in log.read_text(errors="replace").splitlines() if INTERNET.search(line)]
+
+
+def test_ingestion_search_and_a_grounded_chat_use_no_network(
+    fireside_home: Path, tmp_path: Path, gemma_path: Path, minilm_path: Path
+) -> None:
+    docs = tmp_path / "docs"
+    write_library(docs)
+    cli = [sys.executable, "-m", "core.cli"]
+    embedding = ["--embedding-model", str(minilm_path), *EMBED]
+    search = [*cli, "kb", "search", "When are roses pruned?", "--json", *embedding]
+    chat = [*cli, "chat", "--model", str(gemma_path), "--kb", "default", *embedding, "--json",
+            "--max-tokens", "8", "--temperature", "0"]  # fmt: skip
+    runs = {
+        "kb add": watched([*cli, "kb", "add", str(docs), *embedding], tmp_path / "add.log"),
+        "kb search": watched(search, tmp_path / "search.log"),
+        "chat --kb": watched(
+            chat, tmp_path / "chat.log", stdin="How often must the beacon lamp be cleaned?\n"
+        ),
+    }
+    for name, result in runs.items():
+        assert result.returncode == 0, (name, result.stderr)
+    turn = json.loads(runs["chat --kb"].stdout.splitlines()[-1])
+    assert turn["citations"], "the chat was grounded"
+    for name in ("add", "search", "chat"):
+        log = tmp_path / f"{name}.log"
+        assert log.exists()  # strace wrote its log
+        assert internet_calls(log) == [], name
+
+
+def test_a_grounded_chat_works_with_no_network_at_all(
+    fireside_home: Path, tmp_path: Path, gemma_path: Path, minilm_path: Path
+) -> None:
+    probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("this machine does not allow network namespaces (unshare -rn)")
+    docs = tmp_path / "docs"
+    write_library(docs)
+    cli = [sys.executable, "-m", "core.cli"]
+    embedding = ["--embedding-model", str(minilm_path), *EMBED]
+    added = watched([*cli, "kb", "add", str(docs), *embedding], tmp_path / "add.log",
+                    isolate=True)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    chat = watched([*cli, "chat", "--model", str(gemma_path), "--kb", "default", *embedding,
+                    "--json", "--max-tokens", "8", "--temperature", "0"], tmp_path / "chat.log",
+                   stdin="How often must the beacon lamp be cleaned?\n",
+                   isolate=True)  # fmt: skip
+    assert chat.returncode == 0, chat.stderr
+    assert json.loads(chat.stdout.splitlines()[-1])["reply"]
+    assert internet_calls(tmp_path / "chat.log") == []
+
+
+@pytest.mark.parametrize("with_model", [True, False], ids=["chat model set", "first start"])
+def test_the_window_starts_without_using_the_network(
+    fireside_home: Path, tmp_path: Path, gemma_path: Path, with_model: bool
+) -> None:
+    """A start never asks the Hub, also on the very first start (the welcome suggests a
+    model from the catalogue and asks the Hub only when the person asks it to)."""
+    cli = [sys.executable, "-m", "core.cli"]
+    if with_model:
+        imported = subprocess.run([*cli, "models", "import", str(gemma_path), "--json"],
+                                  cwd=ROOT, capture_output=True, text=True,
+                                  timeout=120)  # fmt: skip
+        assert imported.returncode == 0, imported.stderr
+        model_id = json.loads(imported.stdout)["id"]
+        used = subprocess.run([*cli, "models", "use", model_id], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert used.returncode == 0, used.stderr
+    log = tmp_path / "window.log"
+    started = watched([sys.executable, "-m", "desktop.window.app"], log,
+                      env={"QT_QPA_PLATFORM": "offscreen", "FIRESIDE_EXIT_WHEN_READY": "1",
+                           "FIRESIDE_READY_LINGER_MS": "3000"})  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.startswith("ready ")
+    assert internet_calls(log) == []
