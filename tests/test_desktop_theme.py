@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QPalette, QTextCursor
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from desktop.chat.chat_view import MessageWidget
+from desktop.chat.chat_view import MessageBody, MessageWidget
 from desktop.settings.dialog import SettingsDialog
 from desktop.window.main_window import MainWindow
 from desktop.window.services import AppServices
@@ -45,7 +45,17 @@ def backdrop(widget: MessageWidget, child: QWidget) -> QColor:
 
 def low_contrast(widget: MessageWidget) -> list[str]:
     """Every text run of a message whose colour reads under AA on what is behind it."""
-    body = widget.body
+    problems = [p for body in widget.bodies for p in body_low_contrast(widget, body)]
+    for label in (widget.speaker, widget.note):
+        if label.isVisible():
+            colour = label.palette().color(label.foregroundRole())
+            ratio = contrast(colour, backdrop(widget, label))
+            if ratio < AA:
+                problems.append(f"{label.objectName()}: {colour.name()} = {ratio:.2f}")
+    return problems
+
+
+def body_low_contrast(widget: MessageWidget, body: MessageBody) -> list[str]:
     behind = backdrop(widget, body)
     default_text = body.palette().color(QPalette.ColorRole.Text)
     problems = []
@@ -74,24 +84,18 @@ def low_contrast(widget: MessageWidget) -> list[str]:
                     )
             fragment_iter += 1
         block = block.next()
-    for label in (widget.speaker, widget.note):
-        if label.isVisible():
-            colour = label.palette().color(label.foregroundRole())
-            ratio = contrast(colour, backdrop(widget, label))
-            if ratio < AA:
-                problems.append(f"{label.objectName()}: {colour.name()} = {ratio:.2f}")
     return problems
 
 
 def code_block_background(widget: MessageWidget) -> QColor:
     """The background of the first code block of a rendered reply."""
-    document = widget.body.document()
-    block = document.begin()
-    while block.isValid():
-        table = QTextCursor(block).currentTable()
-        if table is not None and "print(x)" in block.text():
-            return table.format().background().color()
-        block = block.next()
+    for body in widget.bodies:
+        block = body.document().begin()
+        while block.isValid():
+            table = QTextCursor(block).currentTable()
+            if table is not None and "print(x)" in block.text():
+                return table.format().background().color()
+            block = block.next()
     raise AssertionError("no code block")
 
 

@@ -55,6 +55,12 @@ class ChatListPanel(QWidget):
         self._search_timer.timeout.connect(self.refresh)
         self.search_box.textChanged.connect(self._search_timer.start)
         self.list = QListWidget()
+        # Titles never scroll sideways: a long one is shortened in the middle, and its
+        # tooltip has it whole.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list.setWordWrap(False)
+        self.list.setUniformItemSizes(False)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
         self.list.itemActivated.connect(self._picked)

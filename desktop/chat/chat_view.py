@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette, QTextOption
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -45,32 +45,56 @@ _ROLE_NAMES = ("user", "assistant", "system")
 
 
 class MessageBody(QTextBrowser):
-    """Rich text that is exactly as tall as its content: the chat scrolls, not the message."""
+    """Rich text that is exactly as tall as its content: the chat scrolls, not the message.
+
+    A *wide* body holds one code block or table of a reply: it keeps its lines and words
+    whole and scrolls sideways inside its own box when they are wider than the chat, instead
+    of making the whole message wider than the view."""
 
     link_activated = Signal(QUrl)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, wide: bool = False) -> None:
         super().__init__(parent)
+        self.wide = wide
+        self.html = ""  # what setHtml was given last (a streaming pass skips unchanged parts)
         self.setOpenLinks(False)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAsNeeded if wide else Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.viewport().setAutoFillBackground(False)
         self.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextBrowserInteraction
             | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
-        self.document().setDocumentMargin(2)
-        self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        document = self.document()
+        document.setDocumentMargin(2)
+        if wide:  # table cells break between words only; the box scrolls for the rest
+            option = document.defaultTextOption()
+            option.setWrapMode(QTextOption.WrapMode.WordWrap)
+            document.setDefaultTextOption(option)
+        document.documentLayout().documentSizeChanged.connect(self._fit)
+        self.horizontalScrollBar().rangeChanged.connect(self._fit)
         self.anchorClicked.connect(self.link_activated)
 
-    def _fit(self, size: Any = None) -> None:
-        height = self.document().size().height() if size is None else size.height()
-        self.setFixedHeight(math.ceil(height) + 2 * self.frameWidth() + 2)
+    def show_html(self, html: str) -> None:
+        if html != self.html:
+            self.html = html
+            self.setHtml(html)
+
+    def _fit(self, *_: Any) -> None:
+        height = self.document().size().height()
+        bar = self.horizontalScrollBar()
+        extra = bar.sizeHint().height() if self.wide and bar.maximum() > 0 else 0
+        self.setFixedHeight(math.ceil(height) + 2 * self.frameWidth() + 2 + extra)
 
     def sizeHint(self) -> QSize:
         return QSize(400, self.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(60, self.height())
 
 
 class MessageWidget(QFrame):
@@ -122,8 +146,12 @@ class MessageWidget(QFrame):
                        self.copy_button, self.edit_button, self.regenerate_button):  # fmt: skip
             header.addWidget(widget)
 
-        self.body = MessageBody()
-        self.body.link_activated.connect(self._link)
+        # The text: one body for the person's words, for a reply one per stretch of prose
+        # and one per wide block (code, a table) that scrolls sideways on its own.
+        self.bodies: list[MessageBody] = []
+        self.body_column = QVBoxLayout()
+        self.body_column.setContentsMargins(0, 0, 0, 0)
+        self.body_column.setSpacing(0)
         self.chips = FlowLayout()
         self.chip_buttons: list[QToolButton] = []
         layout = QVBoxLayout(self)
@@ -131,7 +159,7 @@ class MessageWidget(QFrame):
         layout.setSpacing(2)
         layout.addLayout(header)
         layout.addWidget(self.note)
-        layout.addWidget(self.body)
+        layout.addLayout(self.body_column)
         layout.addLayout(self.chips)
         self.update_message(message, position)
 
@@ -167,9 +195,42 @@ class MessageWidget(QFrame):
             cited = [int(c["n"]) for c in self.message.citations or [] if "n" in c]
             rendered = self.view.renderer.render(text, citations=cited)
             self.code_blocks = rendered.code_blocks
-            self.body.setHtml(rendered.html)
+            parts = [(part.html, part.wide) for part in rendered.parts] or [("", False)]
+            for index, (html, wide) in enumerate(parts):
+                self._body_at(index, wide).show_html(html)
+            self._drop_bodies_from(len(parts))
         else:
-            self.body.setPlainText(text)
+            self._drop_bodies_from(1)
+            body = self._body_at(0, wide=False)
+            if body.toPlainText() != text:
+                body.setPlainText(text)
+
+    @property
+    def body(self) -> MessageBody:
+        """The first stretch of text (all of it for the person's own words)."""
+        return self.bodies[0] if self.bodies else self._body_at(0, wide=False)
+
+    def _body_at(self, index: int, wide: bool) -> MessageBody:
+        """The body at ``index``, made (or made again) of the kind wanted."""
+        if index < len(self.bodies) and self.bodies[index].wide == wide:
+            return self.bodies[index]
+        body = MessageBody(wide=wide)
+        body.link_activated.connect(self._link)
+        if index < len(self.bodies):
+            old = self.bodies[index]
+            self.body_column.replaceWidget(old, body)
+            old.deleteLater()
+            self.bodies[index] = body
+        else:
+            self.body_column.addWidget(body)
+            self.bodies.append(body)
+        return body
+
+    def _drop_bodies_from(self, index: int) -> None:
+        for body in self.bodies[index:]:
+            self.body_column.removeWidget(body)
+            body.deleteLater()
+        del self.bodies[index:]
 
     def _show_chips(self, citations: Sequence[dict[str, Any]]) -> None:
         """Numbered source chips under a reply: the ones it cited first, in bold."""

@@ -65,6 +65,17 @@ class RenderedMarkdown:
 
     html: str  # a full fragment for QTextBrowser.setHtml
     code_blocks: tuple[str, ...]  # the raw text of each fenced/indented code block, in order
+    # The same HTML cut into blocks: prose, and the wide blocks (a code block or a table at
+    # the top level) that the chat shows in a box of their own, scrolling sideways.
+    parts: tuple[RenderedPart, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderedPart:
+    """One stretch of a rendered reply: prose (wraps), or one wide block (scrolls)."""
+
+    html: str
+    wide: bool
 
 
 def code_block_index(url: str) -> int | None:
@@ -319,9 +330,16 @@ class MarkdownRenderer:
         An unclosed code fence (a reply still streaming) runs to the end, as CommonMark says.
         """
         state = _Pass(citations=frozenset(citations))
-        # No newline at the very end: Qt would add it to the last paragraph as a space.
-        html = self._md.render(text, {_PASS: state}).rstrip()
-        return RenderedMarkdown(html=html, code_blocks=tuple(state.code_blocks))
+        env = {_PASS: state}
+        tokens = self._md.parse(text, env)
+        parts = []
+        for group, wide in _blocks(tokens):
+            # No newline at the very end: Qt would add it to the last paragraph as a space.
+            html = self._md.renderer.render(group, self._md.options, env).rstrip()
+            if html:
+                parts.append(RenderedPart(html, wide))
+        whole = "\n".join(part.html for part in parts)
+        return RenderedMarkdown(whole, tuple(state.code_blocks), tuple(parts))
 
     # ---- code ----------------------------------------------------------------------------
 
@@ -329,14 +347,16 @@ class MarkdownRenderer:
         token = tokens[idx]
         info = unescapeAll(token.info).strip()
         language = info.split(maxsplit=1)[0] if info else ""
-        return self._code(token.content, language, env[_PASS])
+        return self._code(token.content, language, env[_PASS], token.level == 0)
 
     def _code_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
-        return self._code(tokens[idx].content, "", env[_PASS])
+        token = tokens[idx]
+        return self._code(token.content, "", env[_PASS], token.level == 0)
 
-    def _code(self, content: str, language: str, state: _Pass) -> str:
+    def _code(self, content: str, language: str, state: _Pass, own_box: bool) -> str:
         """A header (language, "Copy" link) over the code, in a table: Qt draws a table's
-        background across the width, never a ``<pre>``'s."""
+        background across the width, never a ``<pre>``'s. Code in a box of its own keeps its
+        lines (the box scrolls sideways); code inside a list or quote wraps with the text."""
         code = content[:-1] if content.endswith("\n") else content
         index = len(state.code_blocks)
         state.code_blocks.append(code)
@@ -347,6 +367,7 @@ class MarkdownRenderer:
             body = "\n" + body
         if body.endswith("\n"):
             body += "\n"
+        wrap = "pre" if own_box else "pre-wrap"
         header = f'bgcolor="{theme.code_header}" style="padding: 3px 8px;"'
         return (
             f'<table width="100%" cellspacing="0" cellpadding="0" bgcolor="{theme.code_background}"'
@@ -356,7 +377,7 @@ class MarkdownRenderer:
             f'<td align="right" {header}><a href="{COPY_SCHEME}:{index}" style="font-size: small;'
             f' color: {theme.link}; text-decoration: none;">{self._copy_label}</a></td></tr>'
             f'<tr><td colspan="2" style="padding: 6px 8px;">'
-            f'<pre style="margin: 0; white-space: pre-wrap; font-family: {MONOSPACE};">'
+            f'<pre style="margin: 0; white-space: {wrap}; font-family: {MONOSPACE};">'
             f"{body}</pre></td></tr></table>\n"
         )
 
@@ -491,6 +512,37 @@ class MarkdownRenderer:
 
     def _hr(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
         return "<hr />\n"
+
+
+_WIDE_OPEN = {"fence": None, "code_block": None, "table_open": "table_close"}
+
+
+def _blocks(tokens: Sequence[Token]) -> list[tuple[list[Token], bool]]:
+    """The top-level tokens in runs: prose, and each wide block (code, a table) on its own."""
+    groups: list[tuple[list[Token], bool]] = []
+    prose: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.level == 0 and token.type in _WIDE_OPEN:
+            if prose:
+                groups.append((prose, False))
+                prose = []
+            end = index
+            closer = _WIDE_OPEN[token.type]
+            if closer is not None:
+                while end < len(tokens) and not (
+                    tokens[end].type == closer and tokens[end].level == 0
+                ):
+                    end += 1
+            groups.append((list(tokens[index : end + 1]), True))
+            index = end + 1
+            continue
+        prose.append(token)
+        index += 1
+    if prose:
+        groups.append((prose, False))
+    return groups
 
 
 def _safe_link(href: str) -> bool:

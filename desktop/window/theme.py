@@ -66,7 +66,7 @@ _DARK: Final[dict[QPalette.ColorRole, tuple[str, str]]] = {
     Role.BrightText: ("#ff7b72", "#ff7b72"),
     Role.Light: ("#4a4a4a", "#4a4a4a"),
     Role.Midlight: ("#3e3e3e", "#3e3e3e"),
-    Role.Mid: ("#242424", "#242424"),
+    Role.Mid: ("#5c5c5c", "#4a4a4a"),  # edges of chips, marks and slim scroll bars
     Role.Dark: ("#1a1a1a", "#1a1a1a"),
     Role.Shadow: ("#000000", "#000000"),
     Role.Highlight: ("#3d7be0", "#4a4a4a"),
