@@ -274,10 +274,12 @@ def open_store(
     except _Damaged as damage:
         reason = str(damage)
     except StorageError as refused:
-        if refused.code not in _READ_ONLY_FALLBACK or not path.is_file():
+        if refused.code not in _READ_ONLY_FALLBACK:
             raise
         try:  # a full or read-only disk: what is saved can still be read
-            return _open_read_only(opening), None
+            if _size(path) > 0:
+                return _open_read_only(opening), None
+            return _open_empty_read_only(opening, lock), None  # nothing saved yet
         except sqlite3.Error:
             raise refused from None
     log.info("%s is damaged (%s); setting it aside and recovering it", path, reason)
@@ -324,6 +326,19 @@ def _open_read_only(opening: StoreOpening) -> sqlite3.Connection:
         return db
     assert failure is not None
     raise failure
+
+
+def _open_empty_read_only(opening: StoreOpening, lock: threading.RLock) -> sqlite3.Connection:
+    """An empty database of the current schema in memory, for reading only, when the file
+    could not even be created (a full or read-only disk before anything was saved): the
+    app starts, and the first write says why it cannot be saved."""
+    db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA foreign_keys = ON")
+    migrate(db, lock, opening.migrations)
+    db.execute("PRAGMA query_only = ON")
+    log.info("%s could not be created; an empty one is used for reading", opening.path)
+    return db
 
 
 def _open_checked(opening: StoreOpening, lock: threading.RLock) -> sqlite3.Connection:

@@ -21,7 +21,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from core.knowledge.ingest import IngestReport, Progress
-from desktop.knowledge.panel import KnowledgePanel, TaskEvent
+from desktop.knowledge.ingestions import Ingestions
+from desktop.knowledge.jobs import TaskEvent
+from desktop.knowledge.panel import KnowledgePanel
 from desktop.window.services import AppServices
 from desktop.window.workers import JobRunner
 from tests.documents import CONTRACT_GBK, HANDBOOK_PAGES, write_bad_files, write_many, write_pdf
@@ -389,3 +391,74 @@ def test_an_ingestion_a_kill_left_is_finished_when_the_panel_opens(
     assert finished.args[0].count("indexed") == 2
     assert store.unfinished_jobs() == []
     assert [panel.status_of(n) for n in notes] == ["done", "done"]
+
+
+# ---- the ingestions, without a panel -------------------------------------------------------
+
+
+def test_files_waiting_for_a_model_are_saved_offered_again_and_run_without_a_widget(
+    qtbot: QtBot, services: AppServices, lane: JobRunner, tmp_path: Path, gemma_path: Path
+) -> None:
+    """The saved-job state machine alone: without an embedding model added files wait and
+    are saved as a stopped job; the next session's controller offers them (waiting, not
+    started); once a model is set, Resume runs them and the saved job is gone."""
+    folder = tmp_path / "notes"
+    notes = write_many(folder, 2, sentences=1)
+    services.knowledge.store.ensure_collection("default")  # as the panel makes it
+    first = Ingestions(services, lane)
+    missing: list[str] = []
+    first.model_missing.connect(missing.append)
+    assert first.add("default", [folder]) is None
+    assert first.status_of("default", folder) == "waiting"
+    assert missing == [""] and first.can_resume and not first.busy and not lane.busy
+    assert [j.paths for j in services.knowledge.store.stopped_jobs()] == [[str(folder)]]
+    assert first.resume() == [] and missing == ["", ""]  # still no model: nothing runs
+
+    later = Ingestions(services, lane)  # the next session
+    with qtbot.waitSignal(later.waiting):
+        later.offer_stopped()
+    assert later.status_of("default", folder) == "waiting" and not later.busy
+
+    services.update_settings(replace(services.settings, embedding_model=str(gemma_path)))
+    with qtbot.waitSignal(later.finished, timeout=INGEST_TIMEOUT_MS) as finished:
+        assert len(later.resume()) == 1
+    assert finished.args[0].count("indexed") == 2
+    qtbot.waitUntil(lambda: not later.busy)
+    assert later.status_of("default", folder) is None  # the folder's row gave way to its files
+    assert [later.status_of("default", n) for n in notes] == ["done", "done"]
+    assert services.knowledge.store.stopped_jobs() == []
+    rows = later.rows("default")  # the store's documents, with what this session saw
+    assert sorted(rows) == [str(n) for n in notes]
+    assert all(r.status == "done" and r.document_id is not None for r in rows.values())
+
+
+def test_a_queued_ingestion_cancelled_is_saved_and_offered_after_a_restart_without_a_widget(
+    qtbot: QtBot, with_model: AppServices, lane: JobRunner, tmp_path: Path
+) -> None:
+    note = write_many(tmp_path / "one", 1, sentences=1)[0]
+    with_model.knowledge.store.ensure_collection("default")  # as the panel makes it
+    ingestions = Ingestions(with_model, lane)
+    idle: list[bool] = []
+    ingestions.idle.connect(idle.append)
+    release = threading.Event()
+    lane.run(lambda: [release.wait(60)])  # the lane is busy with something else
+    assert ingestions.add("default", [note]) is not None
+    assert ingestions.status_of("default", note) == "queued" and ingestions.busy
+    ingestions.cancel()
+    release.set()
+    qtbot.waitUntil(lambda: not ingestions.busy)
+    assert ingestions.status_of("default", note) == "stopped"
+    assert idle == [True]  # Resume has something to run
+    assert with_model.knowledge.documents("default") == []  # it never ran
+    assert [j.paths for j in with_model.knowledge.store.stopped_jobs()] == [[str(note)]]
+
+    later = Ingestions(with_model, lane)  # the next session: offered, not started
+    with qtbot.waitSignal(later.stopped_offered):
+        later.offer_stopped()
+    assert later.status_of("default", note) == "stopped" and not later.busy
+    with qtbot.waitSignal(later.finished, timeout=INGEST_TIMEOUT_MS) as finished:
+        later.resume()
+    assert finished.args[0].count("indexed") == 1
+    qtbot.waitUntil(lambda: not later.busy)
+    assert later.status_of("default", note) == "done"
+    assert with_model.knowledge.store.stopped_jobs() == []

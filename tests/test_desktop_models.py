@@ -32,7 +32,8 @@ from core.models.fit import (
 from core.models.registry import InstalledModel
 from core.models.tokens import TokenStore
 from core.models.units import human_size
-from desktop.models.downloads import DownloadTask
+from desktop.models.downloads import DownloadBoard, DownloadTask
+from desktop.models.hub_lookups import HubAccess
 from desktop.models.manager import ModelManagerDialog
 from desktop.models.welcome import Suggestion, WelcomeWidget
 from desktop.window.services import AppServices
@@ -152,8 +153,10 @@ def open_welcome(
         services, lane, tokens=TokenStore(MemoryKeyring()), catalogue=catalogue, advisor=advisor
     )
     qtbot.addWidget(welcome, before_close_func=lambda w: w.shutdown())
+    welcome.show()
+    assert welcome._lookup is None  # showing it asks nothing: the person asks
     with qtbot.waitSignal(welcome.suggestion_ready, timeout=WAIT_MS) as blocker:
-        welcome.show()
+        welcome.check_link.linkActivated.emit("check")
     suggestion = blocker.args[0]
     assert isinstance(suggestion, Suggestion)
     return welcome, suggestion
@@ -557,6 +560,23 @@ def test_welcome_pause_and_cancel_offer_the_download_again(
     assert part_files(online) == []
 
 
+def test_the_welcome_asks_the_hub_only_when_the_person_does(
+    qtbot: QtBot, online: AppServices, lane: JobRunner, catalogue: Catalogue, hub: FakeHub
+) -> None:
+    """Issue 14: a start must not use the network; the welcome is what a first start shows."""
+    welcome = WelcomeWidget(online, lane, tokens=TokenStore(MemoryKeyring()),
+                            catalogue=catalogue, advisor=ROOMY)  # fmt: skip
+    qtbot.addWidget(welcome, before_close_func=lambda w: w.shutdown())
+    welcome.show()
+    qtbot.wait(300)
+    assert hub.requests == []
+    assert welcome.suggestion.entry.id == "tiny-chat"  # offered from the catalogue alone
+    assert welcome.download_button.isEnabled() and welcome.check_link.isVisible()
+    with qtbot.waitSignal(welcome.suggestion_ready, timeout=WAIT_MS):
+        welcome.check_link.linkActivated.emit("check")
+    assert hub.requests and not welcome.check_link.isVisible()
+
+
 def test_welcome_says_when_even_the_smallest_model_will_not_fit(
     qtbot: QtBot, online: AppServices, lane: JobRunner, catalogue: Catalogue,
     files: dict[str, bytes],
@@ -612,3 +632,60 @@ def test_welcome_import_and_browse(
     assert isinstance(model, InstalledModel)
     assert model.kind == "chat" and model.source == "imported"
     assert not welcome.message_label.isVisible()
+
+
+# ---- the download board, without a window --------------------------------------------------
+
+
+def test_the_download_board_runs_downloads_without_a_window(
+    qtbot: QtBot, online: AppServices, lane: JobRunner, files: dict[str, bytes], hub: FakeHub
+) -> None:
+    """DownloadBoard alone, no dialog or welcome: one task per file, a pause keeps the bytes,
+    the next start's board finds the download paused, resuming continues from the partial
+    file, a cancel removes the task and its bytes."""
+    size = len(files[MEDIUM])
+    hub.faults.hold_at[MEDIUM] = size // 2
+    access = HubAccess(online, TokenStore(MemoryKeyring()))
+    closing_lane = JobRunner(None, "downloads-before")
+    board = DownloadBoard.of(closing_lane, online, access)
+    assert DownloadBoard.of(closing_lane, online, access) is board  # one board per lane
+    added: list[object] = []
+    board.task_added.connect(added.append)
+    task = board.download(CHAT_REPO, MEDIUM)
+    assert board.download(CHAT_REPO, MEDIUM) is task and added == [task]  # one task per file
+    qtbot.waitUntil(hub.reached_event(MEDIUM).is_set, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: task.state == "running", timeout=WAIT_MS)
+    assert board.active_count == 1
+
+    task.pause()
+    hub.faults.release.set()
+    qtbot.waitUntil(lambda: task.state == "paused", timeout=WAIT_MS)
+    kept = task.bytes_on_disk()
+    assert 0 < kept < size and board.active_count == 0
+    closing_lane.shutdown()
+
+    later = DownloadBoard.of(lane, online, access)  # the next start: its own lane and board
+    assert later is not board
+    again = later.find(CHAT_REPO, MEDIUM)
+    assert again is not None and again.state == "paused" and again.known_total == size
+    before = len(hub.gets(MEDIUM))
+    with qtbot.waitSignal(later.model_installed, timeout=WAIT_MS) as installed:
+        assert later.download(CHAT_REPO, MEDIUM) is again
+    assert [r["range"] for r in hub.gets(MEDIUM)[before:]] == [f"bytes={kept}-"]
+    model = installed.args[0]
+    assert isinstance(model, InstalledModel) and again.state == "done"
+    assert Path(model.path).read_bytes() == files[MEDIUM]
+    assert [m.id for m in online.registry.models()] == [model.id]
+
+    hub.faults.release.clear()
+    hub.faults.hold_at[SMALL] = len(files[SMALL]) // 2
+    removed: list[object] = []
+    later.task_removed.connect(removed.append)
+    small = later.download(CHAT_REPO, SMALL)
+    qtbot.waitUntil(hub.reached_event(SMALL).is_set, timeout=WAIT_MS)
+    small.cancel()
+    hub.faults.release.set()
+    qtbot.waitUntil(lambda: len(removed) == 1, timeout=WAIT_MS)
+    assert removed[0] is small and later.find(CHAT_REPO, SMALL) is None
+    assert part_files(online) == []
+    assert [m.id for m in online.registry.models()] == [model.id]

@@ -26,11 +26,12 @@ from pytestqt.qtbot import QtBot
 from core.chat.export import to_json
 from core.chat.store import ChatStore
 from core.engine.client import EngineClient
+from core.i18n import Translator
 from core.knowledge.knowledge_base import KnowledgeBase
 from core.knowledge.retrieval import Retriever
 from core.knowledge.vectors import chroma_name
 from core.paths import AppPaths
-from core.sqlite_db import StorageError, open_database, transaction
+from core.sqlite_db import StorageError, damage_marker, open_database, transaction
 from tests.cli_process import one_line_error, run_cli
 from tests.test_knowledge_store import MODEL, add, bound, unit
 
@@ -281,6 +282,30 @@ def test_a_damaged_chats_database_is_set_aside_recovered_and_the_cli_starts(
     assert again.returncode == 0 and again.stderr == ""
 
 
+def test_damage_met_while_running_is_recovered_at_the_next_start_whatever_the_size(
+    fireside_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large databases are not checked page by page at every start; damage met while
+    running leaves a mark beside the database, and the next start checks and recovers it."""
+    import core.sqlite_db
+
+    paths = AppPaths.from_env().ensure()
+    make_chats(paths.chats_db)
+    pages = paths.chats_db.stat().st_size // PAGE
+    scribble(paths.chats_db, list(range(3, pages, 3)))
+    monkeypatch.setattr(core.sqlite_db, "QUICK_CHECK_MAX_BYTES", 0)  # as if it were large
+    with ChatStore(paths.chats_db) as store, pytest.raises(StorageError) as info:
+        assert store.recovery is None  # opened without a full check
+        for chat in store.list_chats():
+            store.messages(chat.id)
+    assert info.value.code == "storage_damaged"
+    assert "next start" in info.value.message(Translator("en"))
+    assert damage_marker(paths.chats_db).exists()
+    with ChatStore(paths.chats_db) as store:
+        assert store.recovery is not None and store.integrity_check() == "ok"
+    assert not damage_marker(paths.chats_db).exists()
+
+
 def test_chat_starts_on_a_damaged_chats_database_and_answers(
     fireside_home: Path, gemma_path: Path
 ) -> None:
@@ -429,7 +454,7 @@ def test_a_failed_query_repairs_its_collection_and_leaves_the_others(
 
 
 def test_storage_errors_reach_the_person_in_their_language() -> None:
-    from core.i18n import MESSAGES, Translator
+    from core.i18n import MESSAGES
 
     codes = [c for c in MESSAGES if c.startswith("storage_") and c != "storage_recovered"]
     assert {"storage_full", "storage_read_only", "storage_damaged", "storage_busy"} <= set(codes)
@@ -470,3 +495,35 @@ def test_the_window_starts_on_a_damaged_chats_database_and_says_so_once(
             services.close()
     assert [len(notices) for notices in seen] == [1, 0]  # said once, at the start it happened
     assert len(set_aside(paths.data_dir, "chats.sqlite3.damaged-")) == 1
+
+
+def test_the_window_starts_on_a_full_disk_with_what_was_saved(
+    qtbot: QtBot, small_disk: Path, engine_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.window.main_window import MainWindow
+    from desktop.window.services import AppServices
+
+    monkeypatch.setenv("FIRESIDE_HOME", str(small_disk / "home"))
+    paths = AppPaths.from_env().ensure()
+    with ChatStore(paths.chats_db) as store:
+        store.add_message(store.create_chat("Kept").id, None, "user", "Saved before.")
+    used = AppServices(paths, EngineClient(log_path=engine_log))  # a home used once
+    used.knowledge.store.ensure_collection("default")
+    used.close()
+    filler = fill(small_disk)
+    services = AppServices(paths, EngineClient(log_path=engine_log))
+    try:
+        window = MainWindow(services)
+        qtbot.addWidget(window)
+        window.show()
+        window.start()
+        assert [services.chats.get_chat(i).title for i in window.sidebar.chat_ids()] == ["Kept"]
+        with pytest.raises(StorageError) as info:  # what the window's new chat meets
+            services.chats.create_chat("Not saved")
+        assert info.value.code == "storage_full"
+        filler.unlink()
+        window.new_chat()
+        assert len(services.chats.list_chats()) == 2
+        window.close()
+    finally:
+        services.close()

@@ -16,6 +16,7 @@ Face cache, which other programs share; removing forgets it and does not list it
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -35,6 +36,8 @@ from core.models.catalogue import ModelKind
 from core.models.errors import RegistryError
 from core.models.naming import quantization_of, split_names, split_part
 from core.paths import AppPaths
+
+log = logging.getLogger(__name__)
 
 Source = Literal["downloaded", "imported", "hf_cache"]
 REGISTRY_SCHEMA: Final = 1
@@ -148,7 +151,7 @@ class ModelRegistry:
 
     def listing(self) -> ModelListing:
         """The installed models and the GGUF files found on disk that cannot be used."""
-        with self._locked() as state:
+        with self._locked(reading=True) as state:
             models = sorted(state.models.values(), key=lambda m: (m.kind, m.name.lower(), m.id))
             return ModelListing(models, sorted(state.unreadable, key=lambda u: u.path))
 
@@ -228,14 +231,23 @@ class ModelRegistry:
     # ---- the file ----------------------------------------------------------------------
 
     @contextmanager
-    def _locked(self) -> Iterator[_State]:
+    def _locked(self, *, reading: bool = False) -> Iterator[_State]:
+        """The list, reconciled with the disk, under the file lock; saved if it changed.
+        When only ``reading``, a save that fails (a full or read-only disk) is let go: the
+        files are the truth and the next read finds them again. A change (an import, a
+        download, a removal) that cannot be saved raises."""
         self.paths.data_dir.mkdir(parents=True, exist_ok=True)
         with filelock.FileLock(self.file.with_name(self.FILE_NAME + ".lock"), timeout=30):
             state = self._load()
             self._reconcile(state)
             yield state
             if state.changed:
-                self._save(state)
+                try:
+                    self._save(state)
+                except OSError:
+                    if not reading:
+                        raise
+                    log.info("the model list could not be saved", exc_info=True)
 
     def _load(self) -> _State:
         if not self.file.exists():

@@ -26,6 +26,7 @@ from core.engine.protocol import SamplingParams
 from core.knowledge.embedder import Embedder, resolve_model
 from core.knowledge.grounding import ground
 from core.knowledge.retrieval import Retriever
+from core.settings import Settings
 from desktop.window.services import AppServices
 from desktop.window.workers import Job, JobRunner
 
@@ -99,6 +100,29 @@ class Conversation(QObject):
         """The embedding model changed: the next grounded turn loads the new one."""
         self._embedder = None
         self._retriever = None
+
+    def new_chat(self, current: int | None, model: str | None) -> tuple[int, bool]:
+        """A chat to start talking in, and whether it was created: the open chat when
+        nothing was said in it yet (it takes the current default system prompt, as a new one
+        would), else a new one with that prompt."""
+        chats, prompt = self.services.chats, self.services.settings.system_prompt
+        if current is not None and not chats.messages(current):
+            chats.update_chat(current, system_prompt=prompt)
+            return current, False
+        return chats.create_chat(model=model, system_prompt=prompt).id, True
+
+    def last_said(self, chat_id: int) -> Message | None:
+        """The person's last message on the chat's active branch."""
+        mine = [m for m in self.services.chats.branch(chat_id) if m.role == "user"]
+        return mine[-1] if mine else None
+
+    def settings_changed(self, old: Settings, new: Settings) -> None:
+        """Drop what changed settings outdate: the embedder (another embedding model), the
+        sessions (sampling sizes their reply reserve; the system prompt heads new chats)."""
+        if old.embedding_model != new.embedding_model:
+            self.forget_knowledge()
+        if old.sampling != new.sampling or old.system_prompt != new.system_prompt:
+            self.forget()
 
     def prepare(self, chat_id: int) -> Job | None:
         """Lay out a chat's context on the engine lane (see ``ChatSession.prepare``), once

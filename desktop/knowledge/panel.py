@@ -6,18 +6,12 @@ watches each document go from queued through reading and embedding to done, or t
 with the reason in their language. For the open chat, a checkbox per collection says which
 ones its answers draw on (stored with the chat in the chat store).
 
-The panel drives the core the way ``fireside-cli kb`` does: an ingestion is
-:meth:`KnowledgeBase.ingestion` run over the paths, and what a kill left running in the
-store is finished with :meth:`Ingestion.resume`, which the panel does by itself when it
-opens. A stopped ingestion is closed in the store (the core's resume does not run it
-again), so the panel keeps its paths and runs them again, ahead of the new ones, on the
-next add or on Resume: finished documents are then skipped as unchanged, never re-embedded.
-One stopped in an earlier session is found in the store (``stopped_jobs``) and offered the
-same way when the panel opens; so are files that were added while no embedding model was
-set, or stopped while still queued (the panel records those as stopped jobs itself).
-
-Its parts live in ``desktop.knowledge.widgets`` (document list, collection picker, per-chat
-boxes, progress line) and the lane's work and reports in ``desktop.knowledge.jobs``.
+The panel drives the core the way ``fireside-cli kb`` does, through
+:class:`desktop.knowledge.ingestions.Ingestions`, a controller without a widget that holds
+the saved-job state machine (running, left over after a stop or for want of a model, left
+by a kill) and each file's row; the panel shows what it reports. Its parts live in
+``desktop.knowledge.widgets`` (document list, collection picker, per-chat boxes, progress
+line) and the lane's work and reports in ``desktop.knowledge.jobs``.
 
 Threads: everything that reads files, touches Chroma or embeds runs on the knowledge lane
 (the ``JobRunner`` given to the panel), one job at a time. Listing collections and
@@ -29,9 +23,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QPoint, Qt, Signal
@@ -54,40 +46,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.engine.client import EngineClient
 from core.errors import FiresideError
 from core.knowledge import readers
 from core.knowledge.collections import check_name
-from core.knowledge.embedder import resolve_model
-from core.knowledge.errors import NoEmbeddingModel
-from core.knowledge.ingest import IngestReport, Outcome, Progress
+from core.knowledge.ingest import IngestReport
 from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document
 from core.settings import Settings
+from desktop.knowledge.ingestions import Ingestions
 from desktop.knowledge.jobs import (
-    DONE,
-    DUPLICATE,
-    EMBEDDING,
-    FAILED,
-    IN_FLIGHT,
-    MOVED,
-    OUTCOME_STATUS,
-    QUEUED,
-    READING,
-    READY,
-    STOPPED,
-    STORED_STATUS,
-    UNCHANGED,
-    WAITING,
-    EmbeddingStarted,
     IngestTask,
-    Planned,
     Removed,
-    ReportingEmbedder,
     RowState,
-    RunFinished,
-    TaskEvent,
     absolute,
-    plan_files,
 )
 from desktop.knowledge.widgets import (
     ChatCollections,
@@ -124,22 +94,19 @@ class KnowledgePanel(QWidget):
         self.runner = runner
         self.kb = services.knowledge  # SQLite now; Chroma opens on the lane when needed
         self.chat_id: int | None = None
-        self.tasks: list[IngestTask] = []  # submitted and not ended, in order
-        self.last_task: IngestTask | None = None
-        self._left_over: dict[str, list[str]] = {}  # collection -> paths to run again
-        self._rows: dict[str, dict[str, RowState]] = {}  # collection -> path -> row
+        self.ingestions = Ingestions(services, runner, self)
         self._removals: dict[Job, Document] = {}
-        self._embedder: ReportingEmbedder | None = None  # touched on the lane only
         self.setAcceptDrops(True)
         self._build()
+        self._follow_ingestions()
         if not self.kb.collections():
             self.kb.store.ensure_collection(DEFAULT_COLLECTION)
         self._refresh(select=DEFAULT_COLLECTION)
         if not self.has_embedding_model:
             self.model_bar.show_missing()
         self._listen_to_settings()
-        self._resume_killed_jobs()
-        self._offer_stopped_jobs()
+        self.ingestions.resume_killed()
+        self.ingestions.offer_stopped()
 
     def _build(self) -> None:
         self.collapse_button = QToolButton()
@@ -291,7 +258,7 @@ class KnowledgePanel(QWidget):
 
     @property
     def has_embedding_model(self) -> bool:
-        return bool(self.services.settings.embedding_model)
+        return self.ingestions.has_embedding_model
 
     def _listen_to_settings(self) -> None:
         """Follow the settings through a weak listener: the services outlive the panel."""
@@ -349,242 +316,88 @@ class KnowledgePanel(QWidget):
         if folder:
             self.add_paths([Path(folder)])
 
+    def ask_files_for_chat(self) -> list[Path]:
+        """Files -> Add documents…: any files, for the open chat (see ``add_for_chat``)."""
+        files, _ = QFileDialog.getOpenFileNames(self, self.tr("Add documents"), str(Path.home()))
+        return [Path(f) for f in files]
+
+    def add_for_chat(self, paths: Sequence[Path]) -> None:
+        """Files dropped on the composer join the open chat's knowledge: they go into the
+        shown collection, and the chat starts using that collection."""
+        self.add_paths(list(paths))
+        item = self.chat_collections.item(self.collection)
+        if item is not None and self.chat_id is not None:
+            item.setCheckState(Qt.CheckState.Checked)
+
     def add_paths(self, paths: Sequence[Path | str], collection: str | None = None) -> Job | None:
         """Make files and folders searchable in ``collection`` (default: the one shown).
         What a cancel left in that collection goes first (finished files are skipped as
         unchanged). Without an embedding model the paths wait for one."""
-        name = collection or self.collection
-        given = list(dict.fromkeys(absolute(p) for p in paths))
-        if not given:
+        if not paths:
             return None
         self._clear_message()
-        wanted = list(dict.fromkeys([*self._left_over.pop(name, []), *given]))
-        if not self.has_embedding_model:
-            self._left_over[name] = wanted
-            self._record_stopped(name, wanted)
-            for path in given:
-                self._set_state(name, path, RowState(WAITING))
-            self.model_bar.show_missing()
-            self.progress.waiting()
-            return None
-        for path in given:
-            self._set_state(name, path, RowState(QUEUED))
-        return self._submit(IngestTask(name, wanted))
+        return self.ingestions.add(collection or self.collection, paths)
 
     def resume(self) -> list[Job]:
         """Run again what a cancel (or a missing model) left, then what a kill left."""
-        if not self.has_embedding_model:
-            self.model_bar.show_missing()
-            return []
-        jobs = self._resume_killed_jobs()
-        for name in list(self._left_over):
-            paths = self._left_over.pop(name)
-            for path in paths:
-                self._set_state(name, path, RowState(QUEUED))
-            jobs.append(self._submit(IngestTask(name, paths)))
-        return jobs
-
-    def _resume_killed_jobs(self) -> list[Job]:
-        """Ingestions a kill left running in the store are finished (Ingestion.resume).
-        Only while the panel runs none: its own jobs are "running" in the store too."""
-        if self.tasks or not self.has_embedding_model:
-            return []
-        jobs = []
-        unfinished = self.kb.store.unfinished_jobs()
-        for name in dict.fromkeys(job.collection for job in unfinished):
-            paths = [p for job in unfinished if job.collection == name for p in job.paths]
-            for path in dict.fromkeys(paths):
-                self._set_state(name, path, RowState(QUEUED))
-            jobs.append(self._submit(IngestTask(name, list(dict.fromkeys(paths)), resume=True)))
-        return jobs
-
-    def _offer_stopped_jobs(self) -> None:
-        """Ingestions stopped in an earlier session wait for Resume (or the next add), as
-        in the session that stopped them; they do not start by themselves, since the
-        person chose to stop them."""
-        status = STOPPED if self.has_embedding_model else WAITING  # as when they were added
-        for job in self.kb.store.stopped_jobs():
-            left = self._left_over.setdefault(job.collection, [])
-            left.extend(p for p in job.paths if p not in left)
-            stored = {d.path for d in self.kb.documents(job.collection)}
-            for path in job.paths:  # a folder's row stands for its files until they are seen
-                if path not in stored and self._state(job.collection, path) is None:
-                    self._set_state(job.collection, path, RowState(status))
-        if any(self._left_over.values()) and not self.tasks:
-            if self.has_embedding_model:
-                self.progress.show()
-                self.progress.idle(can_resume=True)
-            else:
-                self.progress.waiting()
-
-    def _record_stopped(self, collection: str, paths: Sequence[str]) -> None:
-        """Record paths that will not run now, and that no ingestion recorded, as a stopped
-        job: a task stopped while still queued, or files waiting for an embedding model. A
-        restart then offers them again like any other stop."""
-        store = self.kb.store
-        store.finish_job(store.start_job(collection, list(paths)), "cancelled")
+        return self.ingestions.resume()
 
     def cancel(self) -> None:
         """Stop every ingestion of the panel; finished documents are kept, and the rest
         run again on the next add or on Resume."""
-        for task in list(self.tasks):
-            if task.job is not None:
-                task.job.cancel()  # calls task.cancel; a job not started never runs
-            else:
-                task.cancel()
+        self.ingestions.cancel()
 
     @property
     def busy(self) -> bool:
-        return bool(self.tasks)
+        return self.ingestions.busy
 
-    # ---- the job on the knowledge lane -------------------------------------------------
+    @property
+    def last_task(self) -> IngestTask | None:
+        """The ingestion submitted last (tests stop it at a chosen point)."""
+        return self.ingestions.last_task
 
-    def _submit(self, task: IngestTask) -> Job:
-        settings = self.services.settings
-        paths = self.services.paths
-        client = self.services.client
-        kb = self.kb
+    # ---- what the ingestions report ----------------------------------------------------
 
-        def work() -> Iterator[object]:
-            embedder = self._embedder_for(resolve_model(None, settings, paths),
-                                          settings.engine.n_threads or None, client)  # fmt: skip
-            planned = plan_files(task.paths)
-            yield TaskEvent(task, planned)
+    def _follow_ingestions(self) -> None:
+        ingestions = self.ingestions
+        ingestions.row_changed.connect(self._row_changed)
+        ingestions.status_changed.connect(self.status_changed)
+        ingestions.started.connect(lambda first: self.progress.starting(first=first))
+        ingestions.progressed.connect(self.progress.running)
+        ingestions.run_done.connect(self._run_done)
+        ingestions.idle.connect(lambda can_resume: self.progress.idle(can_resume=can_resume))
+        ingestions.waiting.connect(self.progress.waiting)
+        ingestions.stopped_offered.connect(self._stopped_offered)
+        ingestions.model_missing.connect(lambda text: self.model_bar.show_missing(text or None))
+        ingestions.failed.connect(self._show_message)
+        ingestions.changed.connect(self._refresh)
+        ingestions.finished.connect(self.ingest_finished)
 
-            def progress(value: Progress) -> None:
-                job.item.emit(TaskEvent(task, value))
-
-            def embedding(chunks: int) -> None:
-                job.item.emit(TaskEvent(task, EmbeddingStarted(chunks)))
-
-            embedder.on_start = embedding
-            try:
-                ingestion = kb.ingestion(embedder, task.collection, on_progress=progress)
-                task.attach(ingestion)
-                if task.resume:
-                    reports = ingestion.resume()
-                else:
-                    reports = [ingestion.run([Path(p) for p in task.paths])]
-            finally:
-                embedder.on_start = None
-            for report in reports:
-                yield TaskEvent(task, RunFinished(report))
-
-        job = Job(work, cancel=task.cancel)
-        task.job = job
-        job.item.connect(self._job_item)
-        job.failed.connect(self._job_failed)
-        job.ended.connect(self._job_ended)
-        first = not self.tasks
-        self.tasks.append(task)
-        self.last_task = task
-        self.runner.submit(job)
-        self.progress.starting(first=first)
-        return job
-
-    def _embedder_for(
-        self, model: Path, threads: int | None, client: EngineClient
-    ) -> ReportingEmbedder:
-        """Runs on the lane: one embedder while the model and threads stay the same (it
-        keeps what the engine said about the model)."""
-        embedder = self._embedder
-        if embedder is None or embedder.model_path != model or (
-            embedder.options.n_threads != threads
-        ):  # fmt: skip
-            embedder = ReportingEmbedder(client, model, n_threads=threads)
-            self._embedder = embedder
-        return embedder
-
-    def _job_item(self, event: object) -> None:
-        if not isinstance(event, TaskEvent):
+    def _row_changed(self, collection: str, path: str, state: object) -> None:
+        if collection != self.collection:
             return
-        task, payload = event.task, event.payload
-        if isinstance(payload, Planned):
-            task.files = payload.files
-            for folder in payload.folders:
-                self._drop_state(task.collection, folder)
-            for path in payload.files:
-                self._set_state(task.collection, path, RowState(QUEUED))
-        elif isinstance(payload, EmbeddingStarted):
-            task.current_chunks = payload.chunks
-            if task.current is not None:
-                self._show_embedding(task, task.current_start)
-        elif isinstance(payload, Progress):
-            self._progress(task, payload)
-        elif isinstance(payload, RunFinished):
-            self._run_finished(task, payload.report)
-
-    def _progress(self, task: IngestTask, progress: Progress) -> None:
-        if progress.outcome is not None:
-            self._show_outcome(task.collection, progress.outcome)
-            task.current = None
-        elif progress.current is not None and progress.current != task.current:
-            task.current = progress.current
-            task.current_start = progress.chunks_done
-            self._set_state(task.collection, progress.current, RowState(READING))
-        elif progress.current is not None:  # a batch of the current document is embedded
-            self._show_embedding(task, progress.chunks_done)
-        self.progress.running(progress)
-
-    def _show_embedding(self, task: IngestTask, chunks_done: int) -> None:
-        if task.current is None:
-            return
-        done = chunks_done - task.current_start
-        detail = self.tr("Chunks: %1 of %2").replace("%1", str(done))
-        detail = detail.replace("%2", str(task.current_chunks))
-        self._set_state(task.collection, task.current, RowState(EMBEDDING, detail=detail))
-
-    def _run_finished(self, task: IngestTask, report: IngestReport) -> None:
-        task.reports.append(report)
-        for outcome in report.outcomes:
-            self._show_outcome(task.collection, outcome)
-        if report.cancelled:
-            self._stopped(task)
+        if isinstance(state, RowState):
+            self.documents.set_row(path, state)
         else:
-            summary = self.services.translate(
-                "kb_summary", seconds=f"{report.seconds:.1f}",
-                indexed=report.count("indexed", "replaced"),
-                unchanged=report.count("unchanged", "moved"),
-                duplicates=report.count("duplicate"), failed=report.count("failed"),
-                removed=report.count("removed"), chunks=report.chunks,
-            )  # fmt: skip
-            done = self.progress.bar.maximum() or report.count(
-                "indexed", "replaced", "unchanged", "moved", "duplicate", "failed"
-            )
-            self.progress.finished(done, summary)
-            if self.tasks == [task] and not task.resume:  # nothing more is coming
-                self.progress.idle(can_resume=any(self._left_over.values()))
-        self._refresh()
-        self.ingest_finished.emit(report)
+            self.documents.drop_row(path)
+        self._update_empty()
 
-    def _stopped(self, task: IngestTask) -> None:
-        """A task that will not finish now: its paths run again later (skipping what is
-        done), and its files not reached say so."""
-        left = self._left_over.setdefault(task.collection, [])
-        left.extend(p for p in task.paths if p not in left)
-        for path in {*task.files, *task.paths}:
-            state = self._state(task.collection, path)
-            if state is not None and state.status in IN_FLIGHT:
-                self._set_state(task.collection, path, replace(state, status=STOPPED, detail=""))
+    def _run_done(self, report: IngestReport, _last: bool) -> None:
+        summary = self.services.translate(
+            "kb_summary", seconds=f"{report.seconds:.1f}",
+            indexed=report.count("indexed", "replaced"),
+            unchanged=report.count("unchanged", "moved"),
+            duplicates=report.count("duplicate"), failed=report.count("failed"),
+            removed=report.count("removed"), chunks=report.chunks,
+        )  # fmt: skip
+        done = self.progress.bar.maximum() or report.count(
+            "indexed", "replaced", "unchanged", "moved", "duplicate", "failed"
+        )
+        self.progress.finished(done, summary)
 
-    def _job_failed(self, error: object) -> None:
-        if isinstance(error, NoEmbeddingModel):  # said once, next to the way to fix it
-            self.model_bar.show_missing(error.message(self.services.translate))
-        else:
-            self._show_message(error)
-
-    def _job_ended(self, job: object) -> None:
-        task = next((t for t in self.tasks if t.job is job), None)
-        if task is None:
-            return
-        self.tasks.remove(task)
-        if not task.reports:  # cancelled before it ran, or failed: run it again later
-            if not task.started and not task.resume:  # (a kill's job is in the store)
-                self._record_stopped(task.collection, task.paths)
-            self._stopped(task)
-            self._refresh()
-        if not self.tasks:
-            self.progress.idle(can_resume=any(self._left_over.values()))
+    def _stopped_offered(self) -> None:
+        self.progress.show()
+        self.progress.idle(can_resume=True)
 
     # ---- removing documents ------------------------------------------------------------
 
@@ -634,7 +447,7 @@ class KnowledgePanel(QWidget):
 
     def _removed(self, removed: object) -> None:
         if isinstance(removed, Removed):
-            self._drop_state(removed.document.collection, removed.document.path)
+            self.ingestions.drop_row(removed.document.collection, removed.document.path)
             self._refresh()
             self.document_removed.emit(removed.document)
 
@@ -645,94 +458,10 @@ class KnowledgePanel(QWidget):
 
     # ---- what the list shows -----------------------------------------------------------
 
-    def _state(self, collection: str, path: str) -> RowState | None:
-        return self._rows.get(collection, {}).get(path)
-
-    def _set_state(self, collection: str, path: str, state: RowState) -> None:
-        rows = self._rows.setdefault(collection, {})
-        previous = rows.get(path)
-        if previous is not None and state.status in IN_FLIGHT:
-            # a stored document worked on again keeps its figures until it is done
-            state = replace(state, pages=previous.pages, chunks=previous.chunks,
-                            document_id=previous.document_id)  # fmt: skip
-        rows[path] = state
-        if collection == self.collection:
-            self.documents.set_row(path, state)
-            self._update_empty()
-        if previous is None or previous.status != state.status:
-            self.status_changed.emit(path, state.status)
-
-    def _drop_state(self, collection: str, path: str) -> None:
-        self._rows.get(collection, {}).pop(path, None)
-        if collection == self.collection:
-            self.documents.drop_row(path)
-            self._update_empty()
-
-    def _show_outcome(self, collection: str, outcome: Outcome) -> None:
-        if outcome.status == "removed":
-            self._drop_state(collection, outcome.path)
-            return
-        status = OUTCOME_STATUS.get(outcome.status, DONE)
-        reason, detail = self._reason(outcome.code, outcome.params)
-        if status == DUPLICATE:
-            detail = self._same_as(outcome.params)
-        elif status != FAILED:
-            reason = detail = ""
-        chunks = outcome.chunks if status in (DONE, UNCHANGED, MOVED) else None
-        # A duplicate's document id is its original's; its own row is found on refresh.
-        document_id = None if status == DUPLICATE else outcome.document_id
-        self._set_state(
-            collection,
-            outcome.path,
-            RowState(status, reason, detail, outcome.pages, chunks, document_id),
-        )
-
-    def _same_as(self, params: dict[str, Any] | None) -> str:
-        original = Path(str((params or {}).get("original", ""))).name
-        return self.tr("same as %1").replace("%1", original)
-
-    def _reason(self, code: str | None, params: dict[str, Any] | None) -> tuple[str, str]:
-        """The core's message for a code: in full (the tooltip), and with file names for
-        paths (the status column is narrow)."""
-        if not code:
-            return "", ""
-        params = dict(params or {})
-        translate = self.services.translate
-        short = {k: Path(str(v)).name if k in ("path", "original", "old") and v else v
-                 for k, v in params.items()}  # fmt: skip
-        return translate(code, **params), translate(code, **short)
-
-    def _stored_state(self, document: Document) -> RowState:
-        status = STORED_STATUS.get(document.status, READY)
-        reason, detail = self._reason(document.error_code, document.error_params)
-        if status == DUPLICATE:
-            detail = self._same_as(document.error_params)
-        chunks = document.chunk_count if document.status == "indexed" else None
-        return RowState(status, reason, detail, document.pages, chunks, document.id)
-
     def refresh_documents(self) -> None:
-        """Show the collection's stored documents (SQLite), each with what this session
-        saw of it (in flight, done, unchanged, failed) over what the store says."""
-        name = self.collection
-        try:
-            stored = self.kb.documents(name)
-        except FiresideError:
-            stored = []
-        seen = self._rows.get(name, {})
-        states: dict[str, RowState] = {}
-        for document in stored:
-            state = self._stored_state(document)
-            earlier = seen.get(document.path)
-            if earlier is not None and earlier.status != READY:
-                indexed = document.status == "indexed"
-                state = replace(earlier, document_id=document.id, pages=document.pages,
-                                chunks=document.chunk_count if indexed else None)  # fmt: skip
-            states[document.path] = state
-        for path, earlier in seen.items():  # not stored (yet): in flight, stopped, missing
-            if path not in states and earlier.status in (*IN_FLIGHT, STOPPED, FAILED):
-                states[path] = earlier
-        self._rows[name] = states
-        self.documents.show_rows(states)
+        """Show the shown collection's rows: its stored documents, each with what this
+        session saw of it, and the files in flight, stopped or failed."""
+        self.documents.show_rows(self.ingestions.rows(self.collection))
         self._update_empty()
         self._update_buttons()
 
@@ -745,8 +474,7 @@ class KnowledgePanel(QWidget):
 
     def status_of(self, path: Path | str, collection: str | None = None) -> str | None:
         """The status key of a file's row (queued, reading, embedding, done, failed, …)."""
-        state = self._state(collection or self.collection, absolute(path))
-        return None if state is None else state.status
+        return self.ingestions.status_of(collection or self.collection, path)
 
     def status_text_of(self, path: Path | str) -> str:
         """What the status column says for a file of the shown collection."""

@@ -35,7 +35,8 @@ from core.models.naming import ModelFileGroup
 from core.models.registry import InstalledModel
 from core.models.tokens import TokenStore
 from core.models.units import human_size
-from desktop.models.downloads import DownloadBoard, DownloadProgressView, DownloadTask
+from desktop.models.download_view import DownloadProgressView
+from desktop.models.downloads import DownloadBoard, DownloadTask
 from desktop.models.hub_lookups import HubAccess, look_up_repo
 from desktop.window.messages import describe_error, plain_label
 from desktop.window.services import AppServices

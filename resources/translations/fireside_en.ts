@@ -171,6 +171,34 @@
     </message>
 </context>
 <context>
+    <name>ChatFiles</name>
+    <message>
+        <location filename="../../desktop/chat/chat_files.py" line="+37"/>
+        <source>Export chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Markdown (*.md);;Fireside chat, JSON (*.json)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Exported to %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Import a chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Fireside chat, JSON (*.json)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ChatListPanel</name>
     <message>
         <location filename="../../desktop/chat/chat_list.py" line="+46"/>
@@ -223,7 +251,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="+239"/>
+        <location filename="../../desktop/chat/chat_view.py" line="+242"/>
         <source>Assistant</source>
         <translation type="unfinished"></translation>
     </message>
@@ -449,7 +477,7 @@
 <context>
     <name>DownloadProgressView</name>
     <message>
-        <location filename="../../desktop/models/downloads.py" line="+335"/>
+        <location filename="../../desktop/models/download_view.py" line="+41"/>
         <source>Pause</source>
         <translation type="unfinished"></translation>
     </message>
@@ -543,7 +571,7 @@
 <context>
     <name>DownloadsPage</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="+574"/>
+        <location filename="../../desktop/models/downloads_page.py" line="+56"/>
         <source>No downloads. Pick a model under Recommended or Search the Hub.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -564,7 +592,7 @@
 <context>
     <name>ErrorBar</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+66"/>
+        <location filename="../../desktop/window/error_bar.py" line="+24"/>
         <source>Restart engine</source>
         <translation type="unfinished"></translation>
     </message>
@@ -577,7 +605,7 @@
 <context>
     <name>FileTable</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="-487"/>
+        <location filename="../../desktop/models/file_table.py" line="+48"/>
         <source>Quantization</source>
         <translation type="unfinished"></translation>
     </message>
@@ -755,9 +783,22 @@
     </message>
 </context>
 <context>
+    <name>Ingestions</name>
+    <message>
+        <location filename="../../desktop/knowledge/ingestions.py" line="+284"/>
+        <source>Chunks: %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+94"/>
+        <source>same as %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>InstalledPage</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="+441"/>
+        <location filename="../../desktop/models/installed.py" line="+47"/>
         <source>Name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -861,7 +902,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+150"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+117"/>
         <source>Knowledge</source>
         <translation type="unfinished"></translation>
     </message>
@@ -902,11 +943,12 @@
     </message>
     <message>
         <location line="+158"/>
+        <location line="+13"/>
         <source>Add documents</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-12"/>
         <source>Documents (%1);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -916,12 +958,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+185"/>
-        <source>Chunks: %1 of %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+64"/>
+        <location line="+95"/>
         <source>Remove from collection…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -935,33 +972,11 @@
         <source>Remove document</source>
         <translation type="unfinished"></translation>
     </message>
-    <message>
-        <location line="+80"/>
-        <source>same as %1</source>
-        <translation type="unfinished"></translation>
-    </message>
 </context>
 <context>
-    <name>MainWindow</name>
+    <name>MainMenus</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+93"/>
-        <location line="+227"/>
-        <source>No model loaded</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-219"/>
-        <location line="+547"/>
-        <source>context empty</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-546"/>
-        <source>Undo</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+24"/>
+        <location filename="../../desktop/window/menus.py" line="+41"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -986,12 +1001,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>&amp;Quit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>&amp;Edit</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1085,28 +1100,16 @@
         <source>&amp;About Fireside</source>
         <translation type="unfinished"></translation>
     </message>
+</context>
+<context>
+    <name>MainWindow</name>
     <message>
-        <location line="+93"/>
-        <source>No model yet</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+17"/>
-        <source>Loading %1…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+20"/>
+        <location filename="../../desktop/window/main_window.py" line="+236"/>
         <source>Assistant</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>%1 · %2 · context %3</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+42"/>
+        <location line="+35"/>
         <source>Import a GGUF model</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1116,12 +1119,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
-        <source>Restarting the engine…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+55"/>
+        <location line="+49"/>
         <source>Ask anything. Your words stay on this computer.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1136,80 +1134,20 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+26"/>
-        <source>Chat deleted · Undo</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+35"/>
-        <source>Export chat</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Markdown (*.md);;Fireside chat, JSON (*.json)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+18"/>
-        <source>Exported to %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Import a chat</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Fireside chat, JSON (*.json)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+93"/>
-        <source>%1 tokens/s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+16"/>
-        <source>The engine stopped</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+9"/>
+        <location line="+178"/>
         <source>Answered without your documents: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
-        <source>%1 / %2 tokens</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>How much of the model&apos;s context this chat fills</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+20"/>
-        <source>Add documents</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
+        <location line="+38"/>
         <source>This chat&apos;s documents changed</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>The document is no longer at %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="-319"/>
+        <location filename="../../desktop/chat/chat_view.py" line="-315"/>
         <source>Previous version</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1249,7 +1187,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+95"/>
+        <location line="+91"/>
         <source>stopped before the end</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1275,7 +1213,7 @@
 <context>
     <name>ModelManager</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="-586"/>
+        <location filename="../../desktop/models/file_table.py" line="+19"/>
         <source>%1 (%2 parts)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1283,7 +1221,7 @@
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location line="+621"/>
+        <location filename="../../desktop/models/manager.py" line="+68"/>
         <source>Models</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1473,7 +1411,7 @@
 <context>
     <name>RecommendedPage</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="-637"/>
+        <location filename="../../desktop/models/recommended.py" line="+85"/>
         <source>Chat models</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1596,7 +1534,7 @@
 <context>
     <name>SearchPage</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="+48"/>
+        <location filename="../../desktop/models/search.py" line="+51"/>
         <source>Search GGUF models, e.g. qwen 7b</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1695,9 +1633,74 @@
     </message>
 </context>
 <context>
+    <name>StatusLine</name>
+    <message>
+        <location filename="../../desktop/window/status_line.py" line="+24"/>
+        <location line="+24"/>
+        <source>No model loaded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-16"/>
+        <location line="+43"/>
+        <source>context empty</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-42"/>
+        <source>Undo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>No model yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Loading %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Restarting the engine…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The engine stopped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 · %2 · context %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>%1 tokens/s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>%1 / %2 tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>How much of the model&apos;s context this chat fills</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Chat deleted · Undo</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>WelcomeWidget</name>
     <message>
-        <location filename="../../desktop/models/welcome.py" line="+139"/>
+        <location filename="../../desktop/models/welcome.py" line="+140"/>
         <source>Welcome to Fireside</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1774,6 +1777,14 @@
     <message>
         <location line="+15"/>
         <source>%1 is an embedding model: it helps search your documents but cannot chat. It was added to your models; choose a chat model to start.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>WindowDialogs</name>
+    <message>
+        <location filename="../../desktop/window/dialogs.py" line="+90"/>
+        <source>The document is no longer at %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

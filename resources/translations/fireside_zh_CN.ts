@@ -171,6 +171,34 @@
     </message>
 </context>
 <context>
+    <name>ChatFiles</name>
+    <message>
+        <location filename="../../desktop/chat/chat_files.py" line="+37"/>
+        <source>Export chat</source>
+        <translation>导出对话</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Markdown (*.md);;Fireside chat, JSON (*.json)</source>
+        <translation>Markdown (*.md);;Fireside 对话，JSON (*.json)</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Exported to %1</source>
+        <translation>已导出到 %1</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Import a chat</source>
+        <translation>导入对话</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Fireside chat, JSON (*.json)</source>
+        <translation>Fireside 对话，JSON (*.json)</translation>
+    </message>
+</context>
+<context>
     <name>ChatListPanel</name>
     <message>
         <location filename="../../desktop/chat/chat_list.py" line="+46"/>
@@ -223,7 +251,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="+239"/>
+        <location filename="../../desktop/chat/chat_view.py" line="+242"/>
         <source>Assistant</source>
         <translation>助手</translation>
     </message>
@@ -449,7 +477,7 @@
 <context>
     <name>DownloadProgressView</name>
     <message>
-        <location filename="../../desktop/models/downloads.py" line="+335"/>
+        <location filename="../../desktop/models/download_view.py" line="+41"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
@@ -543,7 +571,7 @@
 <context>
     <name>DownloadsPage</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="+574"/>
+        <location filename="../../desktop/models/downloads_page.py" line="+56"/>
         <source>No downloads. Pick a model under Recommended or Search the Hub.</source>
         <translation>没有下载任务。请在“推荐”或“搜索 Hugging Face”中选择模型。</translation>
     </message>
@@ -564,7 +592,7 @@
 <context>
     <name>ErrorBar</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+66"/>
+        <location filename="../../desktop/window/error_bar.py" line="+24"/>
         <source>Restart engine</source>
         <translation>重启推理引擎</translation>
     </message>
@@ -577,7 +605,7 @@
 <context>
     <name>FileTable</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="-487"/>
+        <location filename="../../desktop/models/file_table.py" line="+48"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
@@ -755,9 +783,22 @@
     </message>
 </context>
 <context>
+    <name>Ingestions</name>
+    <message>
+        <location filename="../../desktop/knowledge/ingestions.py" line="+284"/>
+        <source>Chunks: %1 of %2</source>
+        <translation>片段：%1 / %2</translation>
+    </message>
+    <message>
+        <location line="+94"/>
+        <source>same as %1</source>
+        <translation>与 %1 相同</translation>
+    </message>
+</context>
+<context>
     <name>InstalledPage</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="+441"/>
+        <location filename="../../desktop/models/installed.py" line="+47"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -861,7 +902,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+150"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+117"/>
         <source>Knowledge</source>
         <translation>知识库</translation>
     </message>
@@ -902,11 +943,12 @@
     </message>
     <message>
         <location line="+158"/>
+        <location line="+13"/>
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-12"/>
         <source>Documents (%1);;All files (*)</source>
         <translation>文档 (%1);;所有文件 (*)</translation>
     </message>
@@ -916,12 +958,7 @@
         <translation>添加文件夹</translation>
     </message>
     <message>
-        <location line="+185"/>
-        <source>Chunks: %1 of %2</source>
-        <translation>片段：%1 / %2</translation>
-    </message>
-    <message>
-        <location line="+64"/>
+        <location line="+95"/>
         <source>Remove from collection…</source>
         <translation>从资料集中移除…</translation>
     </message>
@@ -935,33 +972,11 @@
         <source>Remove document</source>
         <translation>移除文档</translation>
     </message>
-    <message>
-        <location line="+80"/>
-        <source>same as %1</source>
-        <translation>与 %1 相同</translation>
-    </message>
 </context>
 <context>
-    <name>MainWindow</name>
+    <name>MainMenus</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+93"/>
-        <location line="+227"/>
-        <source>No model loaded</source>
-        <translation>未加载模型</translation>
-    </message>
-    <message>
-        <location line="-219"/>
-        <location line="+547"/>
-        <source>context empty</source>
-        <translation>上下文为空</translation>
-    </message>
-    <message>
-        <location line="-546"/>
-        <source>Undo</source>
-        <translation>撤销</translation>
-    </message>
-    <message>
-        <location line="+24"/>
+        <location filename="../../desktop/window/menus.py" line="+41"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -986,12 +1001,12 @@
         <translation>添加文档(&amp;D)…</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
@@ -1085,28 +1100,16 @@
         <source>&amp;About Fireside</source>
         <translation>关于 Fireside(&amp;A)</translation>
     </message>
+</context>
+<context>
+    <name>MainWindow</name>
     <message>
-        <location line="+93"/>
-        <source>No model yet</source>
-        <translation>尚无模型</translation>
-    </message>
-    <message>
-        <location line="+17"/>
-        <source>Loading %1…</source>
-        <translation>正在加载 %1…</translation>
-    </message>
-    <message>
-        <location line="+20"/>
+        <location filename="../../desktop/window/main_window.py" line="+236"/>
         <source>Assistant</source>
         <translation>助手</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>%1 · %2 · context %3</source>
-        <translation>%1 · %2 · 上下文 %3</translation>
-    </message>
-    <message>
-        <location line="+42"/>
+        <location line="+35"/>
         <source>Import a GGUF model</source>
         <translation>导入 GGUF 模型</translation>
     </message>
@@ -1116,12 +1119,7 @@
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location line="+17"/>
-        <source>Restarting the engine…</source>
-        <translation>正在重启推理引擎…</translation>
-    </message>
-    <message>
-        <location line="+55"/>
+        <location line="+49"/>
         <source>Ask anything. Your words stay on this computer.</source>
         <translation>想问什么都可以。你输入的内容只会留在这台电脑上。</translation>
     </message>
@@ -1136,80 +1134,20 @@
         <translation>新对话</translation>
     </message>
     <message>
-        <location line="+26"/>
-        <source>Chat deleted · Undo</source>
-        <translation>对话已删除 · 撤销</translation>
-    </message>
-    <message>
-        <location line="+35"/>
-        <source>Export chat</source>
-        <translation>导出对话</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Markdown (*.md);;Fireside chat, JSON (*.json)</source>
-        <translation>Markdown (*.md);;Fireside 对话，JSON (*.json)</translation>
-    </message>
-    <message>
-        <location line="+18"/>
-        <source>Exported to %1</source>
-        <translation>已导出到 %1</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Import a chat</source>
-        <translation>导入对话</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Fireside chat, JSON (*.json)</source>
-        <translation>Fireside 对话，JSON (*.json)</translation>
-    </message>
-    <message>
-        <location line="+93"/>
-        <source>%1 tokens/s</source>
-        <translation>%1 词元/秒</translation>
-    </message>
-    <message>
-        <location line="+16"/>
-        <source>The engine stopped</source>
-        <translation>推理引擎已停止</translation>
-    </message>
-    <message>
-        <location line="+9"/>
+        <location line="+178"/>
         <source>Answered without your documents: %1</source>
         <translation>本次回答未使用你的文档：%1</translation>
     </message>
     <message>
-        <location line="+22"/>
-        <source>%1 / %2 tokens</source>
-        <translation>%1 / %2 词元</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>How much of the model&apos;s context this chat fills</source>
-        <translation>此对话已占用的模型上下文</translation>
-    </message>
-    <message>
-        <location line="+20"/>
-        <source>Add documents</source>
-        <translation>添加文档</translation>
-    </message>
-    <message>
-        <location line="+6"/>
+        <location line="+38"/>
         <source>This chat&apos;s documents changed</source>
         <translation>此对话使用的文档已更改</translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>The document is no longer at %1</source>
-        <translation>文档已不在 %1</translation>
     </message>
 </context>
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="-319"/>
+        <location filename="../../desktop/chat/chat_view.py" line="-315"/>
         <source>Previous version</source>
         <translation>上一个版本</translation>
     </message>
@@ -1249,7 +1187,7 @@
         <translation>再生成一条回复（保留当前回复）</translation>
     </message>
     <message>
-        <location line="+95"/>
+        <location line="+91"/>
         <source>stopped before the end</source>
         <translation>生成未完成即已停止</translation>
     </message>
@@ -1275,7 +1213,7 @@
 <context>
     <name>ModelManager</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="-586"/>
+        <location filename="../../desktop/models/file_table.py" line="+19"/>
         <source>%1 (%2 parts)</source>
         <translation>%1（%2 个分卷）</translation>
     </message>
@@ -1283,7 +1221,7 @@
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location line="+621"/>
+        <location filename="../../desktop/models/manager.py" line="+68"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -1473,7 +1411,7 @@
 <context>
     <name>RecommendedPage</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="-637"/>
+        <location filename="../../desktop/models/recommended.py" line="+85"/>
         <source>Chat models</source>
         <translation>对话模型</translation>
     </message>
@@ -1596,7 +1534,7 @@
 <context>
     <name>SearchPage</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="+48"/>
+        <location filename="../../desktop/models/search.py" line="+51"/>
         <source>Search GGUF models, e.g. qwen 7b</source>
         <translation>搜索 GGUF 模型，例如 qwen 7b</translation>
     </message>
@@ -1695,9 +1633,74 @@
     </message>
 </context>
 <context>
+    <name>StatusLine</name>
+    <message>
+        <location filename="../../desktop/window/status_line.py" line="+24"/>
+        <location line="+24"/>
+        <source>No model loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <location line="-16"/>
+        <location line="+43"/>
+        <source>context empty</source>
+        <translation>上下文为空</translation>
+    </message>
+    <message>
+        <location line="-42"/>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>No model yet</source>
+        <translation>尚无模型</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Loading %1…</source>
+        <translation>正在加载 %1…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Restarting the engine…</source>
+        <translation>正在重启推理引擎…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The engine stopped</source>
+        <translation>推理引擎已停止</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 · %2 · context %3</source>
+        <translation>%1 · %2 · 上下文 %3</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>%1 tokens/s</source>
+        <translation>%1 词元/秒</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>%1 / %2 tokens</source>
+        <translation>%1 / %2 词元</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>How much of the model&apos;s context this chat fills</source>
+        <translation>此对话已占用的模型上下文</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Chat deleted · Undo</source>
+        <translation>对话已删除 · 撤销</translation>
+    </message>
+</context>
+<context>
     <name>WelcomeWidget</name>
     <message>
-        <location filename="../../desktop/models/welcome.py" line="+139"/>
+        <location filename="../../desktop/models/welcome.py" line="+140"/>
         <source>Welcome to Fireside</source>
         <translation>欢迎使用 Fireside</translation>
     </message>
@@ -1775,6 +1778,14 @@
         <location line="+15"/>
         <source>%1 is an embedding model: it helps search your documents but cannot chat. It was added to your models; choose a chat model to start.</source>
         <translation>%1 是嵌入模型：它能帮助搜索你的文档，但不能用于对话。它已添加到你的模型中；请选择一个对话模型开始使用。</translation>
+    </message>
+</context>
+<context>
+    <name>WindowDialogs</name>
+    <message>
+        <location filename="../../desktop/window/dialogs.py" line="+90"/>
+        <source>The document is no longer at %1</source>
+        <translation>文档已不在 %1</translation>
     </message>
 </context>
 <context>

@@ -1,0 +1,101 @@
+"""What the window opens besides itself: the model manager (one, kept while the window
+lives, since its downloads and look-ups go on in the background), Settings, About, and in
+the system's viewers a cited document (at its page), the data folder and the engine log.
+
+The dialogs are imported when first opened, so the window starts without them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtWidgets import QWidget
+
+from core.models.registry import InstalledModel
+
+if TYPE_CHECKING:
+    from desktop.models.manager import ModelManagerDialog
+    from desktop.window.main_window import MainWindow
+
+
+class WindowDialogs(QObject):
+    """Opens the window's dialogs and folders; links the model manager to the window."""
+
+    note = Signal(str)  # a passing line for the status bar
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.services = window.services
+        self.manager: ModelManagerDialog | None = None
+        self.settings: QWidget | None = None  # the last Settings dialog opened
+
+    def open_model_manager(self) -> QWidget:
+        from desktop.models.manager import ModelManagerDialog
+
+        manager = self.manager
+        if manager is None:
+            manager = ModelManagerDialog(self.services, self.window.download_lane, self.window,
+                                         tokens=self.services.tokens)  # fmt: skip
+            manager.use_requested.connect(self.window.use_model)
+            manager.model_installed.connect(self._model_installed)
+            self.manager = manager
+        manager.show()
+        manager.raise_()
+        manager.activateWindow()
+        return manager
+
+    def _model_installed(self, model: object) -> None:
+        """A model the manager installed is used at once when it is the first of its kind."""
+        assert isinstance(model, InstalledModel)
+        window = self.window
+        first_chat = model.kind == "chat" and window.model is None and window.loading is None
+        first_embedding = model.kind == "embedding" and not self.services.settings.embedding_model
+        if first_chat or first_embedding:
+            window.use_model(model.id)
+
+    def open_settings(self) -> QWidget:
+        from desktop.settings.dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.services, self.window, self.services.tokens,
+                                opener=self.window.url_opener)  # fmt: skip
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.settings = dialog
+        dialog.show()
+        return dialog
+
+    def open_about(self) -> QWidget:
+        from desktop.window.about import AboutDialog
+
+        dialog = AboutDialog(self.services, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def open_data_folder(self) -> None:
+        self.window.url_opener(QUrl.fromLocalFile(str(self.services.paths.data_dir)))
+
+    def open_engine_log(self) -> None:
+        log = self.services.paths.engine_log
+        self.window.url_opener(QUrl.fromLocalFile(str(log if log.exists() else log.parent)))
+
+    def open_citation(self, citation: object) -> None:
+        """Open the cited document (at the page, for a PDF) in the system's viewer."""
+        if not isinstance(citation, dict):
+            return
+        path = Path(str(citation.get("file", "")))
+        if not path.is_file():
+            self.note.emit(self.tr("The document is no longer at %1").replace("%1", str(path)))
+            return
+        url = QUrl.fromLocalFile(str(path))
+        page = citation.get("page")
+        if page is not None and path.suffix.lower() == ".pdf":
+            url.setFragment(f"page={page}")
+        self.window.url_opener(url)
+
+    def shutdown(self) -> None:
+        """Stop the model manager's look-up lane (the window is closing)."""
+        if self.manager is not None:
+            self.manager.shutdown()

@@ -1,0 +1,89 @@
+"""The main window's menu bar: File, Edit, View, Models, Settings, Help.
+
+Every action calls a method of the window; the ones the window changes later (Undo delete
+chat, the two View toggles) are kept here by name. The actions are the window's children,
+so their shortcuts work wherever the focus is in the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+
+if TYPE_CHECKING:
+    from desktop.window.main_window import MainWindow
+
+
+class MainMenus(QObject):
+    """Builds the window's menus; holds the actions the window updates."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self._build()
+
+    def _action(self, text: str, slot: Callable[..., Any],
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+                checkable: bool = False) -> QAction:  # fmt: skip
+        action = QAction(text, self.window)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        return action
+
+    def _build(self) -> None:
+        w = self.window
+        bar = w.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        self.new_chat_action = self._action(self.tr("&New chat"), w.new_chat, "Ctrl+N")
+        file_menu.addAction(self.new_chat_action)
+        file_menu.addAction(self._action(self.tr("&Import chat…"), w.import_chat))
+        self.export_action = self._action(self.tr("&Export chat…"), w.export_chat, "Ctrl+E")
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action(self.tr("Add &documents…"), w.knowledge_add_files))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action(self.tr("&Quit"), w.close, QKeySequence.StandardKey.Quit))
+
+        edit_menu = bar.addMenu(self.tr("&Edit"))
+        edit_menu.addAction(self._action(self.tr("&Copy last reply"), w.copy_last_reply,
+                                         "Ctrl+Shift+C"))  # fmt: skip
+        edit_menu.addAction(self._action(self.tr("&Rename chat…"), w.rename_chat, "F2"))
+        edit_menu.addAction(self._action(self.tr("&Delete chat"), w.delete_chat))
+        self.undo_action = self._action(self.tr("&Undo delete chat"), w.undo_delete)
+        self.undo_action.setEnabled(False)
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self._action(self.tr("&Find in chats"), w.focus_search,
+                                         QKeySequence.StandardKey.Find))  # fmt: skip
+
+        view_menu = bar.addMenu(self.tr("&View"))
+        self.sidebar_action = self._action(self.tr("&Chats"), w.sidebar.setVisible,
+                                           "Ctrl+Shift+L", checkable=True)  # fmt: skip
+        self.sidebar_action.setChecked(True)
+        self.knowledge_action = self._action(self.tr("&Knowledge panel"), w.set_knowledge_shown,
+                                             "Ctrl+Shift+K", checkable=True)  # fmt: skip
+        self.knowledge_action.setChecked(True)
+        view_menu.addActions([self.sidebar_action, self.knowledge_action])
+
+        models_menu = bar.addMenu(self.tr("&Models"))
+        models_menu.addAction(self._action(self.tr("&Model manager…"), w.open_model_manager,
+                                           "Ctrl+M"))  # fmt: skip
+        models_menu.addAction(self._action(self.tr("&Import a GGUF file…"), w.import_model,
+                                           QKeySequence.StandardKey.Open))  # fmt: skip
+        models_menu.addSeparator()
+        models_menu.addAction(self._action(self.tr("&Restart engine"), w.restart_engine))
+
+        settings_menu = bar.addMenu(self.tr("&Settings"))
+        settings_menu.addAction(self._action(self.tr("&Settings…"), w.open_settings,
+                                             QKeySequence.StandardKey.Preferences))  # fmt: skip
+
+        help_menu = bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self._action(self.tr("Open &data folder"), w.open_data_folder))
+        help_menu.addAction(self._action(self.tr("Open engine &log"), w.open_engine_log))
+        help_menu.addSeparator()
+        help_menu.addAction(self._action(self.tr("&About Fireside"), w.open_about))

@@ -1,0 +1,93 @@
+"""The window's status line: which model is loaded (or why none is), the last reply's
+tokens/s, the context gauge, and the *Undo* offer after a chat is deleted.
+
+It owns those widgets and says each state in words; the window decides when. Notes that
+come and go (``showMessage``) stay the window's.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
+
+from core.engine.protocol import ModelInfo
+from core.models.units import human_count
+
+
+class StatusLine(QObject):
+    """The permanent parts of the status bar, each state said in the person's language."""
+
+    undo_requested = Signal()
+
+    def __init__(self, bar: QStatusBar, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model_label = QLabel(self.tr("No model loaded"))
+        self.speed_label = QLabel("")
+        self.gauge = QProgressBar()
+        self.gauge.setObjectName("contextGauge")
+        self.gauge.setFixedWidth(170)
+        self.gauge.setTextVisible(True)
+        self.gauge.setRange(0, 1)
+        self.gauge.setValue(0)
+        self.gauge.setFormat(self.tr("context empty"))
+        self.undo_button = QPushButton(self.tr("Undo"))
+        self.undo_button.setFlat(True)
+        self.undo_button.hide()
+        self.undo_button.clicked.connect(self.undo_requested)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.timeout.connect(self.undo_button.hide)
+        bar.addWidget(self.model_label, 1)
+        bar.addPermanentWidget(self.undo_button)
+        bar.addPermanentWidget(self.speed_label)
+        bar.addPermanentWidget(self.gauge)
+
+    # ---- the model ---------------------------------------------------------------------
+
+    def no_model(self) -> None:
+        self.model_label.setText(self.tr("No model loaded"))
+
+    def no_model_yet(self) -> None:
+        self.model_label.setText(self.tr("No model yet"))
+
+    def loading(self, name: str) -> None:
+        self.model_label.setText(self.tr("Loading %1…").replace("%1", name))
+
+    def restarting(self) -> None:
+        self.model_label.setText(self.tr("Restarting the engine…"))
+
+    def engine_stopped(self) -> None:
+        self.model_label.setText(self.tr("The engine stopped"))
+
+    def model(self, info: ModelInfo) -> None:
+        self.model_label.setText(self.tr("%1 · %2 · context %3").replace("%1", info.name)
+                                 .replace("%2", info.quantization or info.architecture)
+                                 .replace("%3", human_count(info.n_ctx)))  # fmt: skip
+
+    # ---- the reply and the context -----------------------------------------------------
+
+    def speed(self, tokens_per_second: float) -> None:
+        self.speed_label.setText(self.tr("%1 tokens/s").replace("%1", f"{tokens_per_second:.1f}"))
+
+    def context_empty(self, n_ctx: int) -> None:
+        self.gauge.setRange(0, max(1, n_ctx))
+        self.gauge.setValue(0)
+        self.gauge.setFormat(self.tr("context empty"))
+
+    def context(self, used: int, n_ctx: int) -> None:
+        self.gauge.setRange(0, max(1, n_ctx))
+        self.gauge.setValue(used)
+        self.gauge.setFormat(self.tr("%1 / %2 tokens").replace("%1", human_count(used))
+                             .replace("%2", human_count(n_ctx)))  # fmt: skip
+        self.gauge.setToolTip(self.tr("How much of the model's context this chat fills"))
+
+    # ---- undo --------------------------------------------------------------------------
+
+    def offer_undo(self, seconds: int) -> None:
+        """Offer "Chat deleted · Undo" for ``seconds``."""
+        self.undo_button.setText(self.tr("Chat deleted · Undo"))
+        self.undo_button.show()
+        self._undo_timer.start(seconds * 1000)
+
+    def withdraw_undo(self) -> None:
+        self.undo_button.hide()
