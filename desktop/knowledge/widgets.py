@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import (
-    QIcon,
-)
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QIcon, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,6 +20,8 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -61,6 +61,19 @@ def shown_name(name: str, default_shown: str) -> str:
 # ---- the parts of the panel ----------------------------------------------------------------
 
 
+NARROW_LIST = 360  # pixels: under this the document list hides its Pages and Chunks columns
+
+
+class _ElideRight(QStyledItemDelegate):
+    """A column whose text is cut at its end (a status reads from its first word)."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight
+
+
 class DocumentList(QTreeWidget):
     """The documents of one collection, one row per file, keyed by its path."""
 
@@ -78,12 +91,19 @@ class DocumentList(QTreeWidget):
         self.setSortingEnabled(True)
         self.sortByColumn(self.NAME, Qt.SortOrder.AscendingOrder)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        # The name takes what is left and is shortened in the middle (start and extension
+        # tell files apart); the status keeps a width of its own that the person can drag,
+        # and is shortened at its end. Both have their whole text in the tooltip.
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setItemDelegateForColumn(self.STATUS, _ElideRight(self))
         header = self.header()
         header.setStretchLastSection(False)
+        header.setMinimumSectionSize(32)
         header.setSectionResizeMode(self.NAME, QHeaderView.ResizeMode.Stretch)
         for column in (self.PAGES, self.CHUNKS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(self.STATUS, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(self.STATUS, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(self.STATUS, self._status_width())
         self._warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._states: dict[str, RowState] = {}
@@ -101,6 +121,21 @@ class DocumentList(QTreeWidget):
             READY: self.tr("Searchable"),
         }
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A narrow panel shows name and status only; pages and chunks are in the name's
+        tooltip then, and come back as columns when the panel is dragged wider."""
+        super().resizeEvent(event)
+        narrow = self.viewport().width() < NARROW_LIST
+        for column in (self.PAGES, self.CHUNKS):
+            if self.isColumnHidden(column) != narrow:
+                self.setColumnHidden(column, narrow)
+
+    def _status_width(self) -> int:
+        """Room for the usual words ("Embedding…", "Searchable"), not for the longest."""
+        metrics = self.fontMetrics()
+        usual = (self.tr("Embedding…"), self.tr("Searchable"), self.tr("Reading…"))
+        return min(max(metrics.horizontalAdvance(w) for w in usual) + 28, 140)
+
     def status_text(self, state: RowState) -> str:
         word = self._words.get(state.status, state.status)
         return f"{word}: {state.detail}" if state.detail else word
@@ -117,13 +152,19 @@ class DocumentList(QTreeWidget):
             item = QTreeWidgetItem()
             item.setData(self.NAME, _NAME_ROLE, path)
             item.setText(self.NAME, Path(path).name or path)
-            item.setToolTip(self.NAME, path)
             for column in (self.PAGES, self.CHUNKS):
                 item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight)
             self._items[path] = item
             self.addTopLevelItem(item)
         self._states[path] = state
         text = self.status_text(state)
+        # The header's own words ("Pages", "Chunks": translated there) for the tooltip.
+        counts = [
+            f"{self.headerItem().text(column)}: {value}"
+            for column, value in ((self.PAGES, state.pages), (self.CHUNKS, state.chunks))
+            if value is not None
+        ]
+        item.setToolTip(self.NAME, "\n".join([path, " · ".join(counts)]) if counts else path)
         item.setData(self.NAME, _DOCUMENT_ROLE, state.document_id)
         item.setText(self.PAGES, "" if state.pages is None else str(state.pages))
         item.setText(self.CHUNKS, "" if state.chunks is None else str(state.chunks))
