@@ -412,6 +412,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "zh_CN": "还没有安装模型。查看：fireside-cli models catalogue",
     },
     "models_unreadable": {"en": "unreadable: {reason}", "zh_CN": "无法读取：{reason}"},
+    "models_unreadable_kind": {"en": "Unreadable", "zh_CN": "无法读取"},
     "models_registry_reset": {
         "en": "The model list was unreadable and has been set aside as {backup}; it was rebuilt "
         "from the models folder",

@@ -14,12 +14,15 @@ import math
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from core.engine.errors import ModelFileError
 from core.engine.gguf import read_header
 from core.i18n import Translator
 from core.models.registry import ModelRegistry
 from core.paths import AppPaths
+from desktop.window.services import AppServices
 from tests.cli_process import one_line_error, run_cli
 from tests.gguf_writer import Typed, int32, write_gguf
 
@@ -156,3 +159,37 @@ def test_a_crafted_file_is_refused_before_the_engine_sees_it(tmp_path: Path) -> 
     path = crafted(tmp_path, "context-text")
     line = one_line_error(run_cli("chat", "--model", str(path), stdin="Hello\n"))
     assert "llama.context_length" in line
+
+
+def test_the_window_starts_with_crafted_files_and_lists_them_as_unreadable(
+    qtbot: QtBot, services: AppServices
+) -> None:
+    from desktop.models.installed import InstalledPage
+    from desktop.window.main_window import MainWindow
+
+    folder = services.paths.models_dir / "mallory" / "Hostile-GGUF"
+    bad = [crafted(folder, stem) for stem in ("alignment-nan", "file-type-text", "context-text")]
+    good(folder)
+    assert services.registry.hf_cache_dir is not None
+    staging = services.paths.cache_dir / "staging"
+    hf_cache_layout(services.registry.hf_cache_dir, "mallory/Cached-GGUF",
+                    [crafted(staging, "template-number")])  # fmt: skip
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()  # lists the models to find the default one; must not raise
+
+    page = InstalledPage(services)
+    qtbot.addWidget(page)
+    assert [m.id for m in page.models] == ["tiny-q4_k_m"]
+    rows = {page.table.item(r, 0).text(): r for r in range(page.table.rowCount())}
+    for path, key in [(p, BAD_FIELDS[p.name.split("-Q4")[0]][0]) for p in bad] + [
+        (Path("template-number-Q4_K_M.gguf"), "tokenizer.chat_template")
+    ]:
+        row = rows[path.name]
+        assert page.table.item(row, 1).text() == "Unreadable"
+        assert key in page.table.item(row, 5).text()
+        assert not page.table.item(row, 0).flags() & Qt.ItemFlag.ItemIsSelectable
+    page.table.selectRow(rows[bad[0].name])
+    assert page.selected() is None and not page.use_button.isEnabled()
+    window.close()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import FiresideError
-from core.models.registry import InstalledModel
+from core.models.registry import InstalledModel, UnreadableModel
 from core.models.units import human_size
 from desktop.window.messages import describe_error, plain_label
 from desktop.window.services import AppServices
@@ -42,6 +42,7 @@ class InstalledPage(QWidget):
         super().__init__(parent)
         self.services = services
         self.models: list[InstalledModel] = []
+        self.unreadable: list[UnreadableModel] = []  # files found that are not usable models
         self.table = QTableWidget(0, self.COLUMNS)
         self.table.setHorizontalHeaderLabels(
             [self.tr("Name"), self.tr("Kind"), self.tr("Size"), self.tr("Quantization"),
@@ -82,13 +83,15 @@ class InstalledPage(QWidget):
         """List the installed models again (a small JSON file and a look at the folders)."""
         selected = self.selected()
         try:
-            self.models = self.services.registry.models()
+            listing = self.services.registry.listing()
+            self.models, self.unreadable = listing.models, listing.unreadable
         except (FiresideError, OSError) as exc:
             self._say(describe_error(exc, self.services.translate), error=True)
-            self.models = []
+            self.models, self.unreadable = [], []
         settings = self.services.settings
         defaults = {settings.chat_model, settings.embedding_model}
-        self.table.setRowCount(len(self.models))
+        self.table.setRowCount(len(self.models) + len(self.unreadable))
+        self._show_unreadable(len(self.models))
         for row, model in enumerate(self.models):
             kind = self.tr("Chat") if model.kind == "chat" else self.tr("Embedding")
             cells = [
@@ -108,6 +111,20 @@ class InstalledPage(QWidget):
         if selected is not None:
             self.select(selected.id, quiet=True)
         self._selection_changed()
+
+    def _show_unreadable(self, first_row: int) -> None:
+        """GGUF files found that cannot be used, after the models: listed with the reason
+        (in the core's words, which name the file and the field at fault), never hidden,
+        never selectable (nothing can be done with them here)."""
+        say = self.services.translate
+        for offset, bad in enumerate(self.unreadable):
+            reason = bad.reason(say)
+            cells = [Path(bad.path).name, say("models_unreadable_kind"), "", "", "", reason]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                item.setToolTip(reason)
+                self.table.setItem(first_row + offset, column, item)
 
     def row_of(self, model_id: str) -> int:
         return next(i for i, m in enumerate(self.models) if m.id == model_id)
