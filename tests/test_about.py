@@ -64,6 +64,7 @@ def test_data_folders_are_shown_and_open_in_the_file_manager(
     monkeypatch.setattr(about.QDesktopServices, "openUrl", lambda url: opened.append(url))
     dialog = _dialog(qtbot, services)
     shown = {label.text() for label in dialog.findChildren(QLabel)}
+    shown |= {path.text() for path in dialog.findChildren(about.PathText)}
     paths = services.paths
     for folder in (paths.data_dir, paths.config_dir, paths.log_dir):
         assert str(folder) in shown

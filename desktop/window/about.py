@@ -14,22 +14,26 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import math
 import platform
 import sys
 import tomllib
 from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import Qt, QUrl, Signal, qVersion
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon
+from PySide6.QtCore import QSize, Qt, QUrl, Signal, qVersion
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon, QTextOption
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -60,6 +64,38 @@ def llama_cpp_python_version() -> str | None:
         return importlib.metadata.version("llama-cpp-python")
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+class PathText(QTextEdit):
+    """A path shown whole: read-only text that wraps anywhere (a long path has no spaces,
+    and a word-wrapping label cut it off at the dialog's edge) and is exactly as tall as
+    its lines. Selecting and copying gives the path as it is."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.viewport().setAutoFillBackground(False)
+        self.setStyleSheet("QTextEdit { background: transparent; }")
+        self.document().setDocumentMargin(0)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        self.setPlainText(text)
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def _fit(self, *_: object) -> None:
+        self.setFixedHeight(math.ceil(self.document().size().height()) + 2)
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, self.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(80, self.height())
 
 
 class AboutDialog(QDialog):
@@ -96,7 +132,7 @@ class AboutDialog(QDialog):
         self.qt_label = self._value(
             self.tr("Qt %1 (PySide6 %2)").replace("%1", qVersion()).replace("%2", pyside_version)
         )
-        self.python_label = self._value(f"{platform.python_version()} ({sys.executable})")
+        self.python_label = PathText(f"{platform.python_version()} ({sys.executable})")
         self.system_label = self._value(platform.platform())
         built = QGroupBox(self.tr("Built with"))
         built_form = QFormLayout(built)
@@ -125,7 +161,7 @@ class AboutDialog(QDialog):
             button.clicked.connect(lambda _=False, f=folder: self.open_folder(f))
             self.open_buttons[key] = button
             row = QHBoxLayout()
-            row.addWidget(self._value(str(folder)), 1)
+            row.addWidget(PathText(str(folder)), 1)
             row.addWidget(button)
             data_form.addRow(titles[key], row)
 
