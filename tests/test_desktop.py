@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from core.chat.store import ChatStore
+from core.knowledge.store import DocumentFacts
 from core.settings import replace_sampling
 from desktop.chat.chat_view import BATCH
 from desktop.chat.conversation import ReplyEnded
@@ -287,10 +288,34 @@ def test_citation_opens_the_document_at_its_page(window: MainWindow, tmp_path: P
     window.url_opener = opened.append
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(b"%PDF-1.4\n")
+    gone = tmp_path / "gone.txt"
+    store = window.services.knowledge.store
+    collection = store.ensure_collection("default")
+    for path, pages in ((pdf, 3), (gone, None)):
+        facts = DocumentFacts(str(path), path.stem, path.suffix[1:], "hash" + path.stem, 9, 0.0,
+                              pages)  # fmt: skip
+        store.commit_document(collection.id, facts, [], "model")
     window.open_citation({"n": 1, "file": str(pdf), "page": 3})
     assert opened and opened[0].toLocalFile() == str(pdf) and opened[0].fragment() == "page=3"
-    window.open_citation({"n": 2, "file": str(tmp_path / "gone.txt"), "page": None})
+    window.open_citation({"n": 2, "file": str(gone), "page": None})
     assert len(opened) == 1  # a missing file is said in the status line, not opened
+
+
+def test_a_citation_outside_the_knowledge_base_is_never_opened(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """An imported chat can name any file or network share as a source (issue 14, item 1):
+    only documents of the person's own knowledge base are opened."""
+    opened: list[QUrl] = []
+    window.url_opener = opened.append
+    local = tmp_path / "payload.pdf"
+    local.write_bytes(b"%PDF-1.4\n")
+    for target in (str(local), r"\\attacker\share\payload.lnk", "/etc/passwd",
+                   "http://evil.example/x"):  # fmt: skip
+        with qtbot.waitSignal(window.dialogs.note, timeout=5000) as note:
+            window.open_citation({"n": 1, "file": target, "page": 1})
+        assert "only documents in your knowledge base" in note.args[0] and target in note.args[0]
+    assert opened == []
 
 
 def test_clicking_a_copy_link_copies_the_code(qtbot: QtBot, window: MainWindow) -> None:

@@ -423,6 +423,12 @@ class KnowledgeStore:
         )
         return _document(rows[0]) if rows else None
 
+    def documents_at(self, path: str) -> list[Document]:
+        """Indexed documents at ``path`` in any collection: what a citation may open. A path
+        from anywhere else (an imported chat's citation) is display text only."""
+        rows = self._rows(f"{_DOCUMENT_SQL} WHERE d.path = ? AND d.status = 'indexed'", (path,))
+        return [_document(r) for r in rows]
+
     def find_by_hash(self, collection_id: int, content_hash: str) -> list[Document]:
         rows = self._rows(
             f"{_DOCUMENT_SQL} WHERE d.collection_id = ? AND d.content_hash = ?"

@@ -5,8 +5,9 @@ this computer. The welcome offers exactly one, chosen from the catalogue by the 
 estimate (the catalogue's default chat model when it fits, else the largest smaller one that
 does), with its size and the reason, a Download button that turns into a progress bar with
 Pause and Cancel, a way to use a GGUF file they already have, and a link to the full model
-manager. The Hub is asked only once the welcome is on screen (its sizes and one model header);
-without a network it still offers the catalogue's default, so nothing waits on a look-up.
+manager. A start never uses the network: the suggestion comes from the catalogue (its sizes
+and this computer's memory), and the Hub is asked only when the person asks, by *Check which
+version suits this computer* or by downloading.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QFont, QShowEvent
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -166,6 +167,15 @@ class WelcomeWidget(QWidget):
             | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
         )
         self.browse_link.linkActivated.connect(self._browse)
+        check = self.tr("Check which version suits this computer (asks the Hugging Face Hub)")
+        self.check_link = QLabel(f'<a href="check">{html.escape(check)}</a>')
+        self.check_link.setTextFormat(Qt.TextFormat.RichText)
+        self.check_link.setWordWrap(True)
+        self.check_link.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.check_link.linkActivated.connect(lambda _link: self.check())
         self.message_label = plain_label()
         self.message_label.hide()
         actions = QHBoxLayout()
@@ -179,6 +189,7 @@ class WelcomeWidget(QWidget):
         inner.addWidget(self.title_label)
         inner.addWidget(self.intro_label)
         inner.addWidget(self.suggestion_label)
+        inner.addWidget(self.check_link)
         inner.addLayout(actions)
         inner.addWidget(self.progress)
         inner.addWidget(self.message_label)
@@ -201,11 +212,6 @@ class WelcomeWidget(QWidget):
         entry = self.catalogue.default("chat") or (chat[0] if chat else self.catalogue.entries[0])
         return Suggestion(entry, None, None)
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._lookup is None:
-            self.check()
-
     def check(self) -> Job:
         """Ask the Hub which catalogue model suits this computer (off the GUI thread)."""
         if self.lookups_lane is None:
@@ -221,6 +227,7 @@ class WelcomeWidget(QWidget):
         job.item.connect(self._suggested)
         job.failed.connect(self._suggestion_failed)
         self._lookup = job
+        self.check_link.hide()
         if self.task is None:
             self.suggestion_label.setText(
                 self._describe(self.suggestion)
@@ -239,6 +246,7 @@ class WelcomeWidget(QWidget):
 
     @Slot(object)
     def _suggestion_failed(self, error: object) -> None:
+        self.check_link.show()  # the person may try again
         if isinstance(error, FiresideError):
             self.suggestion = Suggestion(self.suggestion.entry, None, None, error)
         else:  # not a Hub answer: say it as it is, and offer the catalogue's default
@@ -268,6 +276,13 @@ class WelcomeWidget(QWidget):
         description = entry.describe(self.services.translate.language)
         if suggestion.group is None or suggestion.answer is None:
             text = self.tr("We suggest %1: %2").replace("%1", entry.name).replace("%2", description)
+            size = entry.sizes.get(entry.recommended)
+            if suggestion.error is None and self._lookup is None and size:
+                text += "\n" + (
+                    self.tr("Its download is about %1 (%2).")
+                    .replace("%1", human_size(size))
+                    .replace("%2", entry.recommended)
+                )
             if suggestion.error is not None:
                 text += "\n" + self.tr("Fireside could not check its size on the Hub: %1").replace(
                     "%1", describe_error(suggestion.error, self.services.translate)

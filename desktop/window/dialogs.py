@@ -82,10 +82,19 @@ class WindowDialogs(QObject):
         self.window.url_opener(QUrl.fromLocalFile(str(log if log.exists() else log.parent)))
 
     def open_citation(self, citation: object) -> None:
-        """Open the cited document (at the page, for a PDF) in the system's viewer."""
+        """Open the cited document (at the page, for a PDF) in the system's viewer: only a
+        document of the person's own knowledge base. A citation's file is otherwise display
+        text (an imported chat can name any local or network path)."""
         if not isinstance(citation, dict):
             return
-        path = Path(str(citation.get("file", "")))
+        shown = str(citation.get("file", ""))
+        path = Path(shown)
+        if not self.services.knowledge.store.documents_at(shown):
+            self.note.emit(
+                self.tr("Fireside opens only documents in your knowledge base; this source "
+                        "is not one of them: %1").replace("%1", shown)
+            )  # fmt: skip
+            return
         if not path.is_file():
             self.note.emit(self.tr("The document is no longer at %1").replace("%1", str(path)))
             return
