@@ -158,8 +158,9 @@ def _run_window(app: QApplication, args: list[str], paths: AppPaths,
 def show_start_notices(window: MainWindow, services: AppServices,
                        native_crash: Path | None = None) -> list[str]:  # fmt: skip
     """Say once, in the error bar, what the start found and mended: a native crash last
-    time, a settings file set aside, a damaged chats database set aside and recovered (the
-    store's ``recovery``; the next start finds a healthy one and says nothing)."""
+    time, a settings file set aside, a damaged chats or knowledge database set aside and
+    recovered (the store's ``recovery``; the next start finds a healthy one and says
+    nothing)."""
     notices: list[str] = []
     if native_crash is not None:
         notices.append(
@@ -174,8 +175,9 @@ def show_start_notices(window: MainWindow, services: AppServices,
         )  # fmt: skip
     elif settings.unreadable_kept is not None:
         notices.append(settings.notice(services.translate) or "")
-    if services.chats.recovery is not None:
-        notices.append(services.chats.recovery.message(services.translate))
+    for recovery in (services.chats.recovery, services.knowledge.store.recovery):
+        if recovery is not None:
+            notices.append(recovery.message(services.translate))
     if notices:
         window.error_bar.show_message("\n".join(notices))
     return notices
