@@ -205,7 +205,20 @@ def bench_ingestion(model: Path, threads: int | None, documents: int, pages: int
     }
 
 
-def bench_latency(scale: int, dim: int, queries: int, work: Path, seed: int = 11) -> dict[str, Any]:
+def _chinese_vocabulary(rng: np.random.Generator, size: int = 5000) -> list[str]:
+    """Made-up Chinese words of two or three characters from 400 common characters."""
+    characters = [chr(0x4E00 + int(i)) for i in rng.choice(0x4FFF, size=400, replace=False)]
+    words: dict[str, None] = {}
+    while len(words) < size:
+        length = int(rng.integers(2, 4))
+        words["".join(characters[int(i)] for i in rng.integers(0, 400, size=length))] = None
+    return list(words)
+
+
+def bench_latency(scale: int, dim: int, queries: int, work: Path, seed: int = 11,
+                  language: str = "en") -> dict[str, Any]:  # fmt: skip
+    """Hybrid query latency; ``language`` "zh" makes the chunks and questions Chinese (the
+    keyword side then reorders its candidates by coverage, core/knowledge/coverage.py)."""
     from core.knowledge.collections import CollectionModels
     from core.knowledge.knowledge_base import KnowledgeBase
     from core.knowledge.retrieval import Retriever
@@ -213,10 +226,12 @@ def bench_latency(scale: int, dim: int, queries: int, work: Path, seed: int = 11
     from core.paths import AppPaths
 
     rng = np.random.default_rng(seed)
-    vocabulary = [f"{w}{i}" if i else w for i in range(60) for w in _WORDS][:5000]
+    chinese = language == "zh"
+    english = [f"{w}{i}" if i else w for i in range(60) for w in _WORDS][:5000]
+    vocabulary = _chinese_vocabulary(rng) if chinese else english
     weights = 1.0 / np.arange(1, len(vocabulary) + 1)
     weights /= weights.sum()
-    paths = AppPaths.under(work / f"scale-{scale}").ensure()
+    paths = AppPaths.under(work / f"scale-{scale}-{language}").ensure()
     model = "bench-random:0"
     per_doc = 200
     build_began = time.perf_counter()
@@ -229,7 +244,7 @@ def bench_latency(scale: int, dim: int, queries: int, work: Path, seed: int = 11
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             chunks = []
             for i in range(per_doc):
-                text = " ".join(vocabulary[w] for w in words[i]) + "."
+                text = ("，" if chinese else " ").join(vocabulary[w] for w in words[i]) + "."
                 digest = hashlib.sha256(f"{d}-{i}".encode()).hexdigest()
                 chunks.append(NewChunk(digest[:32], i, text, i // 3 + 1, None, 0, len(text),
                                        digest, 100, vectors[i]))  # fmt: skip
@@ -245,7 +260,10 @@ def bench_latency(scale: int, dim: int, queries: int, work: Path, seed: int = 11
         chosen = [kb.store.collection("bench")]
         for q in range(queries + 5):
             picked = rng.choice(len(vocabulary), size=rng.integers(3, 7), p=weights)
-            text = "what about the " + " and ".join(vocabulary[w] for w in picked) + "?"
+            if chinese:
+                text = "".join(vocabulary[w] for w in picked) + "是什么？"
+            else:
+                text = "what about the " + " and ".join(vocabulary[w] for w in picked) + "?"
             vector = rng.normal(size=dim).astype(np.float32)
             vector /= np.linalg.norm(vector)
             began = time.perf_counter()
@@ -263,6 +281,7 @@ def bench_latency(scale: int, dim: int, queries: int, work: Path, seed: int = 11
                 vector_only.append(nearest * 1000)
     return {
         "chunks": scale,
+        "language": language,
         "dim": dim,
         "build_seconds": round(build_s, 1),
         "queries": len(latencies),
@@ -344,7 +363,8 @@ def table(result: dict[str, Any]) -> str:
         ]
     for lat in result.get("latency", []):
         lines.append(
-            f"query latency at {lat['chunks']:>6} chunks: p50 {lat['p50_ms']:>6} ms, p95 "
+            f"query latency at {lat['chunks']:>6} chunks ({lat.get('language', 'en')}): p50 "
+            f"{lat['p50_ms']:>6} ms, p95 "
             f"{lat['p95_ms']:>6} ms (target < {TARGET_P95_MS:.0f})  [keyword p95 "
             f"{lat['keyword_p95_ms']} ms, vector p95 {lat['vector_p95_ms']} ms]"
         )
@@ -367,6 +387,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=8)
     parser.add_argument("--scales", default="10000,100000")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--latency-languages",
+        default="en,zh",
+        help="question languages for the latency part (en, zh)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--skip", action="append", default=[],
                         choices=["ingestion", "latency", "quality"])  # fmt: skip
@@ -399,8 +424,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "latency" not in args.skip:
             result["latency"] = []
             for scale in (int(s) for s in args.scales.split(",") if s):
-                print(f"query latency at {scale} chunks…", file=sys.stderr)
-                result["latency"].append(bench_latency(scale, 384, args.queries, work))
+                for language in (lang for lang in args.latency_languages.split(",") if lang):
+                    print(f"query latency at {scale} chunks ({language})…", file=sys.stderr)
+                    result["latency"].append(bench_latency(scale, 384, args.queries, work,
+                                                           language=language))  # fmt: skip
         if "quality" not in args.skip:
             print("retrieval quality…", file=sys.stderr)
             result["quality"] = bench_quality(model, args.threads, work)

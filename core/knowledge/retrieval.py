@@ -96,7 +96,7 @@ class Retriever:
         common_floor: int = 500,
         model_languages: Sequence[str] | None = None,
         foreign_vector_weight: float = FOREIGN_VECTOR_WEIGHT,
-        coverage_pool: int = 100,
+        coverage_pool: int = 60,
     ) -> None:
         self.index = index
         self.store: KnowledgeStore = index.store
