@@ -482,6 +482,43 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Cannot read {path}: {reason}",
         "zh_CN": "无法读取 {path}：{reason}",
     },
+    "kb_file_truncated": {
+        "en": "{path} holds more text than one document may ({limit} characters); the part "
+        "beyond it was left out",
+        "zh_CN": "{path} 的文字超过单个文档的上限（{limit} 个字符），超出的部分未索引",
+    },
+    "kb_file_too_slow": {
+        "en": "{path} took longer than {seconds} s to read; Fireside stopped reading it",
+        "zh_CN": "读取 {path} 超过 {seconds} 秒，Fireside 已停止读取",
+    },
+    "kb_file_parser_crashed": {
+        "en": "Reading {path} made the document reader fail ({reason}); the file was skipped",
+        "zh_CN": "读取 {path} 时文档读取程序出错（{reason}），已跳过该文件",
+    },
+    "kb_file_out_of_memory": {
+        "en": "{path} needs more memory to read than Fireside allows; the file was skipped",
+        "zh_CN": "读取 {path} 所需的内存超出 Fireside 的限制，已跳过该文件",
+    },
+    "kb_folder_unreadable": {
+        "en": "The folder {path} cannot be read ({reason}); it was skipped",
+        "zh_CN": "无法读取文件夹 {path}（{reason}），已跳过",
+    },
+    "kb_link_outside": {
+        "en": "{path} is a link to {target}, outside the folder being added; it is not followed",
+        "zh_CN": "{path} 是指向 {target} 的链接，位于所添加的文件夹之外，不会跟随",
+    },
+    "kb_reading_page": {
+        "en": "Reading {path}: page {done} of {total}",
+        "zh_CN": "正在读取 {path}：第 {done} 页，共 {total} 页",
+    },
+    "kb_reading_chapter": {
+        "en": "Reading {path}: chapter {done} of {total}",
+        "zh_CN": "正在读取 {path}：第 {done} 章，共 {total} 章",
+    },
+    "kb_reading_paragraph": {
+        "en": "Reading {path}: paragraph {done} of {total}",
+        "zh_CN": "正在读取 {path}：第 {done} 段，共 {total} 段",
+    },
     "kb_file_duplicate": {
         "en": "{path} has the same content as {original}; it is not indexed twice",
         "zh_CN": "{path} 与 {original} 内容相同，不再重复索引",
@@ -534,6 +571,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "[{done}/{total}] {path} ({chunks} chunks, {rate} chunks/s, about {eta} s left)",
         "zh_CN": "[{done}/{total}] {path}（{chunks} 个片段，每秒 {rate} 个，约剩 {eta} 秒）",
     },
+    "kb_progress_no_eta": {
+        "en": "[{done}/{total}] {path} ({chunks} chunks, {rate} chunks/s)",
+        "zh_CN": "[{done}/{total}] {path}（{chunks} 个片段，每秒 {rate} 个）",
+    },
+    "kb_note": {"en": "Note: {reason}", "zh_CN": "注意：{reason}"},
     "kb_skipped": {"en": "Skipped: {reason}", "zh_CN": "已跳过：{reason}"},
     "kb_summary": {
         "en": "{indexed} added, {unchanged} unchanged, {duplicates} duplicates, {failed} skipped, "

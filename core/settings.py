@@ -121,6 +121,15 @@ class SamplingSettings:
 
 
 @dataclass(frozen=True)
+class KnowledgeSettings:
+    """Limits on reading one document (core/knowledge/readers): generous for real files,
+    a stop for hostile ones. A document with more text is indexed up to the limit."""
+
+    max_document_chars: int = 20_000_000  # ≈ 10,000 pages of a book
+    parse_time_limit_s: float = 300.0  # one document's reading, before it is given up
+
+
+@dataclass(frozen=True)
 class Settings:
     language: str = "system"  # "system", "zh_CN" or "en"
     theme: str = "system"  # "system", "light" or "dark"
@@ -131,6 +140,7 @@ class Settings:
     default_preset: str = ""  # the preset new chats start with; "" for none
     engine: EngineSettings = field(default_factory=EngineSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
 
     @property
     def system_prompt(self) -> str:
@@ -161,6 +171,8 @@ class Settings:
                 values[f.name] = _sub(EngineSettings, value)
             elif f.name == "sampling":
                 values[f.name] = _sub(SamplingSettings, value)
+            elif f.name == "knowledge":
+                values[f.name] = _sub(KnowledgeSettings, value)
             elif f.name == "system_prompt_presets":
                 values[f.name] = _presets(value)
             elif current is None or isinstance(value, type(current)):

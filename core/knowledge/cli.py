@@ -1,11 +1,13 @@
 """``fireside-cli kb …`` and the knowledge side of ``fireside-cli chat --kb C``.
 
-``kb add`` reports each finished document on stderr (with rate and ETA) and a summary on
-stdout; Ctrl-C stops it before the next embedding batch, keeping every finished document,
-and running the same command again continues. ``kb search --json`` prints a list of hits,
-each with at least ``file``, ``page`` (null without pages), ``heading``, ``snippet`` and
-``score``. Commands that need no vectors (``list``, ``collections``) never start Chroma or the
-engine; the engine starts only when something must be embedded.
+``kb add`` reports each finished document on stderr (with rate and, once it means
+something, ETA), how far it got inside a long document, and a summary on stdout; Ctrl-C
+stops it at once (the parser process is killed) or before the next embedding batch,
+keeping every finished document, and running the same command again continues. ``kb
+search --json`` prints a list of hits, each with at least ``file``, ``page`` (null without
+pages), ``heading``, ``snippet`` and ``score``. Commands that need no vectors (``list``,
+``collections``) never start Chroma or the engine; the engine starts only when something
+must be embedded.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from core.knowledge.ingest import IngestReport, Outcome, Progress
 from core.knowledge.knowledge_base import KnowledgeBase
 from core.knowledge.language_check import LanguageAdvisor, language_names, languages_of_files
 from core.knowledge.languages import main_languages
+from core.knowledge.readers.base import ReadLimits
 from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document
 from core.models.units import human_size
 from core.paths import AppPaths
@@ -202,7 +205,8 @@ class KbCommand:
         except NoEmbeddingModel as exc:
             raise self._first_use(exc) from exc
         assert embedder is not None
-        ingestion = kb.ingestion(embedder, self.args.collection, on_progress=self._progress)
+        ingestion = kb.ingestion(embedder, self.args.collection, limits=self._limits(),
+                                 on_progress=self._progress)  # fmt: skip
         with _CancelOnSigint(ingestion.cancel):
             report = ingestion.run([Path(p) for p in self.args.paths])
         code = self._report([report])
@@ -221,7 +225,8 @@ class KbCommand:
         assert embedder is not None
         reports: list[IngestReport] = []
         for collection in dict.fromkeys(job.collection for job in [*killed, *stopped]):
-            ingestion = kb.ingestion(embedder, collection, on_progress=self._progress)
+            ingestion = kb.ingestion(embedder, collection, limits=self._limits(),
+                                     on_progress=self._progress)  # fmt: skip
             paths = [p for job in stopped if job.collection == collection for p in job.paths]
             with _CancelOnSigint(ingestion.cancel):
                 reports.extend(ingestion.resume())
@@ -231,20 +236,30 @@ class KbCommand:
                 break
         return self._report(reports)
 
+    def _limits(self) -> ReadLimits:
+        return ReadLimits.from_settings(self.settings.knowledge)
+
     def _progress(self, progress: Progress) -> None:
-        outcome = progress.outcome
+        outcome, reading = progress.outcome, progress.reading
         if outcome is None:
+            if reading is not None and not self.args.json:
+                self._note(self.tr(f"kb_reading_{reading.unit}", path=progress.current,
+                                   done=reading.done, total=reading.total or "?"))  # fmt: skip
             return
         if outcome.status == "failed":
             self._note(self.tr("kb_skipped", reason=self.tr(outcome.code or "", **outcome.params)))
             return
+        if outcome.code and outcome.status in ("indexed", "replaced"):  # indexed, with a note
+            self._note(self.tr("kb_note", reason=self.tr(outcome.code, **outcome.params)))
         if self.args.json:
             return
-        eta = "?" if progress.eta_s is None else f"{progress.eta_s:.0f}"
-        self._note(self.tr("kb_progress", done=progress.documents_done,
-                           total=progress.documents_total, path=outcome.path,
-                           chunks=outcome.chunks, rate=f"{progress.chunks_per_s:.1f}",
-                           eta=eta))  # fmt: skip
+        figures = {"done": progress.documents_done, "total": progress.documents_total,
+                   "path": outcome.path, "chunks": outcome.chunks,
+                   "rate": f"{progress.chunks_per_s:.1f}"}  # fmt: skip
+        if progress.eta_s is None:
+            self._note(self.tr("kb_progress_no_eta", **figures))
+        else:
+            self._note(self.tr("kb_progress", eta=f"{progress.eta_s:.0f}", **figures))
 
     def _report(self, reports: Sequence[IngestReport]) -> int:
         outcomes = [o for r in reports for o in r.outcomes]

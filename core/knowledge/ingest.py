@@ -12,12 +12,23 @@ skips what is already done without embedding it again:
   other file is gone (the document just takes the new path; nothing is embedded again);
 * a changed file replaces its earlier version in the same transaction;
 * a file that is gone from a folder being added is dropped from the collection;
-* a file that cannot be read is recorded with its reason and skipped; the rest go on.
+* a file that cannot be read is recorded with its reason and skipped; the rest go on;
+* a document with more text than :attr:`ReadLimits.max_chars` is indexed up to the limit
+  and recorded with the reason (``kb_file_truncated``).
+
+Walking a folder never follows a link out of it (a link to ``/etc/passwd`` is reported,
+not read), does not descend into linked folders (so link loops cannot hang it) and skips a
+subfolder it cannot read with its reason, keeping what it had indexed from there.
+
+Files are parsed in the ingestion's parser process (core/knowledge/parser_process.py): a
+crash, a hang or a memory blow-up of a parser costs that one file, and a parse is stopped
+by :meth:`Ingestion.cancel` or after :attr:`ReadLimits.max_seconds`.
 
 Progress is reported after every document and every embedding batch (documents, chunks,
-chunks per second, an ETA from the bytes still to read). :meth:`Ingestion.cancel` may be
-called from any thread; the job stops before the next embedding batch and the document in
-progress is left for the next run.
+chunks per second, a smoothed ETA, see core/knowledge/eta.py), and inside a long document
+every half second while it is read (pages, chapters or paragraphs read). :meth:`cancel`
+may be called from any thread; the job stops at once while a document is being read, or
+before the next embedding batch, and the document in progress is left for the next run.
 """
 
 from __future__ import annotations
@@ -36,13 +47,18 @@ from core.knowledge.chunking import Chunk, Chunker
 from core.knowledge.collections import CollectionModels
 from core.knowledge.embedder import Embedder
 from core.knowledge.errors import IngestCancelled, UnreadableDocument
+from core.knowledge.eta import EtaEstimate
 from core.knowledge.languages import SAMPLE_CHARS, detect_language
-from core.knowledge.readers.base import ReadLimits, human_size
+from core.knowledge.parser_process import ParserProcess
+from core.knowledge.readers.base import ReadLimits, Unit, human_size
 from core.knowledge.store import Collection, DocumentFacts, NewChunk
 from core.knowledge.vectors import VectorIndex
 
 Status = Literal["indexed", "replaced", "unchanged", "moved", "duplicate", "failed", "removed"]
 _EXPLICIT: Final = "explicit"
+# Reasons recorded beside an indexed document that stay true while the file is unchanged.
+_NOTES: Final = frozenset({"kb_file_truncated"})
+_HASH_PIECE: Final = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -59,15 +75,25 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """How far the reader got inside the document being read."""
+
+    done: int
+    total: int | None
+    unit: Unit  # "page", "chapter" or "paragraph"
+
+
+@dataclass(frozen=True)
 class Progress:
     documents_done: int
     documents_total: int
     chunks_done: int  # chunks embedded by this run so far
     elapsed_s: float
     chunks_per_s: float
-    eta_s: float | None
+    eta_s: float | None  # None until the estimate means something (core/knowledge/eta.py)
     current: str | None  # the file being worked on
     outcome: Outcome | None = None  # set when a file has just been finished
+    reading: Reading | None = None  # set while a long document is being read
 
 
 @dataclass
@@ -112,27 +138,23 @@ def is_hidden(path: Path, root: Path | None = None) -> bool:
     return any(p.startswith(".") for p in parts)
 
 
-@dataclass
-class _Tally:
-    """Running figures for progress: the ETA assumes the files left need the same work per
-    byte as the files that had to be embedded so far."""
-
-    remaining_bytes: int
-    chunks: int = 0
-    worked_bytes: int = 0
-    worked_seconds: float = 0.0
-
-    def eta(self) -> float | None:
-        if not self.worked_bytes:
-            return None
-        return max(0.0, self.remaining_bytes * self.worked_seconds / self.worked_bytes)
-
-
 @dataclass(frozen=True)
 class _Task:
     path: Path
     size: int
     origin: str  # the folder it was found in, or "explicit"
+
+
+@dataclass
+class _Scan:
+    """What a job's paths hold: the files to go through and what was passed over."""
+
+    tasks: list[_Task] = field(default_factory=list)
+    missing: list[Path] = field(default_factory=list)  # paths given that do not exist
+    roots: list[Path] = field(default_factory=list)  # folders given
+    skipped: list[Outcome] = field(default_factory=list)  # unreadable folders, links out
+    unreadable: list[Path] = field(default_factory=list)  # folders that could not be read
+    outside: set[str] = field(default_factory=set)  # links that lead out of their folder
 
 
 class Ingestion:
@@ -158,10 +180,13 @@ class Ingestion:
         self.on_progress = on_progress
         self._clock = clock
         self._cancel = threading.Event()
+        self.parser = ParserProcess()
 
     def cancel(self) -> None:
-        """Stop before the next embedding batch (safe from any thread)."""
+        """Stop now while a document is being read, else before the next embedding batch
+        (safe from any thread)."""
         self._cancel.set()
+        self.parser.kill()
 
     @property
     def cancelled(self) -> bool:
@@ -172,17 +197,24 @@ class Ingestion:
     def run(self, paths: Sequence[Path | str]) -> IngestReport:
         absolute = [str(Path(p).expanduser().absolute()) for p in paths]
         job = self._adopt_job(absolute)
-        report = self._run([Path(p) for p in absolute])
+        try:
+            report = self._run([Path(p) for p in absolute])
+        finally:
+            self.parser.close()
         self.store.finish_job(job, "cancelled" if report.cancelled else "done")
         return report
 
     def resume(self) -> list[IngestReport]:
         """Run again every job of this collection that a kill left unfinished."""
         reports = []
-        for job in self.store.unfinished_jobs():
-            if job.collection == self.collection_name:
-                reports.append(self._run([Path(p) for p in job.paths]))
-                self.store.finish_job(job.id, "cancelled" if reports[-1].cancelled else "done")
+        try:
+            for job in self.store.unfinished_jobs():
+                if job.collection == self.collection_name:
+                    reports.append(self._run([Path(p) for p in job.paths]))
+                    state = "cancelled" if reports[-1].cancelled else "done"
+                    self.store.finish_job(job.id, state)
+        finally:
+            self.parser.close()
         return reports
 
     def _adopt_job(self, paths: list[str]) -> int:
@@ -200,17 +232,22 @@ class Ingestion:
         models = CollectionModels(self.store)
         models.require(collection, key)  # before any work: never mix two models' vectors
         self.vectors.sync(collection)  # repair what a kill between SQLite and Chroma left
-        tasks, missing, roots = self._scan(paths)
-        tally = _Tally(remaining_bytes=sum(t.size for t in tasks))
+        scan = self._scan(paths)
+        tasks = scan.tasks
+        eta = EtaEstimate(sum(t.size for t in tasks))
+        chunks = 0
 
-        def progress(current: str | None, done: int, outcome: Outcome | None = None) -> None:
+        def progress(current: str | None, done: int, outcome: Outcome | None = None,
+                     reading: Reading | None = None) -> None:  # fmt: skip
             if self.on_progress is None:
                 return
             elapsed = max(self._clock() - started, 1e-9)
-            self.on_progress(Progress(done, len(tasks), tally.chunks, elapsed,
-                                      tally.chunks / elapsed, tally.eta(), current,
-                                      outcome))  # fmt: skip
+            self.on_progress(Progress(done, len(tasks), chunks, elapsed, chunks / elapsed,
+                                      eta.eta(), current, outcome, reading))  # fmt: skip
 
+        for skipped in scan.skipped:  # folders it could not read, links out of them
+            report.outcomes.append(skipped)
+            progress(None, 0, skipped)
         for index, task in enumerate(tasks):
             if self.cancelled:
                 report.cancelled = True
@@ -218,57 +255,104 @@ class Ingestion:
             progress(str(task.path), index)
 
             def on_batch(n: int, current: str = str(task.path), at: int = index) -> None:
-                tally.chunks += n
+                nonlocal chunks
+                chunks += n
                 progress(current, at)
+
+            def on_read(done: int, total: int | None, unit: Unit,
+                        current: str = str(task.path), at: int = index) -> None:  # fmt: skip
+                progress(current, at, reading=Reading(done, total, unit))
 
             began = self._clock()
             try:
-                outcome, collection = self._one(collection, models, task, report.times, on_batch)
+                outcome, collection = self._one(collection, models, task, report.times,
+                                                on_batch, on_read)  # fmt: skip
             except IngestCancelled:
                 report.cancelled = True
                 break
-            tally.remaining_bytes -= task.size
-            if outcome.status in ("indexed", "replaced"):
-                tally.worked_bytes += task.size
-                tally.worked_seconds += self._clock() - began
+            eta.finished(task.size, self._clock() - began,
+                         embedded=outcome.status in ("indexed", "replaced"))  # fmt: skip
             report.outcomes.append(outcome)
             progress(None, index + 1, outcome)
         if not report.cancelled:  # after the files, so that a moved file is seen as moved
-            for path in missing:
+            for path in scan.missing:
                 report.outcomes.append(self._missing(collection, path))
-            for root in roots:
-                report.outcomes.extend(self._drop_vanished(collection, root, tasks))
+            for root in scan.roots:
+                report.outcomes.extend(self._drop_vanished(collection, root, scan))
         report.times.embed = self.embedder.embed_seconds - embed_before
         report.seconds = self._clock() - started
         return report
 
     # ---- finding the files -------------------------------------------------------------
 
-    def _scan(self, paths: Sequence[Path]) -> tuple[list[_Task], list[Path], list[Path]]:
+    def _scan(self, paths: Sequence[Path]) -> _Scan:
+        scan = _Scan()
         tasks: dict[Path, _Task] = {}
-        missing: list[Path] = []
-        roots: list[Path] = []
         for path in paths:
             if path.is_dir():
-                roots.append(path)
-                for found in self._walk(path):
+                scan.roots.append(path)
+                for found in self._walk(path, scan):
                     tasks.setdefault(found.path, found)
             elif path.is_file():
                 tasks.setdefault(path, _Task(path, _size(path), _EXPLICIT))
             else:
-                missing.append(path)
-        return sorted(tasks.values(), key=lambda t: str(t.path)), missing, roots
+                scan.missing.append(path)
+        scan.tasks = sorted(tasks.values(), key=lambda t: str(t.path))
+        return scan
 
-    def _walk(self, root: Path) -> list[_Task]:
+    def _walk(self, root: Path, scan: _Scan) -> list[_Task]:
+        """The supported files under ``root``, in name order. Links are followed only to
+        files inside ``root`` (the real folder it stands for); a subfolder that cannot be
+        listed, or whose entries cannot be reached, is skipped with its reason."""
+        inside = os.path.realpath(root)
         found: list[_Task] = []
-        for folder, dirs, files in os.walk(root, onerror=None, followlinks=False):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                path = Path(folder) / name
-                if name.startswith(".") or not readers.supported(path) or not path.is_file():
-                    continue
-                found.append(_Task(path, _size(path), str(root)))
+        stack = [root]
+        while stack:
+            folder = stack.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = sorted(listing, key=lambda e: e.name)
+                subfolders: list[Path] = []
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if entry.is_symlink():
+                        task = self._link(entry, root, inside, scan)
+                        if task is not None:
+                            found.append(task)
+                    elif entry.is_dir(follow_symlinks=False):
+                        subfolders.append(Path(entry.path))
+                    elif readers.supported(Path(entry.name)) and entry.is_file():
+                        found.append(_Task(Path(entry.path), entry.stat().st_size, str(root)))
+            except OSError as exc:  # not listable, or its entries not reachable
+                scan.unreadable.append(folder)
+                reason = {"path": str(folder), "reason": exc.strerror or str(exc)}
+                scan.skipped.append(Outcome(str(folder), "failed", code="kb_folder_unreadable",
+                                            params=reason))  # fmt: skip
+                continue
+            stack.extend(reversed(subfolders))
         return found
+
+    @staticmethod
+    def _link(entry: os.DirEntry[str], root: Path, inside: str, scan: _Scan) -> _Task | None:
+        """A link found in a folder: a task when it leads to a supported file inside the
+        folder; reported when it leads out of it; passed over otherwise (a linked folder,
+        whose files are walked where they are, a dangling link, a loop)."""
+        path = Path(entry.path)
+        try:
+            target = os.path.realpath(entry.path)
+            if os.path.commonpath([inside, target]) != inside:
+                if os.path.isdir(target) or readers.supported(path):
+                    scan.outside.add(str(path))
+                    where = {"path": str(path), "target": target}
+                    scan.skipped.append(Outcome(str(path), "failed", code="kb_link_outside",
+                                                params=where))  # fmt: skip
+                return None
+            if readers.supported(path) and os.path.isfile(target):
+                return _Task(path, os.stat(target).st_size, str(root))
+        except (OSError, ValueError):
+            pass
+        return None
 
     def _missing(self, collection: Collection, path: Path) -> Outcome:
         existing = self.store.find_document(collection.id, str(path))
@@ -276,13 +360,18 @@ class Ingestion:
             return self._remove(collection, existing.id, str(path))
         return Outcome(str(path), "failed", code="kb_file_missing", params={"path": str(path)})
 
-    def _drop_vanished(self, collection: Collection, root: Path,
-                       tasks: Sequence[_Task]) -> list[Outcome]:  # fmt: skip
-        present = {str(t.path) for t in tasks}
+    def _drop_vanished(self, collection: Collection, root: Path, scan: _Scan) -> list[Outcome]:
+        """Documents of ``root`` whose file is gone, or which a link out of the folder had
+        brought in; those of a subfolder that could not be read are kept."""
+        present = {str(t.path) for t in scan.tasks}
+        unreadable = [str(f) for f in scan.unreadable]
         outcomes = []
         for document in self.store.documents_under(collection.id, str(root)):
-            if document.path not in present and not Path(document.path).exists():
-                outcomes.append(self._remove(collection, document.id, document.path))
+            path = document.path
+            if path in scan.outside or (
+                path not in present and not _under(path, unreadable) and not _exists(path)
+            ):  # fmt: skip
+                outcomes.append(self._remove(collection, document.id, path))
         return outcomes
 
     def _remove(self, collection: Collection, document_id: int, path: str) -> Outcome:
@@ -294,6 +383,7 @@ class Ingestion:
 
     def _one(self, collection: Collection, models: CollectionModels, task: _Task,
              times: PhaseTimes, on_batch: Callable[[int], None],
+             on_read: Callable[[int, int | None, Unit], None],
              ) -> tuple[Outcome, Collection]:  # fmt: skip
         path = str(task.path)
         began = self._clock()
@@ -303,20 +393,23 @@ class Ingestion:
                 raise UnreadableDocument("kb_file_too_large", path=path,
                                          size=human_size(stat.st_size),
                                          limit=human_size(self.limits.max_file_bytes))  # fmt: skip
-            data = task.path.read_bytes()
+            digest = _hash_file(task.path)
         except UnreadableDocument as exc:
             return self._failed(collection, path, exc.code, exc.params), collection
         except OSError as exc:
             params = {"path": path, "reason": exc.strerror or str(exc)}
             return self._failed(collection, path, "kb_file_unreadable", params), collection
-        digest = hashlib.sha256(data).hexdigest()
         times.read += self._clock() - began
 
         existing = self.store.find_document(collection.id, path)
         unchanged = existing is not None and existing.content_hash == digest
         if existing is not None and unchanged and existing.status == "indexed":
-            if existing.mtime != stat.st_mtime or existing.error_code:
+            note = existing.error_code if existing.error_code in _NOTES else None
+            if existing.mtime != stat.st_mtime or (existing.error_code and note is None):
                 self.store.touch_document(existing.id, stat.st_mtime)
+                if note is not None:  # still true of the unchanged file
+                    self.store.record_problem(collection.id, path, note,
+                                              existing.error_params or {})  # fmt: skip
             return Outcome(path, "unchanged", existing.chunk_count, existing.pages,
                            document_id=existing.id), collection  # fmt: skip
         for twin in self.store.find_by_hash(collection.id, digest):
@@ -335,13 +428,14 @@ class Ingestion:
 
         began = self._clock()
         try:
-            document = readers.parse(task.path, data, self.limits)
+            parsed = self.parser.parse(task.path, self.limits, on_read=on_read,
+                                       cancelled=self._cancel.is_set)  # fmt: skip
         except UnreadableDocument as exc:
             return self._failed(collection, path, exc.code, exc.params, stat.st_size,
                                 stat.st_mtime, digest), collection  # fmt: skip
         finally:
             times.parse += self._clock() - began
-        del data
+        document, digest = parsed.document, parsed.content_hash  # the bytes it was read from
 
         began = self._clock()
         self.embedder.ensure_loaded()
@@ -372,8 +466,14 @@ class Ingestion:
         times.index += self._clock() - began
         status: Status = "replaced" if existing is not None and existing.status == "indexed" \
             else "indexed"  # fmt: skip
-        return Outcome(path, status, len(rows), document.pages,
-                       document_id=document_id), collection  # fmt: skip
+        cut: str | None = None
+        facts_noted: dict[str, Any] = {}
+        if document.truncated:  # indexed up to the limit; the reason stays beside it
+            cut = "kb_file_truncated"
+            facts_noted = {"path": path, "limit": f"{self.limits.max_chars:,}"}
+            self.store.record_problem(collection.id, path, cut, facts_noted)
+        return Outcome(path, status, len(rows), document.pages, cut, facts_noted,
+                       document_id), collection  # fmt: skip
 
     def _failed(
         self,
@@ -400,6 +500,31 @@ def document_language(document: readers.ParsedDocument) -> str:
         sample.append(section.text)
         taken += len(section.text)
     return detect_language("\n".join(sample)) or ""
+
+
+def _under(path: str, folders: Sequence[str]) -> bool:
+    return any(path.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
+
+
+def _exists(path: str) -> bool:
+    """Whether a file is still there; a file that cannot be checked counts as there (an
+    unreachable folder is no reason to drop what was indexed from it)."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _hash_file(path: Path) -> str:
+    """The file's content hash, read in pieces (the parser process reads it again)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while piece := file.read(_HASH_PIECE):
+            digest.update(piece)
+    return digest.hexdigest()
 
 
 def _size(path: Path) -> int:

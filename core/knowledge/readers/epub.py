@@ -4,18 +4,20 @@ An EPUB is a zip of XHTML files plus a package file that names them and their or
 standard library reads it: ``zipfile`` (after the bomb check in :func:`open_zip`), ElementTree
 for the small package XML (expat refuses entity expansion attacks) and the HTML reader for
 the chapters. Books have no fixed pages; each chapter's headings become section headings.
+Chapters are read through :class:`BoundedZip` (every byte unpacked counts, so a spine that
+names one chapter a thousand times cannot unpack gigabytes) until the document's character
+limit is reached; each chapter read is reported.
 """
 
 from __future__ import annotations
 
 import posixpath
-import zipfile
 from pathlib import Path
 from typing import Final
 from xml.etree import ElementTree
 
 from core.knowledge.errors import UnreadableDocument
-from core.knowledge.readers.base import ParsedDocument, ReadLimits, Section, open_zip
+from core.knowledge.readers.base import BoundedZip, ParsedDocument, Reading, Section
 from core.knowledge.readers.html import decode_html, html_sections
 
 SUFFIXES: Final = frozenset({".epub"})
@@ -27,8 +29,8 @@ _FONT_OBFUSCATION: Final = (
 )
 
 
-def read_epub(path: Path, data: bytes, limits: ReadLimits) -> ParsedDocument:
-    with open_zip(path, limits) as archive:
+def read_epub(path: Path, data: bytes, reading: Reading) -> ParsedDocument:
+    with BoundedZip(path, reading, data) as archive:
         names = set(archive.namelist())
         if _CONTAINER not in names:
             raise UnreadableDocument("kb_file_corrupt", path=str(path), reason=f"no {_CONTAINER}")
@@ -44,18 +46,22 @@ def read_epub(path: Path, data: bytes, limits: ReadLimits) -> ParsedDocument:
         spine = [i.get("idref", "") for i in package.iter() if _local(i.tag) == "itemref"]
         title = next((e.text or "" for e in package.iter() if _local(e.tag) == "title"), "")
         sections: list[Section] = []
-        for idref in spine:
+        for number, idref in enumerate(spine, start=1):
+            if reading.full:
+                reading.truncated = True
+                break
             href, media = manifest.get(idref, ("", ""))
             if media not in _HTML_TYPES or href not in names:
                 continue
             chapter_title, chapter = html_sections(decode_html(archive.read(href), path))
-            for section in chapter:
+            for section in reading.sections(chapter):
                 heading = section.heading or chapter_title or None
                 sections.append(Section(section.text, heading=heading))
+            reading.read(number, len(spine), "chapter")
     return ParsedDocument(kind="epub", title=title.strip() or path.stem, sections=sections)
 
 
-def _package_path(path: Path, archive: zipfile.ZipFile) -> str:
+def _package_path(path: Path, archive: BoundedZip) -> str:
     container = _xml(path, archive, _CONTAINER)
     for element in container.iter():
         if _local(element.tag) == "rootfile" and element.get("full-path"):
@@ -63,7 +69,7 @@ def _package_path(path: Path, archive: zipfile.ZipFile) -> str:
     raise UnreadableDocument("kb_file_corrupt", path=str(path), reason="no package document")
 
 
-def _refuse_drm(path: Path, archive: zipfile.ZipFile, names: set[str]) -> None:
+def _refuse_drm(path: Path, archive: BoundedZip, names: set[str]) -> None:
     """Font obfuscation is harmless; any other encrypted content means DRM."""
     if "META-INF/encryption.xml" not in names:
         return
@@ -74,7 +80,7 @@ def _refuse_drm(path: Path, archive: zipfile.ZipFile, names: set[str]) -> None:
             raise UnreadableDocument("kb_file_encrypted", path=str(path))
 
 
-def _xml(path: Path, archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
+def _xml(path: Path, archive: BoundedZip, name: str) -> ElementTree.Element:
     try:
         return ElementTree.fromstring(archive.read(name))
     except (KeyError, ElementTree.ParseError) as exc:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Final
 
 from core.knowledge.errors import UnreadableDocument
-from core.knowledge.readers.base import ParsedDocument, ReadLimits, Section, decode_text, human_size
+from core.knowledge.readers.base import ParsedDocument, Reading, Section, decode_text, human_size
 
 SUFFIXES: Final = frozenset({".html", ".htm", ".xhtml"})
 
@@ -119,9 +119,11 @@ def decode_html(data: bytes, path: Path) -> str:
     return decode_text(data, path, declared)
 
 
-def read_html(path: Path, data: bytes, limits: ReadLimits) -> ParsedDocument:
+def read_html(path: Path, data: bytes, reading: Reading) -> ParsedDocument:
+    limits = reading.limits
     if len(data) > limits.max_text_bytes:
         raise UnreadableDocument("kb_file_too_large", path=str(path), size=human_size(len(data)),
                                  limit=human_size(limits.max_text_bytes))  # fmt: skip
     title, sections = html_sections(decode_html(data, path))
+    sections = reading.sections(sections)
     return ParsedDocument(kind="html", title=title or path.stem, sections=sections)

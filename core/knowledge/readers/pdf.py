@@ -3,7 +3,9 @@
 PDFium is the engine Chrome uses: it reads damaged files as far as they can be read, knows
 the predefined CJK character maps (so Chinese text comes out as Chinese), and reports a
 password-protected file as such. Each page is one section; the document outline, when there
-is one, gives each page the heading of the bookmark it falls under.
+is one, gives each page the heading of the bookmark it falls under. Pages are read until the
+document's character limit is reached (a file of a few kilobytes can repeat one page's
+text thousands of times); each page read is reported.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from core.knowledge.errors import UnreadableDocument
-from core.knowledge.readers.base import ParsedDocument, ReadLimits, Section
+from core.knowledge.readers.base import ParsedDocument, Reading, Section
 
 SUFFIXES: Final = frozenset({".pdf"})
 _PASSWORD_ERROR: Final = 4  # FPDF_ERR_PASSWORD
@@ -23,7 +25,7 @@ _MAX_OUTLINE: Final = 2000
 _CJK_WRAP = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])\n(?=[\u3400-\u9fff\uf900-\ufaff])")
 
 
-def read_pdf(path: Path, data: bytes, limits: ReadLimits) -> ParsedDocument:
+def read_pdf(path: Path, data: bytes, reading: Reading) -> ParsedDocument:
     import pypdfium2 as pdfium
 
     try:
@@ -39,6 +41,9 @@ def read_pdf(path: Path, data: bytes, limits: ReadLimits) -> ParsedDocument:
         heading: str | None = None
         count = len(document)
         for index in range(count):
+            if reading.full:
+                reading.truncated = True
+                break
             heading = headings.get(index, heading)
             page = document[index]
             try:
@@ -50,9 +55,10 @@ def read_pdf(path: Path, data: bytes, limits: ReadLimits) -> ParsedDocument:
             finally:
                 page.close()
             text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-            text = _CJK_WRAP.sub("", text)
+            text = reading.take(_CJK_WRAP.sub("", text))
             if text.strip():
                 sections.append(Section(text, page=index + 1, heading=heading))
+            reading.read(index + 1, count, "page")
         return ParsedDocument(kind="pdf", title=title, sections=sections, pages=count)
     finally:
         document.close()

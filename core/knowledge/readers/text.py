@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Final
 
 from core.knowledge.errors import UnreadableDocument
-from core.knowledge.readers.base import ParsedDocument, ReadLimits, Section, decode_text, human_size
+from core.knowledge.readers.base import ParsedDocument, Reading, Section, decode_text, human_size
 
 MARKDOWN: Final = frozenset({".md", ".markdown", ".mdown", ".mkd"})
 RST: Final = frozenset({".rst", ".rest"})
@@ -30,7 +30,8 @@ _MD_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
 
 
-def read_text(path: Path, data: bytes, limits: ReadLimits) -> ParsedDocument:
+def read_text(path: Path, data: bytes, reading: Reading) -> ParsedDocument:
+    limits = reading.limits
     if len(data) > limits.max_text_bytes:
         raise UnreadableDocument("kb_file_too_large", path=str(path), size=human_size(len(data)),
                                  limit=human_size(limits.max_text_bytes))  # fmt: skip
@@ -46,7 +47,8 @@ def read_text(path: Path, data: bytes, limits: ReadLimits) -> ParsedDocument:
         sections = [Section(text)]
         kind = "code" if suffix in CODE else "text"
     title = next((s.heading for s in sections if s.heading), None) or path.stem
-    return ParsedDocument(kind=kind, title=title, sections=[s for s in sections if s.text.strip()])
+    kept = reading.sections([s for s in sections if s.text.strip()])
+    return ParsedDocument(kind=kind, title=title, sections=kept)
 
 
 def _markdown_sections(text: str) -> list[Section]:

@@ -1,0 +1,278 @@
+"""Documents are parsed in a process of their own, so a parser can be stopped, timed and
+contained.
+
+PDFium, lxml and the other parsers are native code working on whatever file a person
+drops. One can crash (a segfault in PDFium), hang, run for minutes on a crafted file or
+take gigabytes; none of that may take the window or ``kb add`` with it, and Stop or Ctrl-C
+must take effect at once rather than when the parser returns. So an ingestion keeps one
+long-lived child process (started with ``spawn`` like the engine, on the first document)
+that reads and parses each file and sends back its text:
+
+* while it parses, the child reports how far it got (pages, chapters, paragraphs) at most
+  twice a second, which the ingestion passes on as progress;
+* a cancel (Stop, Ctrl-C) kills the child at once and raises :class:`IngestCancelled`;
+* a parse that runs past :attr:`ReadLimits.max_seconds` is killed and the file is skipped
+  (``kb_file_too_slow``);
+* a child that dies (a crash, the kernel's out-of-memory killer) makes the file skipped
+  with the reason (``kb_file_parser_crashed``); the next file gets a fresh child;
+* on POSIX the child's address space is capped at what it uses at start plus
+  ``memory_limit_bytes``, so a memory blow-up fails inside the child (a ``MemoryError``,
+  reported as such, or its death) instead of swapping the machine.
+
+The child ignores SIGINT: Ctrl-C in a terminal reaches the whole process group, and it is
+the ingestion's job (the parent) to decide what a Ctrl-C means.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any, Final
+
+from core.knowledge import readers
+from core.knowledge.errors import IngestCancelled, UnreadableDocument
+from core.knowledge.readers.base import OnRead, ParsedDocument, ReadLimits, Unit
+
+MEMORY_LIMIT_BYTES: Final = 3 << 30  # address space the child may add to what it starts with
+READ_REPORT_S: Final = 0.5  # the child says how far it got at most this often
+_START_TIMEOUT_S: Final = 60.0
+_POLL_S: Final = 0.05
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed document and the hash of the bytes it was parsed from."""
+
+    document: ParsedDocument
+    content_hash: str
+
+
+class ParserProcess:
+    """The ingestion's handle on its parser process. One parse at a time; :meth:`kill` may
+    be called from any thread. Close it when the ingestion ends."""
+
+    def __init__(self, *, memory_limit_bytes: int = MEMORY_LIMIT_BYTES) -> None:
+        self.memory_limit_bytes = memory_limit_bytes
+        self._mp = multiprocessing.get_context("spawn")
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._lock = threading.Lock()
+        self.started = 0  # how many children were started (one, unless one died or was killed)
+
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process is not None and process.is_alive() else None
+
+    def parse(
+        self,
+        path: Path,
+        limits: ReadLimits,
+        *,
+        on_read: OnRead | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> Parsed:
+        """Read and parse ``path`` in the child. Raises :class:`UnreadableDocument` (the
+        file's own problem, a time limit, a crash) or :class:`IngestCancelled`."""
+        with self._lock:
+            conn = self._start(path, cancelled)
+            try:
+                conn.send(("parse", str(path), limits))
+            except OSError:
+                self._gone(path, cancelled)
+            deadline = time.monotonic() + limits.max_seconds
+            while True:
+                if cancelled():
+                    self._stop()
+                    raise IngestCancelled("kb_cancelled")
+                if time.monotonic() > deadline:
+                    self._stop()
+                    raise UnreadableDocument("kb_file_too_slow", path=str(path),
+                                             seconds=f"{limits.max_seconds:g}")  # fmt: skip
+                try:
+                    if not conn.poll(_POLL_S):
+                        if not self._alive():
+                            self._gone(path, cancelled)
+                        continue
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    self._gone(path, cancelled)
+                kind = message[0]
+                if kind == "read":
+                    if on_read is not None:
+                        on_read(message[1], message[2], message[3])
+                elif kind == "done":
+                    return Parsed(message[1], message[2])
+                else:
+                    raise UnreadableDocument(message[1], **message[2])
+
+    def kill(self) -> None:
+        """Kill the child now (a parse waiting on it sees it gone)."""
+        process = self._process
+        if process is not None and process.is_alive():
+            process.kill()
+
+    def close(self) -> None:
+        if self._lock.acquire(timeout=1.0):
+            try:
+                self._stop()
+            finally:
+                self._lock.release()
+        else:
+            self.kill()
+
+    def __enter__(self) -> ParserProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- plumbing ----------------------------------------------------------------------
+
+    def _alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def _start(self, path: Path, cancelled: Callable[[], bool]) -> Connection:
+        if self._alive() and self._conn is not None:
+            return self._conn
+        self._stop()
+        parent, child = self._mp.Pipe(duplex=True)
+        process = self._mp.Process(target=serve, args=(child, self.memory_limit_bytes),
+                                   name="fireside-parser", daemon=True)  # fmt: skip
+        process.start()
+        child.close()
+        self._process, self._conn = process, parent
+        self.started += 1
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while not parent.poll(_POLL_S):
+            if cancelled():
+                self._stop()
+                raise IngestCancelled("kb_cancelled")
+            if not process.is_alive() or time.monotonic() > deadline:
+                self._stop()
+                raise UnreadableDocument("kb_file_parser_crashed", path=str(path),
+                                         reason="the parser process did not start")  # fmt: skip
+        try:
+            parent.recv()  # its greeting: imports done, limits set
+        except (EOFError, OSError):
+            self._stop()
+            raise UnreadableDocument(
+                "kb_file_parser_crashed", path=str(path), reason="the parser process did not start"
+            ) from None
+        return parent
+
+    def _gone(self, path: Path, cancelled: Callable[[], bool]) -> Any:
+        """The child died while parsing ``path``: killed by a cancel (from another thread
+        or a signal handler), or a crash: then the file is skipped, saying how it died."""
+        process = self._process
+        if process is not None:
+            process.join(timeout=2)
+        code = process.exitcode if process is not None else None
+        self._stop()
+        if cancelled():
+            raise IngestCancelled("kb_cancelled")
+        raise UnreadableDocument("kb_file_parser_crashed", path=str(path), reason=_death(code))
+
+    def _stop(self) -> None:
+        process, conn = self._process, self._conn
+        self._process = self._conn = None
+        if conn is not None:
+            conn.close()
+        if process is not None:
+            if process.is_alive():
+                process.kill()
+            process.join(timeout=5)
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "it stopped answering"
+    if exitcode < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-exitcode).name}"
+        return f"killed by signal {-exitcode}"
+    return f"exit status {exitcode}"
+
+
+# ---- the child -------------------------------------------------------------------------
+
+
+def _limit_memory(extra_bytes: int) -> None:
+    """Cap the address space at what the child uses now plus ``extra_bytes`` (POSIX)."""
+    try:
+        import resource
+    except ImportError:  # Windows: the time limit and the process boundary still hold
+        return
+    try:
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        used = 1 << 30
+    limit = used + extra_bytes
+    with contextlib.suppress(ValueError, OSError):
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+class _Reporter:
+    """Sends how far the reader got, at most every :data:`READ_REPORT_S`."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.last = time.monotonic()
+
+    def __call__(self, done: int, total: int | None, unit: Unit) -> None:
+        now = time.monotonic()
+        if now - self.last >= READ_REPORT_S:
+            self.last = now
+            self.conn.send(("read", done, total, unit))
+
+
+def _parse(conn: Connection, path: Path, limits: ReadLimits) -> tuple[Any, ...]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return ("error", "kb_file_unreadable", {"path": str(path),
+                                                "reason": exc.strerror or str(exc)})  # fmt: skip
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        document = readers.parse(path, data, limits, _Reporter(conn))
+    except UnreadableDocument as exc:
+        return ("error", exc.code, exc.params)
+    return ("done", document, digest)
+
+
+def serve(conn: Connection, memory_limit_bytes: int) -> None:
+    """Entry point of the parser process: parse files until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the ingestion
+    import charset_normalizer  # noqa: F401  (the parsers' libraries load before the cap)
+    import docx  # noqa: F401
+    import pypdfium2  # noqa: F401
+
+    _limit_memory(memory_limit_bytes)
+    conn.send("ready")
+    while True:
+        try:
+            _, name, limits = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply = _parse(conn, Path(name), limits)
+        except MemoryError:
+            reply = ("error", "kb_file_out_of_memory", {"path": name})
+        try:
+            conn.send(reply)
+        except MemoryError:
+            conn.send(("error", "kb_file_out_of_memory", {"path": name}))
