@@ -76,10 +76,12 @@ class Composer(QWidget):
     stop_requested = Signal()
     edit_last_requested = Signal()
     files_dropped = Signal(list)
+    generating_changed = Signal(bool)  # a reply began or ended being written
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.editing: int | None = None  # the message being edited, if any
+        self.generating = False
         self.edit = ComposerEdit()
         self.edit.setPlaceholderText(
             self.tr("Message Fireside — Enter sends, Shift+Enter adds a line")
@@ -131,6 +133,9 @@ class Composer(QWidget):
         self.send_button.setEnabled(self._can_send)
         self.send_button.setVisible(not generating)
         self.stop_button.setVisible(generating)
+        if generating != self.generating:
+            self.generating = generating
+            self.generating_changed.emit(generating)
 
     def text(self) -> str:
         return self.edit.toPlainText()
@@ -138,6 +143,17 @@ class Composer(QWidget):
     def set_text(self, text: str) -> None:
         self.edit.setPlainText(text)
         self.edit.moveCursor(self.edit.textCursor().MoveOperation.End)
+
+    def give_back(self, text: str, editing: int | None = None) -> None:
+        """Put back what the person typed for a turn that could not be sent, before anything
+        typed since; an edit goes back into edit mode."""
+        typed_since = self.text().strip()
+        if typed_since:
+            text += "\n\n" + typed_since
+        if editing is not None and not typed_since:
+            self.begin_edit(editing, text)
+        else:
+            self.set_text(text)
 
     def submit(self) -> None:
         text = self.edit.toPlainText().strip()

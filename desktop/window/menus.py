@@ -2,7 +2,10 @@
 
 Every action calls a method of the window; the ones the window changes later (Undo delete
 chat, the two View toggles) are kept here by name. The actions are the window's children,
-so their shortcuts work wherever the focus is in the window.
+so their shortcuts work wherever the focus is in the window: Esc stops a reply from the chat,
+the sidebar or the knowledge panel, not only from the message box (it is enabled only while
+a reply is being written, so Esc keeps its usual meaning otherwise). Settings is Ctrl+, on
+every platform: Qt's Preferences key is empty on Linux and Windows.
 """
 
 from __future__ import annotations
@@ -29,8 +32,11 @@ class MainMenus(QObject):
                 shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
                 checkable: bool = False) -> QAction:  # fmt: skip
         action = QAction(text, self.window)
-        if shortcut is not None:
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            action.setShortcuts(shortcut)  # all the platform's keys for it
+        elif shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutVisibleInContextMenu(True)
         action.setCheckable(checkable)
         action.triggered.connect(slot)
         return action
@@ -50,6 +56,12 @@ class MainMenus(QObject):
         file_menu.addAction(self._action(self.tr("&Quit"), w.close, QKeySequence.StandardKey.Quit))
 
         edit_menu = bar.addMenu(self.tr("&Edit"))
+        self.stop_action = self._action(self.tr("&Stop the reply"), w.stop, "Esc")
+        self.stop_action.setEnabled(False)
+        w.composer.generating_changed.connect(self.stop_action.setEnabled)
+        w.composer.generating_changed.connect(w.chat_view.set_generating)
+        edit_menu.addAction(self.stop_action)
+        edit_menu.addSeparator()
         edit_menu.addAction(self._action(self.tr("&Copy last reply"), w.copy_last_reply,
                                          "Ctrl+Shift+C"))  # fmt: skip
         edit_menu.addAction(self._action(self.tr("&Rename chat…"), w.rename_chat, "F2"))
@@ -79,8 +91,11 @@ class MainMenus(QObject):
         models_menu.addAction(self._action(self.tr("&Restart engine"), w.restart_engine))
 
         settings_menu = bar.addMenu(self.tr("&Settings"))
-        settings_menu.addAction(self._action(self.tr("&Settings…"), w.open_settings,
-                                             QKeySequence.StandardKey.Preferences))  # fmt: skip
+        self.settings_action = self._action(self.tr("&Settings…"), w.open_settings, "Ctrl+,")
+        preferences = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+        if preferences and preferences[0] != QKeySequence("Ctrl+,"):
+            self.settings_action.setShortcuts([QKeySequence("Ctrl+,"), *preferences])
+        settings_menu.addAction(self.settings_action)
 
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self._action(self.tr("Open &data folder"), w.open_data_folder))

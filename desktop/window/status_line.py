@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
 from core.engine.protocol import ModelInfo
 from core.models.units import human_count
+from desktop.chat.conversation import Conversation
+from desktop.window.live_figures import LiveFigures
 
 
 class StatusLine(QObject):
@@ -19,17 +21,21 @@ class StatusLine(QObject):
 
     undo_requested = Signal()
 
-    def __init__(self, bar: QStatusBar, parent: QObject | None = None) -> None:
+    def __init__(self, bar: QStatusBar, parent: QObject | None = None,
+                 conversation: Conversation | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.model_label = QLabel(self.tr("No model loaded"))
         self.speed_label = QLabel("")
+        # The gauge's words sit beside a slim bar, not on it: drawn over the fill, the part
+        # of "717 / 2048 tokens" at the fill's edge could not be read.
+        self.context_label = QLabel(self.tr("context empty"))
         self.gauge = QProgressBar()
         self.gauge.setObjectName("contextGauge")
-        self.gauge.setFixedWidth(170)
-        self.gauge.setTextVisible(True)
+        self.gauge.setFixedSize(72, 8)
+        self.gauge.setTextVisible(False)
         self.gauge.setRange(0, 1)
         self.gauge.setValue(0)
-        self.gauge.setFormat(self.tr("context empty"))
+        self.gauge.setFormat(self.context_label.text())
         self.undo_button = QPushButton(self.tr("Undo"))
         self.undo_button.setFlat(True)
         self.undo_button.hide()
@@ -40,7 +46,10 @@ class StatusLine(QObject):
         bar.addWidget(self.model_label, 1)
         bar.addPermanentWidget(self.undo_button)
         bar.addPermanentWidget(self.speed_label)
+        bar.addPermanentWidget(self.context_label)
         bar.addPermanentWidget(self.gauge)
+        if conversation is not None:
+            self.live = LiveFigures(conversation, self)
 
     # ---- the model ---------------------------------------------------------------------
 
@@ -72,14 +81,20 @@ class StatusLine(QObject):
     def context_empty(self, n_ctx: int) -> None:
         self.gauge.setRange(0, max(1, n_ctx))
         self.gauge.setValue(0)
-        self.gauge.setFormat(self.tr("context empty"))
+        self._say_context(self.tr("context empty"))
 
     def context(self, used: int, n_ctx: int) -> None:
         self.gauge.setRange(0, max(1, n_ctx))
         self.gauge.setValue(used)
-        self.gauge.setFormat(self.tr("%1 / %2 tokens").replace("%1", human_count(used))
-                             .replace("%2", human_count(n_ctx)))  # fmt: skip
-        self.gauge.setToolTip(self.tr("How much of the model's context this chat fills"))
+        self._say_context(self.tr("%1 / %2 tokens").replace("%1", human_count(used))
+                          .replace("%2", human_count(n_ctx)))  # fmt: skip
+        tip = self.tr("How much of the model's context this chat fills")
+        self.gauge.setToolTip(tip)
+        self.context_label.setToolTip(tip)
+
+    def _say_context(self, text: str) -> None:
+        self.context_label.setText(text)
+        self.gauge.setFormat(text)
 
     # ---- undo --------------------------------------------------------------------------
 
