@@ -170,3 +170,16 @@ def test_a_store_from_before_languages_is_migrated_and_detects_them(tmp_path: Pa
         assert store.document_languages(collection.id) == {"zh": 1, "en": 1}
         mismatch = advisor(16 * GB).check("notes", MINILM, store.document_languages(collection.id))
         assert mismatch is not None and mismatch.missing == ("zh",)
+
+
+def test_languages_of_an_older_store_are_counted_on_a_read_only_database(tmp_path: Path) -> None:
+    """``kb list`` only reads: a store it cannot write still reports the languages."""
+    with KnowledgeStore(tmp_path / "k.sqlite3") as store:
+        collection = store.ensure_collection("notes")
+        store.commit_document(collection.id, _facts("/d/zh.txt", None), [_chunk(ZH, 1)], "m")
+        store.commit_document(collection.id, _facts("/d/en.txt", "en"), [_chunk(EN, 2)], "m")
+        store._db.execute("PRAGMA query_only = ON")  # as a read-only disk would refuse writes
+        assert store.document_languages(collection.id) == {"zh": 1, "en": 1}
+        store._db.execute("PRAGMA query_only = OFF")
+        assert store.document_languages(collection.id) == {"zh": 1, "en": 1}
+        assert {d.path: d.language for d in store.documents("notes")}["/d/zh.txt"] == "zh"

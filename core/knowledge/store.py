@@ -545,9 +545,11 @@ class KnowledgeStore:
     def document_languages(self, collection_id: int) -> dict[str, int]:
         """How many indexed documents of a collection are in each language (documents too
         short to tell are left out). Documents stored before languages were detected get
-        theirs now, from their stored chunks, once."""
+        theirs now, from their stored chunks, and keep it when the database can be written
+        (a read-only one is only read: the languages are detected again next time)."""
         from core.knowledge.languages import detect_language
 
+        detected: dict[int, str] = {}
         for row in self._rows(
             "SELECT id FROM documents WHERE collection_id = ? AND status = 'indexed'"
             " AND language IS NULL",
@@ -557,16 +559,25 @@ class KnowledgeStore:
                 "SELECT text FROM chunks WHERE document_id = ? ORDER BY ordinal LIMIT 20",
                 (row["id"],),
             )
-            found = detect_language("\n".join(t[0] for t in texts))
-            with self._tx() as db:  # '' marks "looked, could not tell"
-                db.execute("UPDATE documents SET language = ? WHERE id = ?",
-                           (found or "", row["id"]))  # fmt: skip
+            detected[int(row["id"])] = detect_language("\n".join(t[0] for t in texts)) or ""
+        unsaved: list[str] = []
+        if detected:
+            try:
+                with self._tx() as db:  # '' marks "looked, could not tell"
+                    db.executemany("UPDATE documents SET language = ? WHERE id = ?",
+                                   [(lang, doc) for doc, lang in detected.items()])  # fmt: skip
+            except sqlite3.Error:  # read-only or full: counted all the same
+                unsaved = list(detected.values())
         rows = self._rows(
             "SELECT language, count(*) FROM documents WHERE collection_id = ?"
-            " AND status = 'indexed' AND language != '' GROUP BY language",
+            " AND status = 'indexed' AND language IS NOT NULL AND language != ''"
+            " GROUP BY language",
             (collection_id,),
         )
-        return {str(r[0]): int(r[1]) for r in rows}
+        counts = {str(r[0]): int(r[1]) for r in rows}
+        for lang in filter(None, unsaved):
+            counts[lang] = counts.get(lang, 0) + 1
+        return counts
 
     def move_document(self, document_id: int, path: str, mtime: float) -> None:
         """A file that moved: same content, new path; its chunks and vectors stay."""
