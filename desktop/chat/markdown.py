@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import (
@@ -29,6 +29,7 @@ from markdown_it.common.utils import (
     isWhiteSpace,
     unescapeAll,
 )
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_inline.state_inline import Delimiter, StateInline
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
@@ -169,7 +170,8 @@ class _Highlighter:
 
     def _spans(self, lexer: Lexer, code: str) -> str:
         out: list[str] = []
-        run_css, run_text = "", []  # neighbouring tokens of one colour become one span
+        run_css = ""  # neighbouring tokens of one colour become one span
+        run_text: list[str] = []
 
         def flush() -> None:
             text = escapeHtml("".join(run_text))
@@ -213,6 +215,9 @@ class _Pass:
 
 
 _PASS = "fireside"
+
+
+_Rule = Callable[[Sequence[Token], int, OptionsDict, Any], str]
 
 
 class _ChatMarkdown(MarkdownIt):
@@ -305,7 +310,10 @@ class MarkdownRenderer:
         self._link_style = f'style="color: {self._theme.link};"'
         self._highlighter = _Highlighter(self._theme.pygments_style)
         self._md = _ChatMarkdown()
-        rules = self._md.renderer.rules
+        # markdown-it types its renderer as a protocol; the HTML renderer it makes has these,
+        # and calls a rule as rule(tokens, idx, options, env) whatever its type says.
+        self._renderer = cast(RendererHTML, self._md.renderer)
+        rules = cast(dict[str, _Rule], self._renderer.rules)
         rules["fence"] = self._fence
         rules["code_block"] = self._code_block
         rules["code_inline"] = self._code_inline
@@ -402,6 +410,7 @@ class MarkdownRenderer:
         out: list[str] = []
         done = 0
         for match in _INLINE_SPECIALS.finditer(text):
+            piece: str | None
             if match.group("url"):
                 url = _trim_url(match.group("url"))
                 piece = f'<a href="{escapeHtml(url)}" {self._link_style}>{escapeHtml(url)}</a>'
@@ -453,7 +462,7 @@ class MarkdownRenderer:
         """An image becomes a link to it: the chat never loads files or pages by itself."""
         token = tokens[idx]
         src = str(token.attrGet("src") or "")
-        alt = self._md.renderer.renderInlineAsText(token.children or [], options, env)
+        alt = self._renderer.renderInlineAsText(token.children or [], options, env)
         label = escapeHtml(alt or src)
         if not _safe_link(src):
             return label
@@ -478,7 +487,7 @@ class MarkdownRenderer:
     def _list_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
         """markdown-it puts a newline before a list nested in a tight item; Qt would show it
         as a space after the item's words."""
-        return self._md.renderer.renderToken(tokens, idx, options, env).lstrip("\n")
+        return self._renderer.renderToken(tokens, idx, options, env).lstrip("\n")
 
     def _blockquote_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
@@ -548,7 +557,7 @@ def _blocks(tokens: Sequence[Token]) -> list[tuple[list[Token], bool]]:
 def _safe_link(href: str) -> bool:
     """Only links a person can follow without surprise: web, mail and local files."""
     match = _SCHEME.match(href)
-    return bool(match) and match.group(1).lower() in LINK_SCHEMES
+    return match is not None and match.group(1).lower() in LINK_SCHEMES
 
 
 def _trim_url(url: str) -> str:

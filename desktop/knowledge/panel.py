@@ -21,11 +21,9 @@ through the shared engine client, which already lets a chat reply go first.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import shiboken6
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
@@ -104,7 +102,7 @@ class KnowledgePanel(QWidget):
         self._refresh(select=DEFAULT_COLLECTION)
         if not self.has_embedding_model:
             self.model_bar.show_missing()
-        self._listen_to_settings()
+        services.on_settings_changed_while(self, KnowledgePanel._settings_changed)
         self.ingestions.resume_killed()
         self.ingestions.offer_stopped()
 
@@ -259,17 +257,6 @@ class KnowledgePanel(QWidget):
     @property
     def has_embedding_model(self) -> bool:
         return self.ingestions.has_embedding_model
-
-    def _listen_to_settings(self) -> None:
-        """Follow the settings through a weak listener: the services outlive the panel."""
-        method = weakref.WeakMethod(self._settings_changed)
-
-        def listener(old: Settings, new: Settings) -> None:
-            bound = method()
-            if bound is not None and shiboken6.isValid(bound.__self__):
-                bound(old, new)
-
-        self.services.on_settings_changed(listener)
 
     def _settings_changed(self, old: Settings, new: Settings) -> None:
         if old.embedding_model == new.embedding_model:

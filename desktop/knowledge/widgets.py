@@ -143,7 +143,9 @@ class DocumentList(QTreeWidget):
     def paths(self) -> list[str]:
         return list(self._items)
 
-    def state(self, path: str) -> RowState | None:
+    def state(self, path: str) -> RowState | None:  # type: ignore[override]
+        """A row's state by path. (It hides the view's own state(), its edit/drag state,
+        which Qt never calls through Python and this list never uses.)"""
         return self._states.get(path)
 
     def set_row(self, path: str, state: RowState) -> None:

@@ -13,10 +13,6 @@ Each tab is a module of its own: ``recommended``, ``search`` (both over ``file_t
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable
-
-import shiboken6
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
@@ -113,7 +109,7 @@ class ModelManagerDialog(QDialog):
         self.installed_page.model_installed.connect(self.model_installed)
         self.board.model_installed.connect(self._downloaded)
         self._downloads_counted(self.board.active_count)
-        _listen_to_settings(services, self, ModelManagerDialog._settings_changed)
+        services.on_settings_changed_while(self, ModelManagerDialog._settings_changed)
 
     # ---- for the window and tests ------------------------------------------------------------
 
@@ -158,20 +154,3 @@ class ModelManagerDialog(QDialog):
     def _settings_changed(self, old: Settings, new: Settings) -> None:
         if (old.chat_model, old.embedding_model) != (new.chat_model, new.embedding_model):
             self.installed_page.refresh()
-
-
-def _listen_to_settings(
-    services: AppServices,
-    widget: QWidget,
-    method: Callable[..., None],
-) -> None:
-    """Call ``method(widget, old, new)`` on settings changes while the widget exists
-    (AppServices keeps its listeners for good, and the widget may go first)."""
-    ref = weakref.ref(widget)
-
-    def listener(old: Settings, new: Settings) -> None:
-        target = ref()
-        if target is not None and shiboken6.isValid(target):
-            method(target, old, new)
-
-    services.on_settings_changed(listener)

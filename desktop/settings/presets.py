@@ -134,7 +134,7 @@ class PresetsPage(SettingsPage):
 
     def rename_current(self, name: str) -> bool:
         """Rename the current preset; False (and a message) for an empty or taken name."""
-        item = self.list.currentItem()
+        item: QListWidgetItem | None = self.list.currentItem()  # None: no row (stubs say never)
         if item is None:
             return False
         old = item.data(_NAME_ROLE)

@@ -8,6 +8,7 @@ open: the store is the truth, and after every reply the window shows what the st
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal
@@ -197,7 +198,12 @@ class MainWindow(QMainWindow):
             self.new_chat()
         self.load_default_model()
         knowledge = self.services.knowledge
-        self.knowledge_lane.run(lambda: [knowledge.warm_up()])
+
+        def warm_up() -> Iterator[object]:
+            knowledge.warm_up()
+            yield from ()
+
+        self.knowledge_lane.run(warm_up)
 
     def load_default_model(self) -> Job | None:
         model = self.models.default_model()

@@ -10,8 +10,13 @@ the ``settings_changed`` callbacks (the window turns those into Qt signals).
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+import shiboken6
+from PySide6.QtCore import QObject
 
 from core.chat.store import ChatStore
 from core.engine.client import EngineClient
@@ -23,6 +28,8 @@ from core.models.switching import ModelSwitcher
 from core.models.tokens import TokenStore
 from core.paths import AppPaths
 from core.settings import Settings, SettingsStore
+
+_Owner = TypeVar("_Owner", bound=QObject)
 
 
 class AppServices:
@@ -78,6 +85,21 @@ class AppServices:
     def on_settings_changed(self, listener: Callable[[Settings, Settings], None]) -> None:
         """``listener(old, new)`` runs after every :meth:`update_settings`."""
         self._listeners.append(listener)
+
+    def on_settings_changed_while(
+        self, owner: _Owner, method: Callable[[_Owner, Settings, Settings], None]
+    ) -> None:
+        """``method(owner, old, new)`` after every change while ``owner`` lives: the services
+        outlive the widgets, and keep their listeners for good, so only a weak reference to
+        the owner is kept (a deleted Qt object is skipped too)."""
+        ref = weakref.ref(owner)
+
+        def listener(old: Settings, new: Settings) -> None:
+            target = ref()
+            if target is not None and shiboken6.isValid(target):
+                method(target, old, new)
+
+        self.on_settings_changed(listener)
 
     def update_settings(self, settings: Settings) -> None:
         """Save new settings and tell the listeners (on the calling thread: the GUI's)."""
