@@ -162,6 +162,15 @@ class MessageWidget(QFrame):
         layout.addLayout(self.body_column)
         layout.addLayout(self.chips)
         self.update_message(message, position)
+        self.set_generating(view.generating)
+
+    def set_generating(self, generating: bool) -> None:
+        """While a reply is being written, nothing can start another one or move away."""
+        self.edit_button.setEnabled(not generating)
+        self.regenerate_button.setEnabled(not generating)
+        index, count = self.position
+        self.previous_button.setEnabled(not generating and index > 1)
+        self.next_button.setEnabled(not generating and index < count)
 
     def _tool(self, text: str, tip: str) -> QToolButton:
         button = QToolButton()
@@ -180,8 +189,9 @@ class MessageWidget(QFrame):
         for widget in (self.previous_button, self.position_label, self.next_button):
             widget.setVisible(count > 1 and role != "system")
         self.position_label.setText(f"{index} / {count}")
-        self.previous_button.setEnabled(index > 1)
-        self.next_button.setEnabled(index < count)
+        busy = self.view.generating
+        self.previous_button.setEnabled(not busy and index > 1)
+        self.next_button.setEnabled(not busy and index < count)
         self.edit_button.setVisible(role == "user")
         self.regenerate_button.setVisible(role == "assistant")
         self.copy_button.setVisible(role != "system")
@@ -310,6 +320,7 @@ class ChatView(QWidget):
         self._older: list[tuple[Message, tuple[int, int]]] = []  # not built yet
         self._seen: dict[int, bool] = {}
         self.streaming: MessageWidget | None = None
+        self.generating = False  # a reply is being written: no edit, regenerate or switch
         self._stream_text = ""
         self._dirty = False
         self._render_timer = QTimer(self)
@@ -480,6 +491,11 @@ class ChatView(QWidget):
         return next((w for w in self.widgets if w.message.id == message_id), None)
 
     # ---- streaming ---------------------------------------------------------------------
+
+    def set_generating(self, generating: bool) -> None:
+        self.generating = generating
+        for widget in self.widgets:
+            widget.set_generating(generating)
 
     def begin_reply(self, parent: Message) -> MessageWidget:
         """Show the person's message (if new) and an empty reply under it."""
