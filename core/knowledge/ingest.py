@@ -48,6 +48,7 @@ from core.knowledge.collections import CollectionModels
 from core.knowledge.embedder import Embedder
 from core.knowledge.errors import IngestCancelled, UnreadableDocument
 from core.knowledge.eta import EtaEstimate
+from core.knowledge.folder_walk import walk_folder
 from core.knowledge.languages import SAMPLE_CHARS, detect_language
 from core.knowledge.parser_process import ParserProcess
 from core.knowledge.readers.base import ReadLimits, Unit, human_size
@@ -291,68 +292,19 @@ class Ingestion:
         for path in paths:
             if path.is_dir():
                 scan.roots.append(path)
-                for found in self._walk(path, scan):
-                    tasks.setdefault(found.path, found)
+                walk = walk_folder(path)
+                for found, size in walk.files:
+                    tasks.setdefault(found, _Task(found, size, str(path)))
+                scan.skipped += [Outcome(str(p.path), "failed", code=p.code, params=p.params)
+                                 for p in walk.passed_over]  # fmt: skip
+                scan.unreadable += walk.unreadable
+                scan.outside |= walk.outside
             elif path.is_file():
                 tasks.setdefault(path, _Task(path, _size(path), _EXPLICIT))
             else:
                 scan.missing.append(path)
         scan.tasks = sorted(tasks.values(), key=lambda t: str(t.path))
         return scan
-
-    def _walk(self, root: Path, scan: _Scan) -> list[_Task]:
-        """The supported files under ``root``, in name order. Links are followed only to
-        files inside ``root`` (the real folder it stands for); a subfolder that cannot be
-        listed, or whose entries cannot be reached, is skipped with its reason."""
-        inside = os.path.realpath(root)
-        found: list[_Task] = []
-        stack = [root]
-        while stack:
-            folder = stack.pop()
-            try:
-                with os.scandir(folder) as listing:
-                    entries = sorted(listing, key=lambda e: e.name)
-                subfolders: list[Path] = []
-                for entry in entries:
-                    if entry.name.startswith("."):
-                        continue
-                    if entry.is_symlink():
-                        task = self._link(entry, root, inside, scan)
-                        if task is not None:
-                            found.append(task)
-                    elif entry.is_dir(follow_symlinks=False):
-                        subfolders.append(Path(entry.path))
-                    elif readers.supported(Path(entry.name)) and entry.is_file():
-                        found.append(_Task(Path(entry.path), entry.stat().st_size, str(root)))
-            except OSError as exc:  # not listable, or its entries not reachable
-                scan.unreadable.append(folder)
-                reason = {"path": str(folder), "reason": exc.strerror or str(exc)}
-                scan.skipped.append(Outcome(str(folder), "failed", code="kb_folder_unreadable",
-                                            params=reason))  # fmt: skip
-                continue
-            stack.extend(reversed(subfolders))
-        return found
-
-    @staticmethod
-    def _link(entry: os.DirEntry[str], root: Path, inside: str, scan: _Scan) -> _Task | None:
-        """A link found in a folder: a task when it leads to a supported file inside the
-        folder; reported when it leads out of it; passed over otherwise (a linked folder,
-        whose files are walked where they are, a dangling link, a loop)."""
-        path = Path(entry.path)
-        try:
-            target = os.path.realpath(entry.path)
-            if os.path.commonpath([inside, target]) != inside:
-                if os.path.isdir(target) or readers.supported(path):
-                    scan.outside.add(str(path))
-                    where = {"path": str(path), "target": target}
-                    scan.skipped.append(Outcome(str(path), "failed", code="kb_link_outside",
-                                                params=where))  # fmt: skip
-                return None
-            if readers.supported(path) and os.path.isfile(target):
-                return _Task(path, os.stat(target).st_size, str(root))
-        except (OSError, ValueError):
-            pass
-        return None
 
     def _missing(self, collection: Collection, path: Path) -> Outcome:
         existing = self.store.find_document(collection.id, str(path))
