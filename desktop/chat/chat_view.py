@@ -39,6 +39,7 @@ from desktop.window.elided_label import ElidedLabel
 from desktop.window.resources import resource_path
 
 BATCH = 40  # messages built at once: the newest when a chat opens, more on scrolling up
+MIN_WIDTH = 340  # pixels: the chat column never gets narrower than this
 CHIP_NAME_WIDTH = 120  # pixels: a longer document name is shortened in the middle
 RENDER_EVERY_MS = 80  # how often a streaming reply is rendered again
 _ROLE_NAMES = ("user", "assistant", "system")
@@ -357,6 +358,9 @@ class ChatView(QWidget):
         layout.addWidget(self.scroll, 1)
         self.set_placeholder(self.tr("Start typing below to begin a new chat."))
         self.setStyleSheet(_chat_style())
+        # The splitter takes from the chat first when the window narrows: this keeps the
+        # sidebar and the knowledge panel from squeezing the chat under a readable width.
+        self.setMinimumWidth(MIN_WIDTH)
 
     def _make_renderer(self) -> MarkdownRenderer:
         return MarkdownRenderer(dark=self._dark(), copy_label=self.tr("Copy"))

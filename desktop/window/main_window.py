@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +39,7 @@ from desktop.window.layout_memory import LayoutMemory
 from desktop.window.menus import MainMenus
 from desktop.window.messages import describe_error
 from desktop.window.model_loader import ModelLoader
+from desktop.window.page_stack import PageStack
 from desktop.window.services import AppServices
 from desktop.window.status_line import StatusLine
 from desktop.window.workers import Job, JobRunner
@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
         chat_page = QWidget()
         chat_page.setLayout(chat_column)
         self.welcome = WelcomeWidget(services, self.download_lane, tokens=services.tokens)
-        self.center = QStackedWidget()
+        self.center = PageStack()  # only as wide as the page shown
         self.center.addWidget(chat_page)
         self.center.addWidget(self.welcome)
         self.chat_page = chat_page
@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
     def _build_status_line(self) -> None:
-        self.status_line = StatusLine(self.statusBar(), self)
+        self.status_line = StatusLine(self.statusBar(), self, self.conversation)
         self.status_line.undo_requested.connect(self.undo_delete)
         # What tests and the benchmark read, by name.
         self.model_label = self.status_line.model_label
