@@ -45,7 +45,7 @@ def _export() -> dict[str, Any]:
              "stats": {"decode_tps": 12.5, "stop_reason": "eos"},
              "citations": [{"n": 1, "file": "lease.pdf", "title": "Lease", "page": 2,
                             "heading": None, "snippet": "Rent monthly", "score": 0.03,
-                            "cited": True}]},
+                            "keyword_score": 2.5, "vector_score": 0.61, "cited": True}]},
         ],
     }  # fmt: skip
 
@@ -128,6 +128,10 @@ HOSTILE: list[tuple[tuple[Any, ...], Any, str]] = [
     (("messages", 1, "citations"), [{"file": "a.pdf", "n": -1}], "messages[1].citations[0].n"),
     (("messages", 1, "citations"), [{"file": "a.pdf", "score": math.inf}],
      "messages[1].citations[0].score"),
+    (("messages", 1, "citations"), [{"file": "a.pdf", "keyword_score": "high"}],
+     "messages[1].citations[0].keyword_score"),
+    (("messages", 1, "citations"), [{"file": "a.pdf", "vector_score": math.nan}],
+     "messages[1].citations[0].vector_score"),
     (("messages", 1, "citations"), [{"file": "a.pdf"}] * 500, "messages[1].citations"),
     (("messages", 1, "stats"), {"decode_tps": "fast"}, "messages[1].stats.decode_tps"),
     (("messages", 1, "stats"), {"stop_reason": "<script>"}, "messages[1].stats.stop_reason"),

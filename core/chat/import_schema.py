@@ -10,7 +10,7 @@ unknown keys are dropped, and what the person cannot see is not trusted at all:
 - a user message's ``grounding`` (the model-facing text with its sources) is dropped for the
   same reason: it is text the model reads and the person never sees. The model then reads what
   the person sees.
-- citations keep only their display fields (file, title, page, heading, snippet, score,
+- citations keep only their display fields (file, title, page, heading, snippet, scores,
   whether the reply cited it). The file is display text: the window opens it only when it is
   a document in the person's own knowledge base (``KnowledgeStore.document_at``).
 
@@ -87,8 +87,9 @@ def citation(value: Any, where: str) -> dict[str, Any]:
         clean["page"] = page
     elif "page" in value:
         clean["page"] = None
-    if value.get("score") is not None:
-        clean["score"] = _number(value["score"], f"{where}.score", low=-math.inf)
+    for key in ("score", "keyword_score", "vector_score"):
+        if value.get(key) is not None:
+            clean[key] = _number(value[key], f"{where}.{key}", low=-math.inf)
     if "cited" in value:
         if not isinstance(value["cited"], bool):
             raise SchemaError(f"{where}.cited must be true or false")
