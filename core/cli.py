@@ -9,6 +9,7 @@ line on stderr in their language and a non-zero exit; never a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import signal
 import sys
@@ -44,6 +45,8 @@ from core.terminal import TerminalSafeStream
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+# What the system said about a file, in the person's words where there are some.
+_OS_ERROR_CODES = {errno.EROFS: "storage_read_only", errno.ENOSPC: "storage_full"}
 
 
 class UsageError(Exception):
@@ -321,7 +324,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_FAILURE
     except OSError as exc:  # a folder that cannot be made or written (read-only, full)
         where = exc.filename if exc.filename is not None else paths.data_dir
-        message = tr("storage_failed", path=where, reason=exc.strerror or exc)
+        code = _OS_ERROR_CODES.get(exc.errno or 0, "storage_failed")
+        message = tr(code, path=where, reason=exc.strerror or exc)
         print(tr("cli_error", message=message), file=sys.stderr)
         return EXIT_FAILURE
     finally:

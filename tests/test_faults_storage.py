@@ -397,6 +397,10 @@ def test_a_read_only_home_gives_one_line_not_a_traceback(
     ):
         line = one_line_error(run_cli(*command, env=env, stdin="Hi\n"))
         assert line.startswith("Error: ") and "read-only" in line.lower(), (command, line)
+    chinese = one_line_error(
+        run_cli("chats", "rename", "1", "x", env=env | {"FIRESIDE_LANG": "zh_CN"})
+    )
+    assert chinese.startswith("错误：") and "只读" in chinese
     with ChatStore(paths.chats_db) as store:  # nothing changed, nothing lost
         assert [c.title for c in store.list_chats()] == ["Written before"]
 
