@@ -24,8 +24,9 @@ from core.chat.session import ChatSession, Reply
 from core.chat.store import ChatStore
 from core.data_lock import DataFolderBusy, DataFolderLock, LockOwner
 from core.engine.client import EngineClient
-from core.engine.errors import EngineCrashed, EngineError
+from core.engine.errors import EngineCrashed, EngineError, TemplateError
 from core.engine.protocol import LoadOptions, ModelInfo, SamplingParams
+from core.engine.template import ChatTemplate
 from core.i18n import Translator, resolve_language
 from core.knowledge.cli import (
     ChatKnowledge,
@@ -122,6 +123,11 @@ def build_parser(tr: Translator, settings: Settings) -> argparse.ArgumentParser:
     chat.add_argument("--threads", type=_int_arg(tr, 1, 1024), default=None)
     chat.add_argument("--seed", type=_int_arg(tr, 0, 2**32 - 1), default=None)
     chat.add_argument("--json", action="store_true", help="one JSON object per turn")
+    chat.add_argument(
+        "--plain-transcript", action="store_true",
+        help="use a plain transcript instead of the model's own chat template "
+        "(for a template Fireside refused)",
+    )  # fmt: skip
     add_chat_kb_arguments(chat, _int_arg(tr))
     add_chats_parser(sub, tr, _int_arg(tr))
     add_models_parser(sub, tr)
@@ -155,6 +161,8 @@ class TerminalChat:
             result = self.current.result
         except (EngineError, ChatError, KnowledgeError, StorageError) as exc:
             print(self.tr("cli_error", message=exc.message(self.tr)), file=sys.stderr)
+            if isinstance(exc, TemplateError) and not self.session.stack.template.is_fallback:
+                print(self.tr("template_transcript_hint"), file=sys.stderr)
             if isinstance(exc, EngineCrashed):
                 # A fresh engine with the same model, so the next turn can be answered.
                 try:
@@ -224,12 +232,16 @@ def run_chat(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
                 chat = store.create_chat(model=str(model), system_prompt=args.system or "")
             elif chat.model != str(model):
                 store.update_chat(chat.id, model=str(model))
-            session = ChatSession(store, client, chat.id, sampling)
+            # The plain transcript replaces the model's template only when the person asks.
+            template = ChatTemplate.plain_transcript() if args.plain_transcript else None
+            session = ChatSession(store, client, chat.id, sampling, template=template)
             if args.kb:  # the chat remembers the collections it uses
                 chat = store.update_chat(chat.id, collections=args.kb)
             knowledge = open_chat_knowledge(args, paths, client, chat.collections)
         except (EngineError, ChatError, KnowledgeError, StorageError) as exc:
             print(tr("cli_error", message=exc.message(tr)), file=sys.stderr)
+            if isinstance(exc, TemplateError):
+                print(tr("template_transcript_hint"), file=sys.stderr)
             return EXIT_FAILURE
         terminal = TerminalChat(session, args.json, sys.stdout, tr, knowledge)
         failures = 0

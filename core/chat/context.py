@@ -15,7 +15,11 @@ of its cache continues the new prompt and shifts it down instead of evaluating i
 Frames are built by rendering the messages with the model's own template and taking the text
 each message adds. That needs a template whose renderings extend each other
 (render(m[:k+1]) starts with render(m[:k])); a template that is not prefix-stable is rendered
-whole for each prompt instead, which is correct but reuses less of the cache.
+whole for each prompt instead, which is correct but reuses less of the cache. Either way the
+content is rendered inside marks (core/engine/template_marks.py), so the text is tokenized
+piece by piece: the template's glue with special tokens, content as plain text, even where a
+template trims content or takes it apart. Templates are rendered in the template process
+(core/engine/template_process.py), which stops one that runs away.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from core.chat.errors import TurnTooLarge
-from core.engine.errors import TemplateError
 from core.engine.protocol import ChatMessage
 from core.engine.template import ChatTemplate
+from core.engine.template_layout import Layout
+from core.engine.template_marks import Marker
+from core.engine.template_process import TemplateProcess
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +88,8 @@ class ContextStack:
     template: ChatTemplate
     tokenize: Tokenizer
     n_ctx: int
+    templates: TemplateProcess  # renders the template with bounded time and memory
+    marker: Marker = field(default_factory=lambda: Marker(()))  # the model's control tokens
     bos_text: str = ""
     reserve: int = 512  # room left for the reply
     stats: StackStats = field(default_factory=StackStats)
@@ -166,86 +174,56 @@ class ContextStack:
     # ---- frames ------------------------------------------------------------------------
 
     def _render(self, messages: Sequence[StackMessage]) -> Prompt:
-        chat = [ChatMessage(m.role, m.content) for m in messages]  # type: ignore[arg-type]
         keys = {m.key for m in messages}
-        full = self.template.render(chat, add_generation_prompt=True)
         first_key = messages[0].key if messages else None
-        frames: list[Frame] = []
-        tokens: list[int] = []
-        stable = True
-        for k, message in enumerate(messages):
-            # A frame depends on its message, on the path above it (fixed, in a tree) and on
-            # which message opens the visible window; so that is its cache key.
-            cache_key = (first_key if k > 0 else None, message.key)
-            frame_tokens = self._frames.get(cache_key)
-            if frame_tokens is None:
-                before, after = self._safe_render(chat[:k]), self._safe_render(chat[: k + 1])
-                if not after.startswith(before):
-                    stable = False
-                    break
-                gen_prompt = self._gen_prompt(chat[:k]) if message.role == "assistant" else ""
-                frame_tokens = self._frame_tokens(
-                    message, after[len(before) :], first=(k == 0), gen_prompt=gen_prompt
-                )
-                if message.key >= 0 and (first_key is None or first_key >= 0):
-                    self._frames[cache_key] = frame_tokens
-            frames.append(Frame(message.key, message.role, frame_tokens))
-            tokens.extend(frame_tokens)
-        rendered = self._safe_render(chat) if stable else ""
-        if not stable or not full.startswith(rendered):
+        # A frame depends on its message, on the path above it (fixed, in a tree) and on
+        # which message opens the visible window; so that is its cache key.
+        cache_keys = [(first_key if k > 0 else None, m.key) for k, m in enumerate(messages)]
+        wanted = [k for k, key in enumerate(cache_keys) if key not in self._frames]
+        layout = self._layout(messages, wanted)
+        sampled = {
+            k: (m.content, m.tokens)
+            for k, m in enumerate(messages)
+            if m.role == "assistant" and m.tokens is not None
+        }
+        if not layout.stable:
             if not self._warned_unstable:
                 log.warning("chat template is not prefix-stable; rendering prompts whole")
                 self._warned_unstable = True
             self.stats.whole_renders += 1
-            whole = self._tokens_for_start(full)
+            assert layout.whole is not None
+            whole = self._tokens(layout.whole, at_start=True, sampled=sampled)
             return Prompt(whole, [Frame(m.key, m.role, ()) for m in messages], keys,
                           False, True, self.budget)  # fmt: skip
-        tail = full[len(rendered) :]
-        if tail:
-            tokens.extend(self._tokens_for_start(tail) if not tokens else
-                          self.tokenize(tail, False, True))  # fmt: skip
+        assert layout.frames is not None and layout.tail is not None
+        texts = dict(zip(wanted, layout.frames, strict=True))
+        frames: list[Frame] = []
+        tokens: list[int] = []
+        for k, message in enumerate(messages):
+            frame_tokens = self._frames.get(cache_keys[k])
+            if frame_tokens is None:
+                frame_tokens = tuple(self._tokens(texts[k], at_start=(k == 0), sampled=sampled))
+                if message.key >= 0 and (first_key is None or first_key >= 0):
+                    self._frames[cache_keys[k]] = frame_tokens
+            frames.append(Frame(message.key, message.role, frame_tokens))
+            tokens.extend(frame_tokens)
+        if layout.tail:
+            tokens.extend(self._tokens(layout.tail, at_start=not tokens, sampled=sampled))
         return Prompt(tokens, frames, keys, False, False, self.budget)
 
-    def _safe_render(self, chat: Sequence[ChatMessage]) -> str:
-        if not chat:
-            try:
-                return self.template.render([], add_generation_prompt=False)
-            except TemplateError:
-                return ""
-        return self.template.render(chat, add_generation_prompt=False)
+    def _layout(self, messages: Sequence[StackMessage], wanted: list[int]) -> Layout:
+        chat = [ChatMessage(m.role, m.content) for m in messages]  # type: ignore[arg-type]
+        return self.templates.marked_layout(self.template, self.marker, chat, wanted)
 
-    def _gen_prompt(self, chat: Sequence[ChatMessage]) -> str:
-        """The text the template adds to ask for a reply after ``chat``."""
-        if not chat:
-            return ""
-        return self.template.render(chat, True)[len(self._safe_render(chat)) :]
+    def check(self) -> None:
+        """Render a short conversation now, so a template that fails or runs away is
+        refused when a chat is opened, before anything is sent."""
+        sample = [ChatMessage("user", "Hello."), ChatMessage("assistant", "Hello!"),
+                  ChatMessage("user", "How are you?")]  # fmt: skip
+        self.templates.marked_layout(self.template, self.marker, sample, range(len(sample)))
 
-    def _tokens_for_start(self, text: str) -> list[int]:
-        """Tokens of text that begins the prompt: with a BOS unless the text has it."""
-        add_bos = bool(self.bos_text) and not text.startswith(self.bos_text)
-        return self.tokenize(text, add_bos, True)
-
-    def _frame_tokens(
-        self, message: StackMessage, text: str, *, first: bool, gen_prompt: str
-    ) -> tuple[int, ...]:
-        """Glue tokenized with special tokens, content as plain text, replies as sampled."""
-
-        def glue(part: str, at_start: bool) -> list[int]:
-            if not part:
-                return [self.tokenize("", True, False)[0]] if at_start and self.bos_text else []
-            return self._tokens_for_start(part) if at_start else self.tokenize(part, False, True)
-
-        content = message.content
-        if message.role == "assistant" and gen_prompt and text.startswith(gen_prompt):
-            body_at = len(gen_prompt)
-        else:
-            body_at = text.find(content) if content else -1
-        if content and body_at >= 0 and text[body_at:].startswith(content):
-            head, tail = text[:body_at], text[body_at + len(content) :]
-            if message.tokens is not None and message.role == "assistant":
-                body = list(message.tokens)
-            else:
-                body = self.tokenize(content, False, False)
-            return (*glue(head, first), *body, *(self.tokenize(tail, False, True) if tail else []))
-        # The template changed the content (trimmed it, say): tokenize the frame as it is.
-        return tuple(glue(text, first))
+    def _tokens(self, text: str, *, at_start: bool,
+                sampled: dict[int, tuple[str, tuple[int, ...]]]) -> list[int]:  # fmt: skip
+        """Glue with special tokens, content as plain text, replies as sampled."""
+        return self.marker.tokens(text, self.tokenize, at_start=at_start,
+                                  bos_text=self.bos_text, sampled=sampled)  # fmt: skip

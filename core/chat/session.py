@@ -89,6 +89,9 @@ class Reply:
                     self._last_save = time.monotonic()
                 yield piece
         finally:
+            # A consumer that stops early or raises must not leave the engine busy: the
+            # next request (another chat, the knowledge lane) would wait for it forever.
+            self.generation.close()
             if self.generation.finished and self.generation.stats is not None:
                 self._finish()
 
@@ -152,13 +155,18 @@ class ChatSession:
         self.last_prompt: Prompt | None = None  # what the latest reply was generated from
         self._last_generated: int | None = None
         self.stack = ContextStack(
-            template=template or ChatTemplate(info.chat_template, info.bos_text, info.eos_text),
+            template=template or client.chat_template(),
             tokenize=self._tokenize,
             n_ctx=info.n_ctx,
+            templates=client.templates,
+            marker=client.marker(),
             bos_text=info.bos_text,
             reserve=min(self.sampling.max_tokens, info.n_ctx // 2),
         )
         store.get_chat(chat_id)  # raises ChatNotFound for a bad id
+        # A template that fails or runs away is refused now (TemplateError), before
+        # anything is sent; the caller may offer ChatTemplate.plain_transcript() instead.
+        self.stack.check()
 
     @property
     def chat(self) -> Chat:

@@ -9,6 +9,11 @@ request and loads again the models it had, so only the KV cache is lost.
 Thread rules: any thread may call :meth:`cancel`. One request runs at a time; a request from
 another thread waits for a running generation to finish, while a new request from the thread
 that started the generation cancels it first (that thread has evidently stopped reading it).
+A generation whose consumer gives up (stops reading, raises) must not hold the engine: its
+consumer calls :meth:`Generation.close` (``ChatSession``'s replies do so on every exit), and a
+generation whose thread has ended is cancelled and drained by the next request. :meth:`close`
+never waits more than a second for the engine: a request still running after that (a load, a
+stuck engine) ends with the engine being terminated.
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ from typing import Any, TypeVar
 
 from core.engine.errors import (
     EngineCrashed,
+    EngineError,
     EngineStartError,
     ModelFileError,
     ModelLoadError,
+    NoModelLoaded,
     rebuild_error,
 )
 from core.engine.gguf import GGUFHeader, read_header
@@ -51,8 +58,6 @@ from core.engine.protocol import (
     ModelSlot,
     Piece,
     Ready,
-    Rendered,
-    RenderRequest,
     Request,
     ResetCacheRequest,
     SamplingParams,
@@ -61,10 +66,14 @@ from core.engine.protocol import (
     Tokens,
     UnloadRequest,
 )
+from core.engine.template import ChatTemplate
+from core.engine.template_marks import Marker, marker_for
+from core.engine.template_process import TemplateProcess
 from core.paths import AppPaths
 
 E = TypeVar("E")
 _POLL_S = 0.05
+CLOSE_GRACE_S = 1.0  # close() waits this long at most before terminating the engine
 
 
 class Generation(Iterator[str]):
@@ -107,11 +116,34 @@ class Generation(Iterator[str]):
         self.tokens = event.tokens
         self.tokens_cover_text = event.covered_chars == len(self.text)
         self.finished = True
+        if self.tokens_cover_text:
+            self._client._last_reply = (self.text, self.tokens)
 
     def cancel(self) -> None:
-        """Stop sampling; the engine notices before the next token."""
+        """Stop it; the engine notices before the next token or prompt batch."""
         if not self.finished:
             self._client._cancel_id.value = self.request_id
+
+    def close(self) -> None:
+        """Cancel and drain: the engine is free for the next request when this returns.
+
+        For consumers that stop reading early or fail while reading; harmless on a
+        finished generation, and an engine that dies meanwhile ends it just as well."""
+        if self.finished:
+            return
+        self.cancel()
+        with contextlib.suppress(EngineError), self._client._cond:
+            while not self.finished:
+                self._client._receive_for(self)
+
+    def __enter__(self) -> Generation:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        self.close()
 
     def result(self) -> str:
         """Read the rest of the reply and return all of its text."""
@@ -144,6 +176,9 @@ class EngineClient:
         self._loaded: dict[ModelSlot, tuple[str, LoadOptions]] = {}
         self.models: dict[ModelSlot, ModelInfo] = {}
         self.ready: Ready | None = None
+        # Chat templates run here, bounded, never in the engine (template_process.py).
+        self.templates = TemplateProcess()
+        self._last_reply: tuple[str, tuple[int, ...]] | None = None  # (text, sampled tokens)
 
     # ---- lifetime ----------------------------------------------------------------------
 
@@ -198,14 +233,30 @@ class EngineClient:
             return event
 
     def close(self) -> None:
-        """Stop the engine process (politely, then firmly)."""
-        with self._cond:
+        """Stop the engine process: politely when it is idle, by termination after at most
+        :data:`CLOSE_GRACE_S` when a request still holds it (a load, a stuck engine).
+
+        A generation is cancelled first, so its reader lets go at the next piece. A request
+        cut short this way ends in its own thread with :class:`EngineCrashed` (or a load
+        error), as if the engine had died."""
+        deadline = time.monotonic() + CLOSE_GRACE_S
+        self.cancel()
+        self.templates.close()
+        if not self._cond.acquire(timeout=CLOSE_GRACE_S / 2):
+            process = self._process
+            if process is not None and process.is_alive():
+                process.kill()  # its reader sees the engine gone, cleans up and lets go
+            if not self._cond.acquire(timeout=CLOSE_GRACE_S):
+                return  # that thread still holds the client; the engine is gone anyway
+        try:
             process, conn = self._process, self._conn
             if process is not None and conn is not None and process.is_alive():
                 with contextlib.suppress(OSError):
                     conn.send(ShutdownRequest())
-                process.join(timeout=5)
+                process.join(timeout=max(0.05, deadline - time.monotonic()))
             self._discard_process()
+        finally:
+            self._cond.release()
 
     def restart(self, reload: bool = True) -> None:
         """A fresh engine; with ``reload``, the models the old one had are loaded again."""
@@ -269,10 +320,17 @@ class EngineClient:
     def generate(
         self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None
     ) -> Generation:
-        """Stream a reply to chat messages, rendered with the model's template."""
-        return self._generate(
-            GenerateRequest(next(self._ids), sampling or SamplingParams(), tuple(messages))
-        )
+        """Stream a reply to chat messages, rendered with the model's template.
+
+        The template is rendered in the template process and the prompt tokenized here
+        piece by piece: its glue with special tokens, the content as plain text. A reply
+        this client just gave is reused as the tokens it was sampled as. (Conversations
+        use core/chat's context stack, which does the same frame by frame.)"""
+        sampling = sampling or SamplingParams()
+        sampling.validate()
+        template = self.chat_template()
+        stops = tuple(dict.fromkeys((*sampling.stop, *template.default_stops)))
+        return self.generate_tokens(self.prompt_tokens(messages), replace(sampling, stop=stops))
 
     def generate_tokens(
         self, prompt: Sequence[int], sampling: SamplingParams | None = None
@@ -314,7 +372,43 @@ class EngineClient:
 
     def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> str:
         """The prompt text the chat model's template makes of these messages."""
-        return self._call(RenderRequest(tuple(messages), add_generation_prompt), Rendered).text
+        return self.templates.render(self.chat_template(), messages, add_generation_prompt)
+
+    def chat_template(self) -> ChatTemplate:
+        """The loaded chat model's own template (the plain transcript if it has none)."""
+        info = self._chat_info()
+        return ChatTemplate(info.chat_template, info.bos_text, info.eos_text)
+
+    def marker(self) -> Marker:
+        """Marks for the loaded chat model's control tokens (core/engine/template_marks.py)."""
+        return marker_for(self._chat_info().control_texts)
+
+    def _chat_info(self) -> ModelInfo:
+        info = self.models.get("chat")
+        if info is None:
+            raise NoModelLoaded("no_chat_model")
+        return info
+
+    def prompt_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
+        """The prompt :meth:`generate` sends for these messages."""
+        marker = self.marker()
+        found = self.templates.marked_layout(
+            self.chat_template(), marker, messages, range(len(messages))
+        )
+        text = found.whole if found.whole is not None else "".join(found.frames or ()) + (
+            found.tail or ""
+        )  # fmt: skip
+        last = self._last_reply
+        sampled = {
+            k: last for k, m in enumerate(messages)
+            if last is not None and m.role == "assistant" and m.content == last[0]
+        }  # fmt: skip
+
+        def tokenize(text: str, add_special: bool, parse_special: bool) -> list[int]:
+            return self.tokenize(text, add_special=add_special, parse_special=parse_special)
+
+        return marker.tokens(text, tokenize, at_start=True,
+                             bos_text=self._chat_info().bos_text, sampled=sampled)  # fmt: skip
 
     def reset_cache(self) -> None:
         """Forget the KV cache; the next prompt is evaluated from its first token."""
@@ -334,15 +428,16 @@ class EngineClient:
             return event
 
     def _claim(self) -> None:
-        """Wait for (or, from its own thread, abandon) a running generation; start if needed."""
+        """Wait for (or, from its own thread or a thread that has ended, abandon) a running
+        generation; start the engine if needed."""
         while self._active is not None and not self._active.finished:
-            if self._active.owner == threading.get_ident():
-                active = self._active
+            active = self._active
+            if active.owner == threading.get_ident() or not _thread_alive(active.owner):
                 active.cancel()
                 while not active.finished:
                     self._receive_for(active)
             else:
-                self._cond.wait()
+                self._cond.wait(timeout=_POLL_S * 10)  # rechecks whether its thread ended
         if not self.alive:
             # Not started yet, closed, or died since the last request (which, if it was
             # running then, already raised EngineCrashed): a fresh engine with the models
@@ -399,6 +494,10 @@ class EngineClient:
             if deadline is not None and time.monotonic() > deadline:
                 self._discard_process()
                 raise EngineStartError("engine_timeout", seconds=int(timeout_s or 0))
+
+
+def _thread_alive(ident: int) -> bool:
+    return any(thread.ident == ident for thread in threading.enumerate())
 
 
 def _check_role(header: GGUFHeader, slot: ModelSlot) -> None:

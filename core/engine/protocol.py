@@ -117,6 +117,9 @@ class ModelInfo:
     bos_text: str = ""  # the BOS token as text ("" when the model adds none)
     eos_text: str = ""
     can_shift: bool = False  # the KV cache can drop a span and move the rest down
+    # Texts of the control tokens (``<|im_end|>`` …): in message content they are marked so
+    # that they are tokenized as plain text (core/engine/template_marks.py).
+    control_texts: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -157,12 +160,12 @@ class UnloadRequest:
 
 @dataclass(frozen=True)
 class GenerateRequest:
-    """Either chat ``messages`` (rendered with the model's template) or raw ``prompt_tokens``."""
+    """A continuation of ``prompt_tokens``. Chat messages become tokens in the calling
+    process: templates are rendered in the template process, never in the engine."""
 
     request_id: int
     sampling: SamplingParams
-    messages: tuple[ChatMessage, ...] | None = None
-    prompt_tokens: tuple[int, ...] | None = None
+    prompt_tokens: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -177,14 +180,6 @@ class TokenizeRequest:
     slot: ModelSlot = "chat"
     add_special: bool = True
     parse_special: bool = False
-
-
-@dataclass(frozen=True)
-class RenderRequest:
-    """Render chat messages with the chat model's template, without generating."""
-
-    messages: tuple[ChatMessage, ...]
-    add_generation_prompt: bool = True
 
 
 @dataclass(frozen=True)
@@ -203,7 +198,6 @@ Request = (
     | GenerateRequest
     | EmbedRequest
     | TokenizeRequest
-    | RenderRequest
     | ResetCacheRequest
     | ShutdownRequest
 )
@@ -275,13 +269,8 @@ class Tokens:
 
 
 @dataclass(frozen=True)
-class Rendered:
-    text: str
-
-
-@dataclass(frozen=True)
 class Done:
     """Acknowledges a request that returns nothing else."""
 
 
-Event = Ready | Loaded | Piece | Finished | Failed | Embeddings | Tokens | Rendered | Done
+Event = Ready | Loaded | Piece | Finished | Failed | Embeddings | Tokens | Done

@@ -19,7 +19,7 @@ import ctypes
 import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import llama_cpp
@@ -33,7 +33,6 @@ from core.engine.errors import (
 )
 from core.engine.gguf import GGUFHeader
 from core.engine.protocol import (
-    ChatMessage,
     GenerationStats,
     LoadOptions,
     ModelInfo,
@@ -41,7 +40,6 @@ from core.engine.protocol import (
     StopReason,
     uses_amx,
 )
-from core.engine.template import ChatTemplate
 from core.engine.threads import physical_cores
 
 CancelCheck = Callable[[], bool]
@@ -195,14 +193,6 @@ class TextStream:
         return text
 
 
-@dataclass
-class _TextPrefix:
-    """The text the KV cache represents, and the exact tokens it was evaluated as."""
-
-    text: str = ""
-    tokens: list[int] = field(default_factory=list)
-
-
 class ChatRuntime:
     def __init__(self, header: GGUFHeader, options: LoadOptions) -> None:
         # swa_full keeps the whole context for sliding-window models (Gemma 3), so the cache
@@ -220,22 +210,20 @@ class ChatRuntime:
         self._logits: np.ndarray | None = None
         self._logits_address: int | None = None
         self.kv_tokens: list[int] = []
-        self._prefix = _TextPrefix()
         bos = int(llama_cpp.llama_vocab_bos(self.vocab))
         eos = int(llama_cpp.llama_vocab_eos(self.vocab))
         self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self.vocab)) and bos >= 0
-        self.template = ChatTemplate(
-            source=header.chat_template,
-            bos_token=self._token_text(bos) if bos >= 0 else "",
-            eos_token=self._token_text(eos) if eos >= 0 else "",
-        )
+        # The chat template itself is rendered in the calling process's template process,
+        # never here; the engine only says which texts its BOS and EOS tokens have.
+        bos_text = self._token_text(bos) if bos >= 0 else ""
         self.can_shift = options.kv_shift and bool(llama_cpp.llama_memory_can_shift(self.memory))
         self.info = replace(
             info,
             chat_template=header.chat_template,
-            bos_text=self.template.bos_token if self.add_bos else "",
-            eos_text=self.template.eos_token,
+            bos_text=bos_text if self.add_bos else "",
+            eos_text=self._token_text(eos) if eos >= 0 else "",
             can_shift=self.can_shift,
+            control_texts=self.control_texts(),
         )
 
     def close(self) -> None:
@@ -264,35 +252,24 @@ class ChatRuntime:
             n = llama_cpp.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
         return buf.raw[:n]
 
-    def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> str:
-        return self.template.render(messages, add_generation_prompt)
-
-    def prompt_tokens_for(self, text: str) -> list[int]:
-        """Tokens for a rendered prompt, reusing the sampled tokens of the previous reply.
-
-        When the new prompt begins with the text the cache already stands for (the previous
-        prompt plus the reply as it was sampled), those tokens are taken as they are and only
-        the rest is tokenized: re-tokenizing a reply can give different tokens than the model
-        sampled, which would silently defeat prefix reuse.
-        """
-        starts_with_bos = bool(self.template.bos_token) and text.startswith(self.template.bos_token)
-        prefix = self._prefix
-        if prefix.tokens and prefix.text and text.startswith(prefix.text):
-            rest = text[len(prefix.text) :]
-            tail = self.llm.tokenize(rest.encode("utf-8"), add_bos=False, special=True)
-            return [*prefix.tokens, *tail]
-        return list(
-            self.llm.tokenize(
-                text.encode("utf-8"), add_bos=self.add_bos and not starts_with_bos, special=True
-            )
-        )
+    def control_texts(self) -> tuple[str, ...]:
+        """The texts of the tokens that special-token parsing turns into control tokens
+        (llama.cpp parses control and unknown tokens only when asked to)."""
+        wanted = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_UNKNOWN
+        get_attr = llama_cpp.llama_vocab_get_attr
+        vocab = self.vocab
+        texts = {
+            self._token_text(token)
+            for token in range(int(llama_cpp.llama_vocab_n_tokens(vocab)))
+            if get_attr(vocab, token) & wanted
+        }
+        return tuple(sorted(t for t in texts if t))
 
     # ---- cache -------------------------------------------------------------------------
 
     def reset_cache(self) -> None:
         llama_cpp.llama_memory_clear(self.memory, True)
         self.kv_tokens = []
-        self._prefix = _TextPrefix()
 
     def _reuse_prefix(self, prompt: Sequence[int]) -> tuple[int, int]:
         """Keep what the cache can serve of ``prompt``; returns (tokens kept, tokens shifted).
@@ -333,12 +310,22 @@ class ChatRuntime:
                     best, best_len = start, length
         return best if best_len >= MIN_SHIFT_TOKENS else None
 
-    def _decode(self, tokens: Sequence[int], start: int) -> None:
-        """Evaluate ``tokens`` at positions from ``start``; logits only for the last one."""
+    def _decode(
+        self, tokens: Sequence[int], start: int, cancelled: CancelCheck | None = None
+    ) -> int:
+        """Evaluate ``tokens`` at positions from ``start``; logits only for the last one.
+
+        Evaluates in chunks of ``n_batch`` and asks ``cancelled`` before each one, so a stop
+        reaches a long prompt's evaluation within one batch (a 4k-token prompt on a slow CPU
+        takes many seconds). Returns how many tokens were evaluated; the cache holds exactly
+        those, so the next prompt reuses them.
+        """
         batch = self.batch
         step = self.n_batch
         total = len(tokens)
         for begin in range(0, total, step):
+            if cancelled is not None and cancelled():
+                return begin
             chunk = tokens[begin : begin + step]
             count = len(chunk)
             batch.n_tokens = count
@@ -356,6 +343,7 @@ class ChatRuntime:
                 self.reset_cache()
                 raise EngineInternalError("engine_internal", reason=f"llama_decode returned {rc}")
             self.kv_tokens.extend(chunk)
+        return total
 
     def _decode_one(self, token: int, pos: int) -> None:
         batch = self.batch
@@ -440,31 +428,23 @@ class ChatRuntime:
         prompt: Sequence[int],
         params: SamplingParams,
         cancelled: CancelCheck,
-        *,
-        prompt_text: str | None = None,
-        extra_stops: Sequence[str] = (),
     ) -> Iterator[str | tuple[GenerationStats, list[int], int]]:
         """Yield text pieces, then one ``(stats, reply_tokens, covered_chars)`` tuple:
-        the sampled tokens that stand for the reply text, and how much of the text they cover.
-
-        ``prompt_text`` is the rendered text of ``prompt`` when it came from chat messages;
-        it lets the next request reuse this reply's sampled tokens exactly.
-        """
+        the sampled tokens that stand for the reply text, and how much of the text they cover
+        (the caller reuses them in its next prompt instead of re-tokenizing the reply)."""
         t_start = time.perf_counter()
         if not prompt:
             raise EngineInternalError("engine_internal", reason="empty prompt")
         if len(prompt) >= self.n_ctx:
             raise PromptTooLong("prompt_too_long", tokens=len(prompt), n_ctx=self.n_ctx)
-        self._prefix = _TextPrefix()  # invalid until this request completes
         cached, shifted = self._reuse_prefix(prompt)
-        self._decode(prompt[cached:], cached)
+        evaluated = self._decode(prompt[cached:], cached, cancelled)
         t_prompt = time.perf_counter()
-        evaluated = len(prompt) - cached
 
         greedy = params.temperature <= 0.0
         chain = None if greedy else self._sampler(params, prompt)
         recent = list(prompt[-params.repeat_last_n :]) if params.repeat_last_n else []
-        stream = TextStream((*params.stop, *extra_stops))
+        stream = TextStream(params.stop)
         sampled: list[int] = []
         # Characters decoded after each token, or -1 where a character was still incomplete.
         text_ends: list[int] = []
@@ -475,7 +455,7 @@ class ChatRuntime:
         sample = llama_cpp.llama_sampler_sample
         try:
             while True:
-                if cancelled():
+                if cancelled() or cached + evaluated < len(prompt):
                     stop_reason = "cancelled"
                     break
                 if chain is None:
@@ -523,10 +503,6 @@ class ChatRuntime:
         while keep and not 0 <= text_ends[keep - 1] <= len(reply):
             keep -= 1
         covered = text_ends[keep - 1] if keep else 0
-        if prompt_text is not None:
-            self._prefix = _TextPrefix(
-                text=prompt_text + reply[:covered], tokens=[*prompt, *sampled[:keep]]
-            )
         decode_s = (t_end - t_first) if t_first is not None else 0.0
         n_gen = len(sampled)
         prompt_s = t_prompt - t_start

@@ -1,7 +1,9 @@
 """Rendering chat messages into a prompt with the model's own template.
 
 Templates come from the GGUF metadata (``tokenizer.chat_template``) and are Jinja source
-written by strangers, so they are rendered in Jinja's immutable sandbox. A model without a
+written by strangers, so they are rendered in Jinja's immutable sandbox, and the product
+renders them only through :class:`core.engine.template_process.TemplateProcess`, which
+bounds their time and memory. A model without a
 template (a base model such as Gemma 3 270M) gets Fireside's documented fallback, a plain
 transcript that base models continue naturally:
 
@@ -29,6 +31,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from core.engine.errors import TemplateError
 from core.engine.protocol import ChatMessage
+from core.engine.template_marks import split_marked
 
 FALLBACK_STOPS = ("\nUser:",)
 
@@ -59,6 +62,11 @@ class ChatTemplate:
     bos_token: str = ""
     eos_token: str = ""
 
+    @classmethod
+    def plain_transcript(cls) -> ChatTemplate:
+        """The fallback transcript, for a person who chose it over a refused template."""
+        return cls(None)
+
     @property
     def is_fallback(self) -> bool:
         return self.source is None
@@ -83,23 +91,27 @@ class ChatTemplate:
             )
         except TemplateError:
             raise
-        except (JinjaTemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
-            raise TemplateError("template_error", reason=str(exc)) from exc
+        except MemoryError:
+            raise
+        except (JinjaTemplateError, ArithmeticError, LookupError, RecursionError, TypeError,
+                ValueError, AttributeError) as exc:  # fmt: skip
+            raise TemplateError("template_error", reason=f"{type(exc).__name__}: {exc}") from exc
 
 
 def render_fallback(messages: Sequence[ChatMessage], add_generation_prompt: bool) -> str:
+    """The plain transcript. Content marked whole (core/engine/template_marks.py) is trimmed
+    inside its marks, so the marks show exactly what the transcript keeps of it."""
     parts: list[str] = []
     for message in messages:
+        start, content, end = split_marked(message.content)
         if message.role == "system":
-            if message.content:
-                parts.append(message.content.strip() + "\n\n")
+            if content:
+                parts.append(start + content.strip() + end + "\n\n")
         elif message.role == "user":
-            parts.append("User: " + message.content.strip() + "\n")
+            parts.append("User: " + start + content.strip() + end + "\n")
         else:
-            content = message.content
-            if not content.startswith((" ", "\n")):
-                content = " " + content
-            parts.append("Assistant:" + content.rstrip("\n") + "\n")
+            space = "" if content.startswith((" ", "\n")) else " "
+            parts.append("Assistant:" + space + start + content.rstrip("\n") + end + "\n")
     if add_generation_prompt:
         parts.append("Assistant:")
     return "".join(parts)

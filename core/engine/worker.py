@@ -29,8 +29,6 @@ from core.engine.protocol import (
     LoadRequest,
     Piece,
     Ready,
-    Rendered,
-    RenderRequest,
     Request,
     ResetCacheRequest,
     ShutdownRequest,
@@ -122,11 +120,6 @@ class Engine:
             assert runtime is not None
             tokens = runtime.tokenize(request.text, request.add_special, request.parse_special)
             self.conn.send(Tokens(tokens))
-        elif isinstance(request, RenderRequest):
-            require(self.chat, "chat")
-            assert self.chat is not None
-            text = self.chat.render(request.messages, request.add_generation_prompt)
-            self.conn.send(Rendered(text))
         elif isinstance(request, ResetCacheRequest):
             if self.chat is not None:
                 self.chat.reset_cache()
@@ -136,25 +129,13 @@ class Engine:
 
     def _generate(self, chat: Any, request: GenerateRequest) -> None:
         rid = request.request_id
-        prompt_text: str | None = None
-        stops: tuple[str, ...] = ()
-        if request.messages is not None:
-            prompt_text = chat.render(request.messages)
-            prompt = chat.prompt_tokens_for(prompt_text)
-            stops = chat.template.default_stops
-        elif request.prompt_tokens is not None:
-            prompt = list(request.prompt_tokens)
-        else:
-            raise InvalidRequest("bad_argument", name="prompt", reason="no messages or tokens")
         cancel_id = self.cancel_id
 
         def cancelled() -> bool:
             return bool(cancel_id.value == rid)
 
         send = self.conn.send
-        for item in chat.generate(
-            prompt, request.sampling, cancelled, prompt_text=prompt_text, extra_stops=stops
-        ):
+        for item in chat.generate(list(request.prompt_tokens), request.sampling, cancelled):
             if isinstance(item, str):
                 send(Piece(rid, item))
             else:

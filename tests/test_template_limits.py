@@ -1,0 +1,166 @@
+"""Hostile chat templates are stopped and refused, never run loose in the app (issue 14,
+item 4). The plain transcript replaces a refused template only when the person asks."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+
+from core.chat.session import ChatSession
+from core.chat.store import ChatStore
+from core.engine.client import EngineClient
+from core.engine.errors import TemplateError
+from core.engine.protocol import ChatMessage, SamplingParams
+from core.engine.template import ChatTemplate
+from core.i18n import Translator
+
+SHORT = SamplingParams(temperature=0.0, max_tokens=4)
+
+HOSTILE = {
+    "divides by zero": ("{{ 1/0 }}", "template_error"),
+    "recurses": ("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "template_error"),
+    "huge range": ("{% for i in range(10**9) %}x{% endfor %}", "template_error"),
+    "huge string": ("{{ 'A' * 2**32 }}", "template_too_large"),
+    "huge output": (
+        "{% for i in range(100000) %}{{ 'x' * 2000 }}{% endfor %}",
+        "template_too_large",
+    ),
+    "nested loops": (
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "template_too_slow",
+    ),
+}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[ChatStore]:
+    with ChatStore(tmp_path / "chats.sqlite3") as s:
+        yield s
+
+
+def _peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_template_is_refused(case: str, gemma_engine: EngineClient,
+                                     store: ChatStore) -> None:  # fmt: skip
+    source, code = HOSTILE[case]
+    chat = store.create_chat()
+    peak = _peak_rss_bytes()
+    with pytest.raises(TemplateError) as info:
+        ChatSession(store, gemma_engine, chat.id, SHORT, template=ChatTemplate(source))
+    assert info.value.code == code
+    for language in ("en", "zh_CN"):
+        line = info.value.message(Translator(language))
+        assert line and "\n" not in line and "{" not in line
+    # The template ran in the template process: this process did not grow with it.
+    assert _peak_rss_bytes() - peak < 200 << 20
+    assert store.messages(chat.id) == []  # nothing was stored
+    # Nothing falls back on its own; the person may choose the plain transcript.
+    session = ChatSession(store, gemma_engine, chat.id, SHORT,
+                          template=ChatTemplate.plain_transcript())  # fmt: skip
+    reply = session.send("Hello.")
+    assert "".join(reply) is not None and reply.result is not None
+
+
+def test_a_template_past_its_limits_is_refused_without_running_again(
+    gemma_engine: EngineClient, store: ChatStore
+) -> None:
+    source, _ = HOSTILE["nested loops"]
+    chat = store.create_chat()
+    with pytest.raises(TemplateError):
+        ChatSession(store, gemma_engine, chat.id, SHORT, template=ChatTemplate(source))
+    assert gemma_engine.templates.pid is None  # the runaway's process is gone
+    with pytest.raises(TemplateError) as info:
+        ChatSession(store, gemma_engine, chat.id, SHORT, template=ChatTemplate(source))
+    assert info.value.code == "template_too_slow"
+    assert gemma_engine.templates.pid is None  # refused at once: not run again
+    # Templates that behave go on rendering in a fresh template process.
+    good = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+    assert gemma_engine.templates.render(ChatTemplate(good), [ChatMessage("user", "Hi")]) == (
+        "user: Hi\n"
+    )
+
+
+def test_sandbox_still_holds_in_the_template_process(gemma_engine: EngineClient) -> None:
+    escape = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+    with pytest.raises(TemplateError) as info:
+        gemma_engine.templates.render(ChatTemplate(escape), [ChatMessage("user", "x")])
+    assert info.value.code == "template_error"
+
+
+# ---- a model file with a hostile template, through the real CLI ------------------------
+
+_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
+def _skip_value(f: BinaryIO, vtype: int) -> None:
+    if vtype == 8:
+        f.seek(struct.unpack("<Q", f.read(8))[0], 1)
+    elif vtype == 9:
+        etype, count = struct.unpack("<IQ", f.read(12))
+        if etype == 8:
+            for _ in range(count):
+                f.seek(struct.unpack("<Q", f.read(8))[0], 1)
+        else:
+            f.seek(_SIZES[etype] * count, 1)
+    else:
+        f.seek(_SIZES[vtype], 1)
+
+
+def _with_template(src: Path, dst: Path, template: str) -> Path:
+    """A copy of a real model with ``tokenizer.chat_template`` added to its header."""
+    with src.open("rb") as f:
+        magic, version, n_tensors, n_kv = struct.unpack("<4sIQQ", f.read(24))
+        for _ in range(n_kv):
+            f.seek(struct.unpack("<Q", f.read(8))[0], 1)
+            _skip_value(f, struct.unpack("<I", f.read(4))[0])
+        kv_end = f.tell()
+        for _ in range(n_tensors):
+            f.seek(struct.unpack("<Q", f.read(8))[0], 1)
+            (dims,) = struct.unpack("<I", f.read(4))
+            f.seek(8 * dims + 4 + 8, 1)
+        infos_end = f.tell()
+        f.seek(0)
+        head = f.read(infos_end)
+        key, value = b"tokenizer.chat_template", template.encode()
+        entry = struct.pack("<Q", len(key)) + key + struct.pack("<IQ", 8, len(value)) + value
+        out = bytearray(struct.pack("<4sIQQ", magic, version, n_tensors, n_kv + 1))
+        out += head[24:kv_end] + entry + head[kv_end:infos_end]
+        out += b"\0" * (-len(out) % 32)
+        f.seek(infos_end + (-infos_end % 32))
+        with dst.open("wb") as target:
+            target.write(out)
+            shutil.copyfileobj(f, target, 16 << 20)
+    return dst
+
+
+def _cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("fireside-cli")
+    return subprocess.run([str(script), *args], input=stdin, capture_output=True, text=True,
+                          timeout=240, env={**os.environ, "FIRESIDE_LANG": "en"})  # fmt: skip
+
+
+def test_cli_refuses_a_hostile_template_and_offers_the_transcript(
+    gemma_path: Path, tmp_path: Path
+) -> None:
+    model = _with_template(gemma_path, tmp_path / "hostile.gguf", HOSTILE["divides by zero"][0])
+    refused = _cli("chat", "--model", str(model), "--max-tokens", "4", stdin="Hello\n")
+    assert refused.returncode == 1
+    assert "Traceback" not in refused.stderr
+    assert "chat template failed: ZeroDivisionError" in refused.stderr
+    assert "--plain-transcript" in refused.stderr
+    chosen = _cli("chat", "--model", str(model), "--max-tokens", "4", "--plain-transcript",
+                  "--temperature", "0", stdin="Hello\n")  # fmt: skip
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout.strip()
