@@ -467,3 +467,25 @@ def test_a_missing_or_broken_model_file_is_said_in_one_line(
     assert "not a GGUF model file" in blocker.args[0] and "\n" not in blocker.args[0]
     assert services.registry.models() == [] and win.model is None
     win.close()
+
+
+def test_a_turn_refused_before_it_is_stored_gives_the_text_back(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Issue 14, item 10: a long paste refused as too large for the context used to vanish
+    from the message box with the error."""
+    ask(qtbot, window, "Hello there.")
+    stored = len(window.services.chats.messages(window.chat_id or 0))
+    paste = "The tenant shall keep the premises in good repair. " * 600  # > 2048 tokens
+    with qtbot.waitSignal(window.error_shown, timeout=REPLY_MS):
+        type_and_enter(qtbot, window, paste)
+    assert window.composer.text() == paste.strip()  # what was typed is back in the box
+    assert len(window.services.chats.messages(window.chat_id or 0)) == stored  # nothing saved
+
+    # An edit refused the same way goes back into edit mode with its text.
+    question = window.services.chats.branch(window.chat_id or 0)[-2]
+    window.composer.edit.clear()
+    with qtbot.waitSignal(window.error_shown, timeout=REPLY_MS):
+        window.submit_edit(question.id, paste)
+    assert window.composer.editing == question.id
+    assert window.composer.text() == paste

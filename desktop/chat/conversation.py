@@ -49,6 +49,18 @@ class ReplyEnded:
 
 
 @dataclass(frozen=True)
+class UnsentText:
+    """What the person typed for a turn that failed before their message was stored (too
+    long for the context, the documents need reindexing, a broken template): it goes back
+    into the message box, and into edit mode for an edit, so nothing typed is lost."""
+
+    chat_id: int
+    text: str
+    editing: int | None  # the message being edited, for an edit
+    leaf_before: int | None  # the chat's active leaf when the turn was asked for
+
+
+@dataclass(frozen=True)
 class SourcesSkipped:
     """The chat uses collections but no embedding model is set: answered without them."""
 
@@ -64,6 +76,7 @@ class Conversation(QObject):
     reply_ended = Signal(object)  # ReplyEnded
     sources_skipped = Signal(object)  # SourcesSkipped
     failed = Signal(object)  # the exception
+    text_returned = Signal(object)  # UnsentText, just before ``failed``
 
     def __init__(self, services: AppServices, engine: JobRunner, parent: QObject | None = None):
         super().__init__(parent)
@@ -74,6 +87,7 @@ class Conversation(QObject):
         self._sessions: dict[tuple[int, str], ChatSession] = {}
         self._embedder: Embedder | None = None
         self._retriever: Retriever | None = None
+        self._unsent: UnsentText | None = None
 
     # ---- state -------------------------------------------------------------------------
 
@@ -146,13 +160,20 @@ class Conversation(QObject):
     # ---- what the person does ----------------------------------------------------------
 
     def send(self, chat_id: int, text: str) -> Job:
+        self._remember(chat_id, text, None)
         return self._run(chat_id, lambda s: s.send(text, self._sources(chat_id, text)))
 
     def regenerate(self, chat_id: int, message_id: int) -> Job:
         return self._run(chat_id, lambda s: s.regenerate(message_id))
 
     def edit(self, chat_id: int, message_id: int, text: str) -> Job:
+        self._remember(chat_id, text, message_id)
         return self._run(chat_id, lambda s: s.edit(message_id, text, self._sources(chat_id, text)))
+
+    def _remember(self, chat_id: int, text: str, editing: int | None) -> None:
+        if self.job is None:
+            leaf = self.services.chats.get_chat(chat_id).active_leaf
+            self._unsent = UnsentText(chat_id, text, editing, leaf)
 
     def stop(self) -> None:
         """Stop the reply (or the request about to start one)."""
@@ -244,6 +265,7 @@ class Conversation(QObject):
         if isinstance(value, str):
             self.piece.emit(value)
         elif isinstance(value, ReplyStarted):
+            self._unsent = None  # the person's message is stored
             self.reply_started.emit(value)
         elif isinstance(value, ReplyEnded):
             self.job = None  # its last item: the lane is free for the next request
@@ -251,6 +273,14 @@ class Conversation(QObject):
 
     def _failed(self, error: object) -> None:
         self.job = None
+        unsent, self._unsent = self._unsent, None
+        if unsent is not None:
+            try:
+                stored = self.services.chats.get_chat(unsent.chat_id).active_leaf
+            except Exception:  # the chat is gone or the store cannot say: give it back
+                stored = unsent.leaf_before
+            if stored == unsent.leaf_before:  # nothing of this turn was saved
+                self.text_returned.emit(unsent)
         self.failed.emit(error)
 
     def _ended(self, job: object) -> None:
