@@ -9,6 +9,10 @@ the Gemma test model, drives it to each view and saves a PNG per view and langua
 * a chat with a streamed reply (Markdown with a table and highlighted code), two versions of
   a reply, and the knowledge panel with indexed documents,
 * the model manager and the settings dialog,
+* the layout cases (``--cases layout``): the chat of ``tests/nasty_chat.py`` (a long Chinese
+  paragraph, a long URL, a wide table, a 400-character code line, eight citation chips, an
+  unseen turn, a stopped reply) at 800 px and at full width, in the light and dark themes,
+  scrolled to the reply with sources and to the end; no model needed,
 
 in English and in Simplified Chinese. Not a test: nothing is asserted, the pictures are.
 """
@@ -148,22 +152,78 @@ def views(app: Any, language: str, folder: Path, model: Path) -> None:
             app.removeTranslator(translator)
 
 
+LAYOUT_WIDTHS = (800, SIZE[0])
+
+
+def layout_cases(app: Any, language: str, folder: Path) -> None:
+    """The nasty chat at each width and theme (the window opens it straight from the store)."""
+    from core.engine.client import EngineClient
+    from core.paths import AppPaths
+    from core.settings import Settings
+    from desktop.window.main_window import MainWindow
+    from desktop.window.services import AppServices
+    from desktop.window.theme import apply_theme
+    from desktop.window.translations import install_translators
+    from tests.nasty_chat import write_nasty_chat
+
+    with tempfile.TemporaryDirectory(prefix="fireside-shots-") as tmp:
+        services = AppServices(AppPaths.under(Path(tmp) / "home"), EngineClient(),
+                               settings=Settings(language=language),
+                               hf_cache_dir=Path(tmp) / "hf")  # fmt: skip
+        translators = install_translators(app, language)
+        window = MainWindow(services)
+        chat_id, messages = write_nasty_chat(services.chats)
+        window.show()
+        window.sidebar.refresh()
+        window.open_chat(chat_id)
+        window.chat_view.set_visibility({messages[0].id: False, messages[1].id: False})
+        window.status_line.context(717, 2048)
+        for theme in ("light", "dark"):
+            apply_theme(app, theme)
+            for width in LAYOUT_WIDTHS:
+                window.resize(width, SIZE[1])
+                pump(app, 0.5)
+                view = window.chat_view
+                reply = view.widgets[3]
+                view.scroll.verticalScrollBar().setValue(reply.y() + reply.height() - SIZE[1] // 2)
+                pump(app, 0.3)
+                shoot(window, folder, f"{language}-layout-{theme}-{width}-sources")
+                view.scroll_to_bottom()
+                pump(app, 0.3)
+                shoot(window, folder, f"{language}-layout-{theme}-{width}-end")
+        about = window.open_about()
+        pump(app, 0.3)
+        shoot(about, folder, f"{language}-about-dark")
+        about.close()
+        apply_theme(app, "system")
+        window.close()
+        services.close()
+        for translator in translators:
+            app.removeTranslator(translator)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--language", action="append", choices=["en", "zh_CN"])
+    parser.add_argument("--cases", action="append", choices=["views", "layout"],
+                        help="which pictures (default: both)")  # fmt: skip
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
+    cases = args.cases or ["views", "layout"]
     from tests.model_files import GEMMA_270M, fetch
 
-    model = fetch(GEMMA_270M)
+    model = fetch(GEMMA_270M) if "views" in cases else None
     with virtual_display(*SIZE):
         os.environ["QT_QPA_PLATFORM"] = "xcb"
         from PySide6.QtWidgets import QApplication
 
         app = QApplication.instance() or QApplication(["fireside"])
         for language in args.language or ["en", "zh_CN"]:
-            views(app, language, args.output, model)
+            if model is not None:
+                views(app, language, args.output, model)
+            if "layout" in cases:
+                layout_cases(app, language, args.output)
     return 0
 
 

@@ -98,6 +98,7 @@ def test_nasty_content_stays_inside_the_view(
     code = [b for b in reply.bodies if b.wide and "print(x)" in b.toPlainText()]
     assert len(code) == 1 and code[0].horizontalScrollBar().maximum() > 0
     assert code[0].horizontalScrollBar().isVisible()
+    assert code[0].code_copy_button is not None and code[0].code_copy_button.isVisible()
     assert any(b.wide and "column 12" in b.toPlainText() for b in reply.bodies)
     unseen = view.widgets[0]
     assert unseen.note.isVisible()
@@ -116,7 +117,9 @@ def test_every_action_button_is_visible_and_takes_a_click(
     view = window.chat_view
     viewport = view.scroll.viewport()
     for widget in view.widgets:
-        for button in action_buttons(widget) + widget.chip_buttons:
+        # A long code line's own Copy stays at its box's top right.
+        code_copies = [b.code_copy_button for b in widget.bodies if b.code_copy_button]
+        for button in action_buttons(widget) + widget.chip_buttons + code_copies:
             view.scroll.ensureWidgetVisible(button, 0, 0)
             settle(qtbot)
             rect = rect_in(button, viewport)
@@ -128,6 +131,8 @@ def test_every_action_button_is_visible_and_takes_a_click(
             ), button.text()
             with qtbot.waitSignal(button.clicked, timeout=1000):
                 qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+            if button in code_copies:
+                assert QApplication.clipboard().text() == widget.code_blocks[0]
             window.composer.cancel_edit()
 
 

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette, QTextOption
+from PySide6.QtGui import (
+    QDesktopServices,
+    QGuiApplication,
+    QPalette,
+    QResizeEvent,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -34,7 +40,13 @@ from PySide6.QtWidgets import (
 
 from core.chat.store import Message
 from desktop.chat.flow_layout import FlowLayout
-from desktop.chat.markdown import MarkdownRenderer, citation_number, code_block_index
+from desktop.chat.markdown import (
+    COPY_SCHEME,
+    MarkdownRenderer,
+    RenderedPart,
+    citation_number,
+    code_block_index,
+)
 from desktop.window.elided_label import ElidedLabel
 from desktop.window.resources import resource_path
 
@@ -57,6 +69,8 @@ class MessageBody(QTextBrowser):
     def __init__(self, parent: QWidget | None = None, *, wide: bool = False) -> None:
         super().__init__(parent)
         self.wide = wide
+        self.code: int | None = None  # the code block shown, for a wide body that holds one
+        self.code_copy_button: QToolButton | None = None
         self.html = ""  # what setHtml was given last (a streaming pass skips unchanged parts)
         self.setOpenLinks(False)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -85,11 +99,36 @@ class MessageBody(QTextBrowser):
             self.html = html
             self.setHtml(html)
 
+    def set_code_copy_button(self, button: QToolButton | None) -> None:
+        """A code block's Copy, kept at the box's top right while the code scrolls (the
+        block's own Copy link scrolls away with a long line)."""
+        if self.code_copy_button is not None:
+            self.code_copy_button.deleteLater()
+        if button is not None:
+            button.setParent(self)
+            button.setObjectName("floatingCopy")
+        self.code_copy_button = button
+        self._place_copy()
+
+    def _place_copy(self) -> None:
+        button = self.code_copy_button
+        if button is None:
+            return
+        button.adjustSize()
+        button.move(self.viewport().width() - button.width() - 4, 6)  # on the header row
+        button.setVisible(self.horizontalScrollBar().maximum() > 0)
+        button.raise_()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_copy()
+
     def _fit(self, *_: Any) -> None:
         height = self.document().size().height()
         bar = self.horizontalScrollBar()
         extra = bar.sizeHint().height() if self.wide and bar.maximum() > 0 else 0
         self.setFixedHeight(math.ceil(height) + 2 * self.frameWidth() + 2 + extra)
+        self._place_copy()
 
     def sizeHint(self) -> QSize:
         return QSize(400, self.height())
@@ -139,12 +178,17 @@ class MessageWidget(QFrame):
         self.regenerate_button.clicked.connect(
             lambda: view.regenerate_requested.emit(self.message.id)
         )
+        self.sources_button = self._tool(
+            self.tr("Sources"), self.tr("Every passage retrieved for this reply, with its scores")
+        )
+        self.sources_button.clicked.connect(lambda: view.sources_requested.emit(self.message))
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.setSpacing(4)
         header.addWidget(self.speaker, 1)
         for widget in (self.previous_button, self.position_label, self.next_button,
-                       self.copy_button, self.edit_button, self.regenerate_button):  # fmt: skip
+                       self.copy_button, self.edit_button, self.regenerate_button,
+                       self.sources_button):  # fmt: skip
             header.addWidget(widget)
 
         # The text: one body for the person's words, for a reply one per stretch of prose
@@ -195,6 +239,7 @@ class MessageWidget(QFrame):
         self.next_button.setEnabled(not busy and index < count)
         self.edit_button.setVisible(role == "user")
         self.regenerate_button.setVisible(role == "assistant")
+        self.sources_button.setVisible(role == "assistant" and bool(message.citations))
         self.copy_button.setVisible(role != "system")
         self.set_text(message.content, final=True)
         self._show_chips(message.citations or [])
@@ -206,9 +251,16 @@ class MessageWidget(QFrame):
             cited = [int(c["n"]) for c in self.message.citations or [] if "n" in c]
             rendered = self.view.renderer.render(text, citations=cited)
             self.code_blocks = rendered.code_blocks
-            parts = [(part.html, part.wide) for part in rendered.parts] or [("", False)]
-            for index, (html, wide) in enumerate(parts):
-                self._body_at(index, wide).show_html(html)
+            parts = list(rendered.parts) or [RenderedPart("", False)]
+            for index, part in enumerate(parts):
+                body = self._body_at(index, part.wide)
+                body.show_html(part.html)
+                if part.code is not None and body.code != part.code:
+                    body.code = part.code
+                    button = self._tool(self.tr("Copy"), self.tr("Copy the code"))
+                    link = QUrl(f"{COPY_SCHEME}:{part.code}")
+                    button.clicked.connect(lambda _=False, url=link: self._link(url))
+                    body.set_code_copy_button(button)
             self._drop_bodies_from(len(parts))
         else:
             self._drop_bodies_from(1)
@@ -307,6 +359,7 @@ class ChatView(QWidget):
     edit_requested = Signal(int)
     switch_requested = Signal(int, int)  # message id, step (-1 / +1)
     citation_activated = Signal(object)  # the citation dict
+    sources_requested = Signal(object)  # the reply (Message) whose Sources panel to show
     status = Signal(str)  # a short note for the status line
     # The messages' scroll area. It hides QWidget.scroll(dx, dy), which Qt never calls
     # through Python (not virtual) and this view never uses.

@@ -77,6 +77,7 @@ class RenderedPart:
 
     html: str
     wide: bool
+    code: int | None = None  # the code block this part is (its index in ``code_blocks``)
 
 
 def code_block_index(url: str) -> int | None:
@@ -342,10 +343,12 @@ class MarkdownRenderer:
         tokens = self._md.parse(text, env)
         parts = []
         for group, wide in _blocks(tokens):
+            before = len(state.code_blocks)
             # No newline at the very end: Qt would add it to the last paragraph as a space.
             html = self._md.renderer.render(group, self._md.options, env).rstrip()
+            code = before if wide and len(state.code_blocks) == before + 1 else None
             if html:
-                parts.append(RenderedPart(html, wide))
+                parts.append(RenderedPart(html, wide, code))
         whole = "\n".join(part.html for part in parts)
         return RenderedMarkdown(whole, tuple(state.code_blocks), tuple(parts))
 
