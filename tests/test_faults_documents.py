@@ -255,6 +255,46 @@ def test_ctrl_c_reaches_the_parser_and_progress_is_shown_inside_a_document(
     assert listed["a-note.md"]["status"] == "indexed" and "b-pages.pdf" not in listed
 
 
+def _loads_pdfium(pid: int) -> bool:
+    try:
+        return "pdfium" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def test_a_killed_kb_add_leaves_no_parse_running(tmp_path: Path, minilm_path: Path) -> None:
+    """kill -9 of ``kb add`` while PDFium is busy inside one enormous page (some 20 s in
+    native code, nothing that could notice the pipe is gone): its parser process goes
+    with it."""
+    settings(max_document_chars=10**10, parse_time_limit_s=600)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write_page_bomb_pdf(folder / "page.pdf", pages=1, lines=100_000)
+    command = [sys.executable, "-m", "core.cli", "kb", "add", str(folder),
+               "--embedding-model", str(minilm_path), *EMBED]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=os.environ.copy())  # fmt: skip
+    try:
+        parsers: set[int] = set()
+        deadline = time.monotonic() + 60
+        while not parsers and time.monotonic() < deadline:
+            time.sleep(0.2)
+            parsers = {c for c in _children(process.pid) if _loads_pdfium(c)}
+        assert len(parsers) == 1, "no parser process"
+        time.sleep(2)  # inside the page by now
+        assert all(_alive(c) for c in parsers)
+        process.kill()
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(c) for c in parsers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(c) for c in parsers)
+
+
 def test_a_document_past_the_time_limit_is_skipped_and_the_rest_goes_on(
     tmp_path: Path, minilm_path: Path
 ) -> None:

@@ -20,7 +20,8 @@ that reads and parses each file and sends back its text:
   reported as such, or its death) instead of swapping the machine.
 
 The child ignores SIGINT: Ctrl-C in a terminal reaches the whole process group, and it is
-the ingestion's job (the parent) to decide what a Ctrl-C means.
+the ingestion's job (the parent) to decide what a Ctrl-C means. On Linux it also dies with
+its parent (``PR_SET_PDEATHSIG``), so a ``kill -9`` of ``kb add`` leaves no parse running.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -254,9 +256,21 @@ def _parse(conn: Connection, path: Path, limits: ReadLimits) -> tuple[Any, ...]:
     return ("done", document, digest)
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this process when its parent dies (even by SIGKILL)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+
+
 def serve(conn: Connection, memory_limit_bytes: int) -> None:
     """Entry point of the parser process: parse files until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the ingestion
+    _die_with_parent()
     import charset_normalizer  # noqa: F401  (the parsers' libraries load before the cap)
     import docx  # noqa: F401
     import pypdfium2  # noqa: F401
