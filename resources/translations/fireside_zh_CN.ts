@@ -4,7 +4,7 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../../desktop/window/about.py" line="+74"/>
+        <location filename="../../desktop/window/about.py" line="+110"/>
         <source>About Fireside</source>
         <translation>关于 Fireside</translation>
     </message>
@@ -150,7 +150,7 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+270"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+313"/>
         <source>Use in this chat:</source>
         <translation>在此对话中使用：</translation>
     </message>
@@ -202,13 +202,13 @@
     <name>ChatListPanel</name>
     <message>
         <location filename="../../desktop/chat/chat_list.py" line="+46"/>
-        <location line="+39"/>
+        <location line="+45"/>
         <location line="+17"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location line="-55"/>
+        <location line="-61"/>
         <source>Start a new chat (Ctrl+N)</source>
         <translation>开始新对话（Ctrl+N）</translation>
     </message>
@@ -218,7 +218,7 @@
         <translation>搜索对话</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+48"/>
         <source>No chat matches “%1”</source>
         <translation>没有与“%1”匹配的对话</translation>
     </message>
@@ -251,12 +251,12 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="+242"/>
+        <location filename="../../desktop/chat/chat_view.py" line="+371"/>
         <source>Assistant</source>
         <translation>助手</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>Show earlier messages</source>
         <translation>显示更早的消息</translation>
     </message>
@@ -266,12 +266,12 @@
         <translation>在下方输入内容，开始新的对话。</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+7"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+27"/>
         <source>You</source>
         <translation>你</translation>
     </message>
@@ -286,7 +286,7 @@
         <translation>第 %1 页</translation>
     </message>
     <message>
-        <location line="+108"/>
+        <location line="+113"/>
         <source>writing…</source>
         <translation>正在生成…</translation>
     </message>
@@ -337,7 +337,7 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop/chat/composer.py" line="+85"/>
+        <location filename="../../desktop/chat/composer.py" line="+87"/>
         <source>Message Fireside — Enter sends, Shift+Enter adds a line</source>
         <translation>给 Fireside 发消息（Enter 发送，Shift+Enter 换行）</translation>
     </message>
@@ -399,7 +399,7 @@
 <context>
     <name>DocumentList</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="-149"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="-179"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -419,7 +419,7 @@
         <translation>状态</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+25"/>
         <source>Queued</source>
         <translation>排队中</translation>
     </message>
@@ -430,16 +430,18 @@
     </message>
     <message>
         <location line="+1"/>
+        <location line="+23"/>
         <source>Reading…</source>
         <translation>正在读取…</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-22"/>
+        <location line="+22"/>
         <source>Embedding…</source>
         <translation>正在生成嵌入…</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-21"/>
         <source>Done</source>
         <translation>已完成</translation>
     </message>
@@ -470,8 +472,42 @@
     </message>
     <message>
         <location line="+1"/>
+        <location line="+15"/>
         <source>Searchable</source>
         <translation>可搜索</translation>
+    </message>
+</context>
+<context>
+    <name>DocumentViewer</name>
+    <message>
+        <location filename="../../desktop/knowledge/viewer.py" line="+301"/>
+        <source>Open in the system viewer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>%1 — Fireside</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>The cited passage is not in this file any more (it changed since it was added); it opens at the cited page.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The file changed since it was added; the closest passage is highlighted.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Fireside cannot show this file (%1). Its path, to open it elsewhere:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Page %1 of %2</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -579,7 +615,7 @@
 <context>
     <name>EmbeddingModelBar</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+228"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+236"/>
         <source>Choose an embedding model…</source>
         <translation>选择嵌入模型…</translation>
     </message>
@@ -600,6 +636,24 @@
         <location line="+1"/>
         <source>Dismiss</source>
         <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>ErrorDialog</name>
+    <message>
+        <location filename="../../desktop/window/error_reporter.py" line="+57"/>
+        <source>Fireside: unexpected error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Something went wrong, and Fireside kept going. Nothing you saved is lost.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Copy details</source>
+        <translation type="unfinished">复制详细信息</translation>
     </message>
 </context>
 <context>
@@ -798,7 +852,7 @@
 <context>
     <name>InstalledPage</name>
     <message>
-        <location filename="../../desktop/models/installed.py" line="+47"/>
+        <location filename="../../desktop/models/installed.py" line="+48"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -819,12 +873,12 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+48"/>
+        <location line="+50"/>
         <source>Default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location line="-48"/>
+        <location line="-50"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
@@ -849,7 +903,7 @@
         <translation>导入 GGUF 文件…</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+30"/>
         <source>Chat</source>
         <translation>对话</translation>
     </message>
@@ -859,7 +913,7 @@
         <translation>嵌入</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+79"/>
         <source>Delete %1? Its file (%2) will be removed from this computer.</source>
         <translation>要删除 %1 吗？它的文件（%2）将从这台电脑上删除。</translation>
     </message>
@@ -902,7 +956,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+117"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+115"/>
         <source>Knowledge</source>
         <translation>知识库</translation>
     </message>
@@ -942,7 +996,7 @@
         <translation>从资料集中移除所选文档</translation>
     </message>
     <message>
-        <location line="+158"/>
+        <location line="+147"/>
         <location line="+13"/>
         <source>Add documents</source>
         <translation>添加文档</translation>
@@ -976,7 +1030,7 @@
 <context>
     <name>MainMenus</name>
     <message>
-        <location filename="../../desktop/window/menus.py" line="+41"/>
+        <location filename="../../desktop/window/menus.py" line="+47"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -1012,6 +1066,11 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>&amp;Stop the reply</source>
+        <translation>停止回复(&amp;S)</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>&amp;Copy last reply</source>
         <translation>复制最后一条回复(&amp;C)</translation>
     </message>
@@ -1081,7 +1140,7 @@
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+6"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
@@ -1104,22 +1163,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+236"/>
-        <source>Assistant</source>
-        <translation>助手</translation>
-    </message>
-    <message>
-        <location line="+35"/>
-        <source>Import a GGUF model</source>
-        <translation>导入 GGUF 模型</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>GGUF models (*.gguf)</source>
-        <translation>GGUF 模型 (*.gguf)</translation>
-    </message>
-    <message>
-        <location line="+49"/>
+        <location filename="../../desktop/window/main_window.py" line="+269"/>
         <source>Ask anything. Your words stay on this computer.</source>
         <translation>想问什么都可以。你输入的内容只会留在这台电脑上。</translation>
     </message>
@@ -1134,7 +1178,7 @@
         <translation>新对话</translation>
     </message>
     <message>
-        <location line="+178"/>
+        <location line="+186"/>
         <source>Answered without your documents: %1</source>
         <translation>本次回答未使用你的文档：%1</translation>
     </message>
@@ -1147,7 +1191,7 @@
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="-315"/>
+        <location filename="../../desktop/chat/chat_view.py" line="-409"/>
         <source>Previous version</source>
         <translation>上一个版本</translation>
     </message>
@@ -1158,11 +1202,12 @@
     </message>
     <message>
         <location line="+2"/>
+        <location line="+91"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-91"/>
         <source>Copy this message</source>
         <translation>复制此消息</translation>
     </message>
@@ -1187,7 +1232,22 @@
         <translation>再生成一条回复（保留当前回复）</translation>
     </message>
     <message>
-        <location line="+91"/>
+        <location line="+6"/>
+        <source>Sources</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Every passage retrieved for this reply, with its scores</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+78"/>
+        <source>Copy the code</source>
+        <translation>复制代码</translation>
+    </message>
+    <message>
+        <location line="+68"/>
         <source>stopped before the end</source>
         <translation>生成未完成即已停止</translation>
     </message>
@@ -1221,7 +1281,7 @@
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="+68"/>
+        <location filename="../../desktop/models/manager.py" line="+64"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -1255,6 +1315,24 @@
         <location line="+5"/>
         <source>Downloads (%1)</source>
         <translation>下载（%1）</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPresenter</name>
+    <message>
+        <location filename="../../desktop/window/model_presenter.py" line="+73"/>
+        <source>Import a GGUF model</source>
+        <translation>导入 GGUF 模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>Assistant</source>
+        <translation>助手</translation>
     </message>
 </context>
 <context>
@@ -1633,26 +1711,89 @@
     </message>
 </context>
 <context>
+    <name>SourcesDialog</name>
+    <message>
+        <location filename="../../desktop/knowledge/sources.py" line="+51"/>
+        <source>Sources of this reply</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 passages were retrieved for this reply; it cites %2 of them (in bold). Keyword: how well the words match (BM25). Vector: how close the meaning is (cosine similarity, up to 1). Combined: the rank both give together.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Cited</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Document</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Keyword</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Vector</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Combined</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Passage</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>%1, page %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>yes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Open</source>
+        <translation type="unfinished">打开</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show this passage in its document</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../desktop/window/status_line.py" line="+24"/>
-        <location line="+24"/>
+        <location filename="../../desktop/window/status_line.py" line="+27"/>
+        <location line="+30"/>
         <source>No model loaded</source>
         <translation>未加载模型</translation>
     </message>
     <message>
-        <location line="-16"/>
-        <location line="+43"/>
+        <location line="-26"/>
+        <location line="+53"/>
         <source>context empty</source>
         <translation>上下文为空</translation>
     </message>
     <message>
-        <location line="-42"/>
+        <location line="-45"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+21"/>
         <source>No model yet</source>
         <translation>尚无模型</translation>
     </message>
@@ -1692,15 +1833,28 @@
         <translation>此对话已占用的模型上下文</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+12"/>
         <source>Chat deleted · Undo</source>
         <translation>对话已删除 · 撤销</translation>
     </message>
 </context>
 <context>
+    <name>WaitForDataFolder</name>
+    <message>
+        <location filename="../../desktop/window/single_instance.py" line="+99"/>
+        <source>Another Fireside program is using your data: %1. Fireside will open as soon as it has finished.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Quit</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>WelcomeWidget</name>
     <message>
-        <location filename="../../desktop/models/welcome.py" line="+140"/>
+        <location filename="../../desktop/models/welcome.py" line="+141"/>
         <source>Welcome to Fireside</source>
         <translation>欢迎使用 Fireside</translation>
     </message>
@@ -1720,12 +1874,17 @@
         <translation>浏览全部模型…</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+8"/>
+        <source>Check which version suits this computer (asks the Hugging Face Hub)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+65"/>
         <source>Checking which version suits this computer…</source>
         <translation>正在检查哪个版本最适合这台电脑…</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+28"/>
         <source>Download %1 (%2)</source>
         <translation>下载 %1（%2）</translation>
     </message>
@@ -1740,7 +1899,12 @@
         <translation>推荐使用 %1：%2</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
+        <source>Its download is about %1 (%2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Fireside could not check its size on the Hub: %1</source>
         <translation>Fireside 无法从 Hugging Face 查询它的大小：%1</translation>
     </message>
@@ -1783,7 +1947,12 @@
 <context>
     <name>WindowDialogs</name>
     <message>
-        <location filename="../../desktop/window/dialogs.py" line="+90"/>
+        <location filename="../../desktop/window/dialogs.py" line="+99"/>
+        <source>Fireside opens only documents in your knowledge base; this source is not one of them: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>The document is no longer at %1</source>
         <translation>文档已不在 %1</translation>
     </message>
@@ -1791,7 +1960,12 @@
 <context>
     <name>window</name>
     <message>
-        <location filename="../../desktop/window/app.py" line="+85"/>
+        <location filename="../../desktop/window/app.py" line="+167"/>
+        <source>Fireside closed unexpectedly last time. What it left for a bug report is in %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>Your settings file could not be read; it was kept as %1 and defaults are used.</source>
         <translation>无法读取你的设置文件；原文件已保留为 %1，现使用默认设置。</translation>
     </message>
