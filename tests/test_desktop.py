@@ -531,3 +531,19 @@ def test_a_hostile_shared_chat_opens_safely_at_every_start(
         chips = again.chat_view.widgets[-1].chip_buttons
         assert len(chips) == 1 and "ok.pdf" in chips[0].text()
         again.close()
+
+
+def test_names_from_files_are_shown_as_text_never_as_markup(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Issue 14: a file or model name is text. A label left to guess (Qt's AutoText) would
+    render '<img src=…>' or '<a href=…>' in a crafted name as markup."""
+    crafted = tmp_path / "<img src=x><b>model.gguf"
+    crafted.write_bytes(b"not a model")
+    with qtbot.waitSignal(window.error_shown, timeout=REPLY_MS):
+        window.import_model_file(str(crafted))
+    label = window.error_bar.label
+    assert label.textFormat() == Qt.TextFormat.PlainText
+    assert "<img src=x><b>model.gguf" in label.text()
+    status = window.status_line.model_label
+    assert status.textFormat() == Qt.TextFormat.PlainText

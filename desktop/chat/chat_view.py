@@ -156,6 +156,7 @@ class MessageWidget(QFrame):
         # "stopped", "the model no longer sees this": a line of its own under the header,
         # wrapped, so it never pushes the buttons out of the view.
         self.note = QLabel()
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setObjectName("note")
         self.note.setWordWrap(True)
         self.note.hide()

@@ -158,6 +158,7 @@ class KnowledgePanel(QWidget):
         self.progress.cancel_requested.connect(self.cancel)
         self.progress.resume_requested.connect(self.resume)
         self.message_label = QLabel()
+        self.message_label.setTextFormat(Qt.TextFormat.PlainText)  # file names: text only
         self.message_label.setWordWrap(True)
         self.message_label.hide()
 

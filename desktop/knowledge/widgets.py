@@ -230,6 +230,7 @@ class CollectionPicker(QWidget):
         cancel = QPushButton(self.tr("Cancel"))
         cancel.clicked.connect(self.close_name_box)
         self.error_label = QLabel()
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setWordWrap(True)
         self.error_label.hide()
 

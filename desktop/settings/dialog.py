@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -98,6 +98,7 @@ class SettingsDialog(QDialog):
         icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         self.message_icon.setPixmap(icon.pixmap(size, size))
         self.message_label = QLabel()
+        self.message_label.setTextFormat(Qt.TextFormat.PlainText)
         self.message_label.setWordWrap(True)
         message_row = QHBoxLayout()
         message_row.addWidget(self.message_icon)

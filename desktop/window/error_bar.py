@@ -19,6 +19,7 @@ class ErrorBar(QFrame):
             " QFrame#errorBar QLabel { color: #5f1410; }"
         )
         self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # file and model names: text only
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.restart_button = QPushButton(self.tr("Restart engine"))

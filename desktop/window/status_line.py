@@ -7,7 +7,7 @@ come and go (``showMessage``) stay the window's.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
 from core.engine.protocol import ModelInfo
@@ -25,6 +25,7 @@ class StatusLine(QObject):
                  conversation: Conversation | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.model_label = QLabel(self.tr("No model loaded"))
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a model names itself
         self.speed_label = QLabel("")
         # The gauge's words sit beside a slim bar, not on it: drawn over the fill, the part
         # of "717 / 2048 tokens" at the fill's edge could not be read.
