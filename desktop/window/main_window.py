@@ -14,7 +14,6 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
-    QFileDialog,
     QMainWindow,
     QSplitter,
     QVBoxLayout,
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
 from core.engine.errors import EngineCrashed, EngineError
 from core.engine.protocol import ModelInfo
 from core.errors import FiresideError
-from core.models.registry import InstalledModel
 from core.settings import Settings
 from desktop.chat.chat_files import ChatFiles
 from desktop.chat.chat_list import ChatListPanel
@@ -39,6 +37,7 @@ from desktop.window.layout_memory import LayoutMemory
 from desktop.window.menus import MainMenus
 from desktop.window.messages import describe_error
 from desktop.window.model_loader import ModelLoader
+from desktop.window.model_presenter import ModelPresenter
 from desktop.window.page_stack import PageStack
 from desktop.window.services import AppServices
 from desktop.window.status_line import StatusLine
@@ -164,11 +163,8 @@ class MainWindow(QMainWindow):
         self.conversation.sources_skipped.connect(self._sources_skipped)
         self.conversation.failed.connect(self._reply_failed)
         self.error_bar.restart_button.clicked.connect(self.restart_engine)
-        self.models.loading_started.connect(self._model_loading)
-        self.models.loaded.connect(self._model_loaded)
-        self.models.failed.connect(self._model_failed)
-        self.models.ended.connect(self._update_composer)
-        self.welcome.model_ready.connect(self._model_installed)
+        self.presenter = ModelPresenter(self)
+        self.welcome.model_ready.connect(self.presenter.installed)
         self.welcome.browse_requested.connect(self.open_model_manager)
         self.knowledge.embedding_model_needed.connect(self.open_model_manager)
         self.knowledge.chat_collections_changed.connect(self._collections_changed)
@@ -206,17 +202,12 @@ class MainWindow(QMainWindow):
         self.knowledge_lane.run(warm_up)
 
     def load_default_model(self) -> Job | None:
-        model = self.models.default_model()
-        if model is None:
-            self.show_welcome()
-            return None
-        return self.load_model(model.path)
+        return self.presenter.load_default()
 
     def show_welcome(self) -> None:
-        self.center.setCurrentWidget(self.welcome)
-        self.status_line.no_model_yet()
+        self.presenter.show_welcome()
 
-    # ---- the model ---------------------------------------------------------------------
+    # ---- the model (shown by ModelPresenter, loaded by ModelLoader) -------------------
 
     @property
     def model(self) -> ModelInfo | None:
@@ -232,70 +223,17 @@ class MainWindow(QMainWindow):
         Asking again for what is loaded (or loading) already does nothing."""
         return self.models.load(path)
 
-    def _model_loading(self, name: str) -> None:
-        self.status_line.loading(name)
-        self._update_composer()
-
-    def _model_loaded(self, info: object) -> None:
-        assert isinstance(info, ModelInfo)
-        self.conversation.forget()
-        self.chat_view.assistant_name = info.name or self.tr("Assistant")
-        self.center.setCurrentWidget(self.chat_page)
-        self.status_line.model(info)
-        self.error_bar.hide()
-        if self.chat_id is not None:
-            self.open_chat(self.chat_id)
-        self._update_composer()
-        self.model_ready.emit(info)
-
-    def _model_failed(self, error: object) -> None:
-        message = self._say(error)
-        self.status_line.no_model()
-        self.error_bar.show_message(message, restart=isinstance(error, EngineCrashed))
-        self.error_shown.emit(message)
-        self.model_failed.emit(message)
-
-    def _model_installed(self, model: object) -> None:
-        assert isinstance(model, InstalledModel)
-        if model.kind == "chat":
-            self.use_model(model.id)
-
     def use_model(self, model_id: str) -> Job | None:
-        """Make an installed model the default of its kind and load it if it chats."""
-        try:
-            model = self.models.use(model_id)
-        except FiresideError as exc:
-            self._show_error(exc)
-            return None
-        if model.kind == "chat":
-            return self.load_model(model.path)
-        self.conversation.forget_knowledge()
-        return None
+        return self.presenter.use(model_id)
 
     def import_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Import a GGUF model"), str(Path.home()),
-            self.tr("GGUF models (*.gguf)"),
-        )  # fmt: skip
-        if path:
-            self.import_model_file(path)
+        self.presenter.ask_import()
 
     def import_model_file(self, path: str) -> Job | None:
-        """Register a GGUF file the person already has and chat with it."""
-        try:
-            model = self.services.registry.import_file(Path(path))
-        except FiresideError as exc:
-            self._show_error(exc)
-            return None
-        return self.use_model(model.id) if model.kind == "chat" else None
+        return self.presenter.import_file(path)
 
     def restart_engine(self) -> Job:
-        """A fresh engine process with the models reloaded (after a crash, or on request)."""
-        self.error_bar.hide()
-        self.status_line.restarting()
-        job = self.models.restart()
-        self._update_composer()
-        return job
+        return self.presenter.restart()
 
     # ---- chats -------------------------------------------------------------------------
 
