@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QSize, Qt, QUrl, Signal, qVersion
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon, QTextOption
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon, QResizeEvent, QTextOption
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -68,8 +68,8 @@ def llama_cpp_python_version() -> str | None:
 
 class PathText(QTextEdit):
     """A path shown whole: read-only text that wraps anywhere (a long path has no spaces,
-    and a word-wrapping label cut it off at the dialog's edge) and is exactly as tall as
-    its lines. Selecting and copying gives the path as it is."""
+    and a word-wrapping label cut it off at the dialog's edge), as tall as its lines at the
+    width it is given (height for width). Selecting and copying gives the path as it is."""
 
     def __init__(self, text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,24 +78,42 @@ class PathText(QTextEdit):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self.viewport().setAutoFillBackground(False)
         self.setStyleSheet("QTextEdit { background: transparent; }")
         self.document().setDocumentMargin(0)
-        self.document().documentLayout().documentSizeChanged.connect(self._fit)
         self.setPlainText(text)
 
     def text(self) -> str:
         return self.toPlainText()
 
-    def _fit(self, *_: object) -> None:
-        self.setFixedHeight(math.ceil(self.document().size().height()) + 2)
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        document = self.document().clone()
+        document.setTextWidth(max(width - 2 * self.frameWidth(), 1))
+        height = math.ceil(document.size().height()) + 2
+        document.deleteLater()
+        return height
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Ask for the height the lines need at this width (layouts inside a form do not
+        always ask a row for height-for-width)."""
+        super().resizeEvent(event)
+        needed = self.heightForWidth(self.width())
+        if self.minimumHeight() != needed:
+            self.setMinimumHeight(needed)
 
     def sizeHint(self) -> QSize:
-        return QSize(320, self.height())
+        width = self.fontMetrics().horizontalAdvance(self.text()) + 4
+        width = min(width, 420)
+        return QSize(width, self.heightForWidth(width))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(80, self.height())
+        return QSize(80, self.fontMetrics().height() + 2)
 
 
 class AboutDialog(QDialog):
