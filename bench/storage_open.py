@@ -75,7 +75,7 @@ def _open_plain(path: Path) -> None:
     db.close()
 
 
-def _recover(path: Path, work: Path, program: str | None) -> tuple[float, int]:
+def _recover(path: Path, work: Path, program: str | None) -> tuple[float, int, str]:
     copy = work / f"damaged-{'recover' if program else 'python'}.sqlite3"
     shutil.copyfile(path, copy)
     pages = copy.stat().st_size // PAGE
@@ -87,7 +87,7 @@ def _recover(path: Path, work: Path, program: str | None) -> tuple[float, int]:
     opening = StoreOpening(copy, 5000, MIGRATIONS, _mend_after_recovery, program)
     start = time.perf_counter()
     report = recover_database(opening, threading.RLock(), "bench")
-    return (time.perf_counter() - start) * 1000, report.rows
+    return (time.perf_counter() - start) * 1000, report.rows, report.method
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,13 +105,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             _open_checked(path)  # warm the page cache
             checked = _median_ms(lambda p=path: _open_checked(p), args.rounds)
             plain = _median_ms(lambda p=path: _open_plain(p), args.rounds)
-            recover_ms, recover_rows = _recover(path, work, program) if program else (None, None)
-            salvage_ms, salvage_rows = _recover(path, work, None)
+            recover_ms, recover_rows, method = (
+                _recover(path, work, program) if program else (None, None, None)
+            )
+            salvage_ms, salvage_rows, _ = _recover(path, work, None)
             rows.append({
                 "messages": size, "megabytes": round(path.stat().st_size / 1e6, 1),
                 "open_checked_ms": round(checked, 1), "open_plain_ms": round(plain, 1),
                 "recover_ms": None if recover_ms is None else round(recover_ms),
-                "recover_rows": recover_rows,
+                "recover_rows": recover_rows, "recover_method": method,
                 "salvage_ms": round(salvage_ms), "salvage_rows": salvage_rows,
             })  # fmt: skip
     header = (f"{'messages':>9} {'MB':>6} {'open+check':>11} {'open':>7} "
@@ -119,9 +121,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(header)
     for r in rows:
         recover = f"{r['recover_ms']} ms/{r['recover_rows']}" if r["recover_ms"] else "-"
+        if r["recover_method"] not in (None, "sqlite3 .recover"):
+            recover += "*"  # the program could not recover; the row salvage did
         print(f"{r['messages']:>9} {r['megabytes']:>6} {r['open_checked_ms']:>8} ms "
               f"{r['open_plain_ms']:>4} ms {recover:>14} "
               f"{str(r['salvage_ms']) + ' ms/' + str(r['salvage_rows']):>16}")  # fmt: skip
+    if any(r["recover_method"] not in (None, "sqlite3 .recover") for r in rows):
+        print("* this sqlite3 program cannot .recover (built without sqlite_dbpage): "
+              "the row salvage ran instead")  # fmt: skip
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(json.dumps({
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -417,19 +417,49 @@ def _readable_copy(
     shutil.copyfile(damaged, copy)
     if _with_suffix(damaged, "-wal").exists():
         shutil.copyfile(_with_suffix(damaged, "-wal"), _with_suffix(copy, "-wal"))
+    _square(copy)
     if program is not None:
         salvage = work / "recovered.sqlite3"
         try:
+            # .recover reports what it could not parse with a non-zero exit and still
+            # writes everything it could: its output is used whatever the exit code.
             dump = subprocess.run([program, str(copy), ".recover"], capture_output=True,
-                                  timeout=RECOVER_TIMEOUT_S, check=True)  # fmt: skip
+                                  timeout=RECOVER_TIMEOUT_S, check=False)  # fmt: skip
             subprocess.run([program, str(salvage)], input=dump.stdout, capture_output=True,
-                           timeout=RECOVER_TIMEOUT_S, check=True)  # fmt: skip
+                           timeout=RECOVER_TIMEOUT_S, check=False)  # fmt: skip
             db = sqlite3.connect(salvage, isolation_level=None)
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return db, "sqlite3 .recover"
+            if _tables(db):
+                return db, "sqlite3 .recover"
+            db.close()
+            log.info("sqlite3 .recover found no tables; salvaging rows in Python")
         except (OSError, subprocess.SubprocessError, sqlite3.Error) as exc:
             log.info("sqlite3 .recover failed (%s); salvaging rows in Python", exc)
     return sqlite3.connect(copy, isolation_level=None), "row salvage"
+
+
+_HEADER: Final = b"SQLite format 3\x00"
+
+
+def _square(copy: Path) -> None:
+    """Make a cut-short copy readable: whole pages only, and a header that counts the pages
+    the file has (SQLite calls a file whose header counts more pages than it holds
+    malformed before reading a single row)."""
+    with copy.open("r+b") as handle:
+        header = handle.read(100)
+        if len(header) < 100 or not header.startswith(_HEADER):
+            return
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        if page_size < 512 or page_size & (page_size - 1):
+            return
+        size = copy.stat().st_size
+        pages = size // page_size
+        if pages == 0:
+            return
+        handle.truncate(pages * page_size)
+        if int.from_bytes(header[28:32], "big") > pages:
+            handle.seek(28)
+            handle.write(pages.to_bytes(4, "big"))
 
 
 def _tables(db: sqlite3.Connection) -> list[str]:
