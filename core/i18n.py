@@ -559,10 +559,6 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Not a collection name: {name} (1 to 64 characters, no slashes)",
         "zh_CN": "无效的知识库名称：{name}（1 到 64 个字符，不能含斜杠）",
     },
-    "kb_store_damaged": {
-        "en": "The knowledge database {path} cannot be opened: {reason}",
-        "zh_CN": "无法打开知识数据库 {path}：{reason}",
-    },
     "kb_cancelled": {
         "en": "Stopped; finished documents are kept. To continue: fireside-cli kb resume",
         "zh_CN": "已停止；已完成的文档都已保存。继续导入：fireside-cli kb resume",

@@ -34,9 +34,5 @@ class DocumentNotFound(KnowledgeError):
     """No document with that id or path."""
 
 
-class KnowledgeStoreError(KnowledgeError):
-    """The knowledge database itself cannot be opened or written."""
-
-
 class IngestCancelled(KnowledgeError):
     """The person stopped an ingestion; finished documents stay, the rest wait for a rerun."""
