@@ -193,3 +193,24 @@ def test_the_window_starts_with_crafted_files_and_lists_them_as_unreadable(
     page.table.selectRow(rows[bad[0].name])
     assert page.selected() is None and not page.use_button.isEnabled()
     window.close()
+
+
+def test_a_hostile_hub_repository_cannot_brick_the_model_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repository serves a file whose header lies about its alignment: the download is
+    refused with one line naming the field, the file is kept where it landed (Fireside never
+    deletes what it cannot read), and the list shows it as unreadable, still usable."""
+    from tests.hub_server import QWEN_LIKE, FakeHub, FakeRepo, gguf_bytes
+
+    hostile = gguf_bytes(1000, {**QWEN_LIKE, "general.alignment": "thirty-two"})
+    repo = FakeRepo("mallory/Hostile-GGUF", {"hostile-Q4_K_M.gguf": hostile})
+    env = {"HF_HUB_CACHE": str(tmp_path / "hf-cache"), "HF_HUB_DISABLE_TELEMETRY": "1"}
+    with FakeHub([repo]) as hub:
+        line = one_line_error(run_cli("models", "download", repo.repo_id, "hostile-Q4_K_M.gguf",
+                                      "--endpoint", hub.endpoint, env=env))  # fmt: skip
+    assert "general.alignment" in line and "hostile-Q4_K_M.gguf" in line
+    listed = run_cli("models", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("No models installed")
+    assert "! unreadable: " in listed.stdout and "general.alignment" in listed.stdout
