@@ -107,7 +107,7 @@ def test_a_memory_blow_up_stays_in_the_child(tmp_path: Path) -> None:
     """The repeated EPUB unread-bounded would take gigabytes; the child's address space is
     capped, so it fails there (a MemoryError, or its death) and this process is untouched."""
     book = write_repeated_epub(tmp_path / "again.epub", repeats=2000)
-    with ParserProcess(memory_limit_bytes=150 << 20) as small:
+    with ParserProcess(memory_limit_bytes=64 << 20) as small:
         with pytest.raises(UnreadableDocument) as caught:
             small.parse(book, UNBOUNDED)
         assert caught.value.code in ("kb_file_out_of_memory", "kb_file_parser_crashed")
