@@ -214,3 +214,19 @@ def test_a_hostile_hub_repository_cannot_brick_the_model_list(
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith("No models installed")
     assert "! unreadable: " in listed.stdout and "general.alignment" in listed.stdout
+
+
+@pytest.mark.parametrize("value", [math.inf, -5, "4096", True, 1e300])
+def test_a_hostile_hub_listing_figure_is_ignored_not_raised(value: object, tmp_path: Path) -> None:
+    """The Hub's own JSON summary of a repository (total parameters, context length) is
+    somebody else's input too: Infinity, negative, text or absurd figures are left out."""
+    from tests.hub_server import FakeHub, FakeRepo, gguf_bytes
+
+    summary = {"total": value, "context_length": value, "architecture": "llama"}
+    repo = FakeRepo("mallory/Odd-GGUF", {"odd-Q4_K_M.gguf": gguf_bytes(1000)}, gguf=summary)
+    env = {"HF_HUB_CACHE": str(tmp_path / "hf-cache")}
+    with FakeHub([repo]) as hub:
+        result = run_cli("models", "files", repo.repo_id, "--endpoint", hub.endpoint, "--json",
+                         env=env)  # fmt: skip
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert json.loads(result.stdout)["groups"][0]["filename"] == "odd-Q4_K_M.gguf"

@@ -9,6 +9,7 @@ Fireside. The endpoint follows ``HF_ENDPOINT`` semantics, so a mirror is one set
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import socket
@@ -354,10 +355,13 @@ def _reason(exc: BaseException) -> str:
 
 
 def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    """A figure from the Hub's JSON summary, or None unless it is a whole, non-negative
+    number (the summary is somebody else's input: Infinity, text, true, -5 all occur)."""
+    if isinstance(value, bool):
         return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and 0 <= value < 2**63 else None
 
 
 def _same_origin(url: str, endpoint: str) -> bool:
