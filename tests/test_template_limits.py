@@ -59,7 +59,7 @@ def test_hostile_template_is_refused(case: str, gemma_engine: EngineClient,
     peak = _peak_rss_bytes()
     with pytest.raises(TemplateError) as info:
         ChatSession(store, gemma_engine, chat.id, SHORT, template=ChatTemplate(source))
-    assert info.value.code == code
+    assert info.value.code == code and info.value.offers_plain_transcript
     for language in ("en", "zh_CN"):
         line = info.value.message(Translator(language))
         assert line and "\n" not in line and "{" not in line

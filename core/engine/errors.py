@@ -44,7 +44,14 @@ class PromptTooLong(EngineError):
 
 
 class TemplateError(EngineError):
-    """The model's chat template could not be rendered."""
+    """The model's chat template failed (``template_error``) or passed a limit of the
+    template process (``template_too_slow``, ``template_too_large``) and is not used.
+
+    Nothing falls back on its own: the person may choose Fireside's plain transcript
+    instead, which the window offers and the CLI names (``--plain-transcript``); a session
+    made with ``template=ChatTemplate.plain_transcript()`` then works with this model."""
+
+    offers_plain_transcript = True
 
 
 class InvalidRequest(EngineError):
