@@ -28,6 +28,12 @@ class Fact:
     answer: str
 
 
+PDF_FONT_SIZE = 11.0
+PDF_TOP = 800.0  # the first line's baseline, in points from the bottom of an A4 page
+PDF_LEFT = 56.0
+PDF_LEADING = 16.0
+
+
 def write_pdf(path: Path, pages: list[str], *, title: str = "", password: str | None = None,
               chinese: bool = False) -> Path:  # fmt: skip
     """A PDF with one paragraph of text per page (wrapped), optionally encrypted."""
@@ -46,11 +52,11 @@ def write_pdf(path: Path, pages: list[str], *, title: str = "", password: str | 
     if title:
         pdf.setTitle(title)
     for text in pages:
-        pdf.setFont(font, 11)
-        y = 800.0
+        pdf.setFont(font, PDF_FONT_SIZE)
+        y = PDF_TOP
         for line in _wrap(text, 40 if chinese else 90):
-            pdf.drawString(56, y, line)
-            y -= 16
+            pdf.drawString(PDF_LEFT, y, line)
+            y -= PDF_LEADING
         pdf.showPage()
     pdf.save()
     return path
@@ -71,6 +77,44 @@ def _wrap(text: str, width: int) -> list[str]:
                 line = f"{line} {word}".strip()
         lines.append(line)
     return lines
+
+
+@dataclass(frozen=True)
+class DrawnChar:
+    """A character :func:`write_pdf` drew: its advance across, from its baseline up to 0.7
+    of the font size (the glyph's body), in page points (origin bottom left)."""
+
+    char: str
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+
+def drawn_pages(pages: list[str], *, chinese: bool = False) -> list[list[DrawnChar]]:
+    """Where :func:`write_pdf` put each visible character, from reportlab's own metrics: an
+    account of the page independent of PDFium, to check what PDFium reports against."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    font = "Helvetica"
+    if chinese:
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+        font = "STSong-Light"
+    out = []
+    for text in pages:
+        drawn: list[DrawnChar] = []
+        y = PDF_TOP
+        for line in _wrap(text, 40 if chinese else 90):
+            x = PDF_LEFT
+            for ch in line:
+                width = pdfmetrics.stringWidth(ch, font, PDF_FONT_SIZE)
+                if not ch.isspace():
+                    drawn.append(DrawnChar(ch, x, y, x + width, y + 0.7 * PDF_FONT_SIZE))
+                x += width
+            y -= PDF_LEADING
+        out.append(drawn)
+    return out
 
 
 def write_docx(path: Path, blocks: list[tuple[str, object]], title: str = "") -> Path:

@@ -297,6 +297,9 @@ def test_citation_opens_the_document_at_its_page(window: MainWindow, tmp_path: P
                               pages)  # fmt: skip
         store.commit_document(collection.id, facts, [], "model")
     window.open_citation({"n": 1, "file": str(pdf), "page": 3})
+    viewer = window.dialogs.viewer  # Fireside's own viewer first (tests/test_desktop_viewer.py)
+    assert viewer is not None and viewer.isVisible() and not opened
+    viewer.system_button.click()  # then, from it, the system's viewer at the page
     assert opened and opened[0].toLocalFile() == str(pdf) and opened[0].fragment() == "page=3"
     window.open_citation({"n": 2, "file": str(gone), "page": None})
     assert len(opened) == 1  # a missing file is said in the status line, not opened
@@ -316,7 +319,7 @@ def test_a_citation_outside_the_knowledge_base_is_never_opened(
         with qtbot.waitSignal(window.dialogs.note, timeout=5000) as note:
             window.open_citation({"n": 1, "file": target, "page": 1})
         assert "only documents in your knowledge base" in note.args[0] and target in note.args[0]
-    assert opened == []
+    assert opened == [] and window.dialogs.viewer is None
 
 
 def test_clicking_a_copy_link_copies_the_code(qtbot: QtBot, window: MainWindow) -> None:
@@ -365,7 +368,13 @@ def test_dropped_documents_ground_the_answer_with_a_citation_chip(
     opened: list[QUrl] = []
     window.url_opener = opened.append
     harbour_chip = next(chip for chip in chips if "harbour.md" in chip.text())
-    harbour_chip.click()
+    harbour_chip.click()  # Fireside's viewer, at the cited passage, highlighted
+    viewer = window.dialogs.viewer
+    assert viewer is not None and viewer.stack.currentWidget() is viewer.text_view
+    assert viewer.text_view.passage is not None and not opened
+    start, end = viewer.text_view.passage
+    assert "Agnes Tolland" in viewer.text_view.toPlainText()[start:end]
+    viewer.system_button.click()
     assert opened and opened[0].toLocalFile().endswith("harbour.md")
     # An edited question in this chat is grounded too.
     with qtbot.waitSignal(window.reply_finished, timeout=REPLY_MS):

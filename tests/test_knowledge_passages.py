@@ -3,13 +3,13 @@ rectangles over exactly the cited characters, in a text document as the characte
 
 The PDFs are real (reportlab, Helvetica and the STSong-Light CID font), read by the real
 reader and cut by the real chunker; the characters' true places come from reportlab's own
-layout (where each string was drawn and each glyph's advance), not from PDFium, so the
-rectangles PDFium gives are checked against an independent account of the page.
+layout (tests.documents.drawn_pages: where each string was drawn and each glyph's advance),
+not from PDFium, so the rectangles PDFium gives are checked against an independent account
+of the page.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -26,9 +26,8 @@ from core.knowledge.passages import (
     text_passage,
 )
 from core.knowledge.readers import parse
-from tests.documents import _wrap, write_docx, write_pdf
+from tests.documents import DrawnChar, drawn_pages, write_docx, write_pdf
 
-FONT_SIZE = 11.0
 ENGLISH_PAGES = [
     "Otters hold hands while they sleep so that they do not drift apart. "
     "A group of otters resting together on the water is called a raft. "
@@ -49,44 +48,13 @@ CHINESE_PAGES = [
 ]
 
 
-@dataclass(frozen=True)
-class Drawn:
-    char: str
-    box: Box  # the glyph's advance across, baseline up to 0.7 of the size (its body)
-
-
-def drawn_pages(pages: list[str], chinese: bool) -> list[list[Drawn]]:
-    """Where tests.documents.write_pdf drew each character, from reportlab's metrics."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    font = "Helvetica"
-    if chinese:
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-        font = "STSong-Light"
-    out = []
-    for text in pages:
-        drawn: list[Drawn] = []
-        y = 800.0
-        for line in _wrap(text, 40 if chinese else 90):
-            x = 56.0
-            for ch in line:
-                width = pdfmetrics.stringWidth(ch, font, FONT_SIZE)
-                if not ch.isspace():
-                    drawn.append(Drawn(ch, Box(x, y, x + width, y + 0.7 * FONT_SIZE)))
-                x += width
-            y -= 16
-        out.append(drawn)
-    return out
-
-
-def cited_boxes(chunk: Chunk, drawn: list[Drawn]) -> list[Box]:
-    """The drawn boxes of exactly the chunk's characters (its text occurs once)."""
+def cited_boxes(text: str, drawn: list[DrawnChar]) -> list[Box]:
+    """The drawn boxes of exactly the characters of ``text`` (which occurs once)."""
     packed = "".join(d.char for d in drawn)
-    wanted = "".join(ch for ch in chunk.text if not ch.isspace())
+    wanted = "".join(ch for ch in text if not ch.isspace())
     start = packed.find(wanted)
-    assert start >= 0 and packed.find(wanted, start + 1) < 0, chunk.text
-    return [d.box for d in drawn[start : start + len(wanted)]]
+    assert start >= 0 and packed.find(wanted, start + 1) < 0, text
+    return [Box(d.left, d.bottom, d.right, d.top) for d in drawn[start : start + len(wanted)]]
 
 
 def assert_covers_exactly(passage: PdfPassage, expected: list[Box]) -> None:
@@ -119,17 +87,17 @@ def test_pdf_passages_cover_exactly_the_cited_characters(
     tmp_path: Path, pages: list[str], chinese: bool
 ) -> None:
     path = write_pdf(tmp_path / "doc.pdf", pages, chinese=chinese)
-    drawn = drawn_pages(pages, chinese)
+    drawn = drawn_pages(pages, chinese=chinese)
     chunks = chunks_of(path, max_tokens=24)
     assert len(chunks) >= 2 * len(pages)  # several passages per page, across line wraps
-    assert any(len({b.bottom for b in cited_boxes(c, drawn[c.page - 1])}) > 1 for c in chunks)
+    assert any(len({b.bottom for b in cited_boxes(c.text, drawn[c.page - 1])}) > 1 for c in chunks)
     document = pdfium.PdfDocument(str(path))
     try:
         for chunk in chunks:
             assert chunk.page is not None
             passage = find_in_pdf(document, chunk.page, chunk.text, page_hint(chunk, chunks))
             assert passage is not None and passage.exact and passage.page == chunk.page
-            assert_covers_exactly(passage, cited_boxes(chunk, drawn[chunk.page - 1]))
+            assert_covers_exactly(passage, cited_boxes(chunk.text, drawn[chunk.page - 1]))
     finally:
         document.close()
 

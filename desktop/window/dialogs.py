@@ -1,13 +1,13 @@
 """What the window opens besides itself: the model manager (one, kept while the window
-lives, since its downloads and look-ups go on in the background), Settings, About, and in
-the system's viewers a cited document (at its page), the data folder and the engine log.
+lives, since its downloads and look-ups go on in the background), Settings, About, the
+document viewer at a cited passage, a reply's Sources panel, and in the system's viewers the
+data folder and the engine log.
 
 The dialogs are imported when first opened, so the window starts without them.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QWidget
 from core.models.registry import InstalledModel
 
 if TYPE_CHECKING:
+    from desktop.knowledge.viewer import DocumentViewer
     from desktop.models.manager import ModelManagerDialog
     from desktop.window.main_window import MainWindow
 
@@ -31,6 +32,7 @@ class WindowDialogs(QObject):
         self.services = window.services
         self.manager: ModelManagerDialog | None = None
         self.settings: QWidget | None = None  # the last Settings dialog opened
+        self.viewer: DocumentViewer | None = None  # the document viewer, while it is open
 
     def open_model_manager(self) -> QWidget:
         from desktop.models.manager import ModelManagerDialog
@@ -81,28 +83,62 @@ class WindowDialogs(QObject):
         log = self.services.paths.engine_log
         self.window.url_opener(QUrl.fromLocalFile(str(log if log.exists() else log.parent)))
 
-    def open_citation(self, citation: object) -> None:
-        """Open the cited document (at the page, for a PDF) in the system's viewer: only a
-        document of the person's own knowledge base. A citation's file is otherwise display
-        text (an imported chat can name any local or network path)."""
+    def open_citation(self, citation: object) -> QWidget | None:
+        """Show the cited document at the passage, highlighted, in Fireside's own viewer
+        (one viewer window, reused): only a document of the person's own knowledge base. A
+        citation's file is otherwise display text (an imported chat can name any local or
+        network path)."""
+        from core.knowledge.cited import cited_source
+
         if not isinstance(citation, dict):
-            return
+            return None
         shown = str(citation.get("file", ""))
-        path = Path(shown)
-        if not self.services.knowledge.store.documents_at(shown):
+        source = cited_source(self.services.knowledge.store, citation)
+        if source is None:
             self.note.emit(
                 self.tr("Fireside opens only documents in your knowledge base; this source "
                         "is not one of them: %1").replace("%1", shown)
             )  # fmt: skip
-            return
-        if not path.is_file():
-            self.note.emit(self.tr("The document is no longer at %1").replace("%1", str(path)))
-            return
-        url = QUrl.fromLocalFile(str(path))
-        page = citation.get("page")
-        if page is not None and path.suffix.lower() == ".pdf":
-            url.setFragment(f"page={page}")
-        self.window.url_opener(url)
+            return None
+        if not source.path.is_file():
+            self.note.emit(
+                self.tr("The document is no longer at %1").replace("%1", str(source.path))
+            )
+            return None
+        viewer = self.viewer
+        if viewer is None:
+            from core.knowledge.readers import ReadLimits
+            from desktop.knowledge.viewer import DocumentViewer
+
+            viewer = DocumentViewer(
+                self.services.translate, lambda url: self.window.url_opener(url),
+                ReadLimits.from_settings(self.services.settings.knowledge), self.window,
+            )  # fmt: skip
+            viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            viewer.destroyed.connect(self._viewer_closed)
+            self.viewer = viewer
+        viewer.show_source(source)
+        viewer.show()
+        viewer.raise_()
+        viewer.activateWindow()
+        return viewer
+
+    def _viewer_closed(self) -> None:
+        self.viewer = None
+
+    def open_sources(self, message: object) -> QWidget | None:
+        """The Sources panel of a reply: every retrieved passage, its scores, which ones the
+        reply cited; each opens in the viewer."""
+        from desktop.knowledge.sources import SourcesDialog
+
+        citations = getattr(message, "citations", None)
+        if not citations:
+            return None
+        dialog = SourcesDialog(citations, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open_requested.connect(self.open_citation)
+        dialog.show()
+        return dialog
 
     def shutdown(self) -> None:
         """Stop the model manager's look-up lane (the window is closing)."""
