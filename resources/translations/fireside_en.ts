@@ -4,7 +4,7 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../../desktop/window/about.py" line="+110"/>
+        <location filename="../../desktop/window/about.py" line="+128"/>
         <source>About Fireside</source>
         <translation type="unfinished"></translation>
     </message>
@@ -150,7 +150,7 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+313"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+314"/>
         <source>Use in this chat:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -251,7 +251,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="+371"/>
+        <location filename="../../desktop/chat/chat_view.py" line="+64"/>
         <source>Assistant</source>
         <translation type="unfinished"></translation>
     </message>
@@ -294,7 +294,7 @@
 <context>
     <name>CollectionPicker</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="-116"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="-117"/>
         <source>The collection whose documents are shown below</source>
         <translation type="unfinished"></translation>
     </message>
@@ -314,7 +314,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>Collection:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -399,7 +399,7 @@
 <context>
     <name>DocumentList</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="-179"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="-180"/>
         <source>Name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -615,7 +615,7 @@
 <context>
     <name>EmbeddingModelBar</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+236"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+237"/>
         <source>Choose an embedding model…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -628,7 +628,7 @@
 <context>
     <name>ErrorBar</name>
     <message>
-        <location filename="../../desktop/window/error_bar.py" line="+24"/>
+        <location filename="../../desktop/window/error_bar.py" line="+25"/>
         <source>Restart engine</source>
         <translation type="unfinished"></translation>
     </message>
@@ -996,7 +996,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+147"/>
+        <location line="+148"/>
         <location line="+13"/>
         <source>Add documents</source>
         <translation type="unfinished"></translation>
@@ -1191,7 +1191,7 @@
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="-409"/>
+        <location filename="../../desktop/chat/message_widget.py" line="+147"/>
         <source>Previous version</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1700,7 +1700,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+86"/>
+        <location line="+87"/>
         <source>The longest reply (%1 tokens) must be shorter than the context size (%2 tokens).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1777,7 +1777,7 @@
     <name>StatusLine</name>
     <message>
         <location filename="../../desktop/window/status_line.py" line="+27"/>
-        <location line="+30"/>
+        <location line="+31"/>
         <source>No model loaded</source>
         <translation type="unfinished"></translation>
     </message>

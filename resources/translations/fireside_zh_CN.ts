@@ -4,7 +4,7 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../../desktop/window/about.py" line="+110"/>
+        <location filename="../../desktop/window/about.py" line="+128"/>
         <source>About Fireside</source>
         <translation>关于 Fireside</translation>
     </message>
@@ -150,7 +150,7 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+313"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+314"/>
         <source>Use in this chat:</source>
         <translation>在此对话中使用：</translation>
     </message>
@@ -251,7 +251,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="+371"/>
+        <location filename="../../desktop/chat/chat_view.py" line="+64"/>
         <source>Assistant</source>
         <translation>助手</translation>
     </message>
@@ -294,7 +294,7 @@
 <context>
     <name>CollectionPicker</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="-116"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="-117"/>
         <source>The collection whose documents are shown below</source>
         <translation>下方列出的是此资料集中的文档</translation>
     </message>
@@ -314,7 +314,7 @@
         <translation>取消</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>Collection:</source>
         <translation>资料集：</translation>
     </message>
@@ -399,7 +399,7 @@
 <context>
     <name>DocumentList</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="-179"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="-180"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -482,32 +482,32 @@
     <message>
         <location filename="../../desktop/knowledge/viewer.py" line="+301"/>
         <source>Open in the system viewer</source>
-        <translation type="unfinished"></translation>
+        <translation>用系统查看器打开</translation>
     </message>
     <message>
         <location line="+31"/>
         <source>%1 — Fireside</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 — Fireside</translation>
     </message>
     <message>
         <location line="+50"/>
         <source>The cited passage is not in this file any more (it changed since it was added); it opens at the cited page.</source>
-        <translation type="unfinished"></translation>
+        <translation>引用的段落已不在此文件中（文件在添加后被修改过）；已打开到引用的页面。</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>The file changed since it was added; the closest passage is highlighted.</source>
-        <translation type="unfinished"></translation>
+        <translation>文件在添加后被修改过；已高亮最接近的段落。</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Fireside cannot show this file (%1). Its path, to open it elsewhere:</source>
-        <translation type="unfinished"></translation>
+        <translation>Fireside 无法显示此文件（%1）。文件路径如下，可在其他程序中打开：</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>Page %1 of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>第 %1 页，共 %2 页</translation>
     </message>
 </context>
 <context>
@@ -615,7 +615,7 @@
 <context>
     <name>EmbeddingModelBar</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+236"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+237"/>
         <source>Choose an embedding model…</source>
         <translation>选择嵌入模型…</translation>
     </message>
@@ -628,7 +628,7 @@
 <context>
     <name>ErrorBar</name>
     <message>
-        <location filename="../../desktop/window/error_bar.py" line="+24"/>
+        <location filename="../../desktop/window/error_bar.py" line="+25"/>
         <source>Restart engine</source>
         <translation>重启推理引擎</translation>
     </message>
@@ -996,7 +996,7 @@
         <translation>从资料集中移除所选文档</translation>
     </message>
     <message>
-        <location line="+147"/>
+        <location line="+148"/>
         <location line="+13"/>
         <source>Add documents</source>
         <translation>添加文档</translation>
@@ -1191,7 +1191,7 @@
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="-409"/>
+        <location filename="../../desktop/chat/message_widget.py" line="+147"/>
         <source>Previous version</source>
         <translation>上一个版本</translation>
     </message>
@@ -1234,12 +1234,12 @@
     <message>
         <location line="+6"/>
         <source>Sources</source>
-        <translation type="unfinished"></translation>
+        <translation>来源</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Every passage retrieved for this reply, with its scores</source>
-        <translation type="unfinished"></translation>
+        <translation>为此回复检索到的所有段落及其得分</translation>
     </message>
     <message>
         <location line="+78"/>
@@ -1700,7 +1700,7 @@
         <translation>数据</translation>
     </message>
     <message>
-        <location line="+86"/>
+        <location line="+87"/>
         <source>The longest reply (%1 tokens) must be shorter than the context size (%2 tokens).</source>
         <translation>最长回复（%1 个词元）必须小于上下文长度（%2 个词元）。</translation>
     </message>
@@ -1715,69 +1715,69 @@
     <message>
         <location filename="../../desktop/knowledge/sources.py" line="+51"/>
         <source>Sources of this reply</source>
-        <translation type="unfinished"></translation>
+        <translation>此回复的来源</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>%1 passages were retrieved for this reply; it cites %2 of them (in bold). Keyword: how well the words match (BM25). Vector: how close the meaning is (cosine similarity, up to 1). Combined: the rank both give together.</source>
-        <translation type="unfinished"></translation>
+        <translation>为此回复检索到 %1 个段落，回复引用了其中 %2 个（粗体）。关键词：词语的匹配程度（BM25）。向量：含义的接近程度（余弦相似度，最高为 1）。综合：两者共同给出的排名得分。</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Cited</source>
-        <translation type="unfinished"></translation>
+        <translation>已引用</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Document</source>
-        <translation type="unfinished"></translation>
+        <translation>文档</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Keyword</source>
-        <translation type="unfinished"></translation>
+        <translation>关键词</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Vector</source>
-        <translation type="unfinished"></translation>
+        <translation>向量</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Combined</source>
-        <translation type="unfinished"></translation>
+        <translation>综合</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Passage</source>
-        <translation type="unfinished"></translation>
+        <translation>段落</translation>
     </message>
     <message>
         <location line="+19"/>
         <source>%1, page %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1，第 %2 页</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>yes</source>
-        <translation type="unfinished"></translation>
+        <translation>是</translation>
     </message>
     <message>
         <location line="+20"/>
         <source>Open</source>
-        <translation type="unfinished">打开</translation>
+        <translation>打开</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Show this passage in its document</source>
-        <translation type="unfinished"></translation>
+        <translation>在文档中显示此段落</translation>
     </message>
 </context>
 <context>
     <name>StatusLine</name>
     <message>
         <location filename="../../desktop/window/status_line.py" line="+27"/>
-        <location line="+30"/>
+        <location line="+31"/>
         <source>No model loaded</source>
         <translation>未加载模型</translation>
     </message>
@@ -1949,7 +1949,7 @@
     <message>
         <location filename="../../desktop/window/dialogs.py" line="+99"/>
         <source>Fireside opens only documents in your knowledge base; this source is not one of them: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Fireside 只打开你知识库中的文档；此来源不在其中：%1</translation>
     </message>
     <message>
         <location line="+6"/>
