@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from desktop.chat.chat_view import MessageWidget
+from desktop.chat.message_widget import MessageWidget
 from desktop.knowledge.jobs import EMBEDDING, RowState
 from desktop.window.about import AboutDialog, PathText
 from desktop.window.main_window import MainWindow

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QPalette, QTextCursor
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from desktop.chat.chat_view import MessageBody, MessageWidget
+from desktop.chat.message_widget import MessageBody, MessageWidget
 from desktop.settings.dialog import SettingsDialog
 from desktop.window.main_window import MainWindow
 from desktop.window.services import AppServices
