@@ -10,12 +10,14 @@ of the page.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
 
 from core.knowledge.chunking import Chunk, Chunker
+from core.knowledge.cited import cited_source
 from core.knowledge.passages import (
     Box,
     PdfPassage,
@@ -26,6 +28,7 @@ from core.knowledge.passages import (
     text_passage,
 )
 from core.knowledge.readers import parse
+from core.knowledge.store import DocumentFacts, KnowledgeStore, NewChunk
 from tests.documents import DrawnChar, drawn_pages, write_docx, write_pdf
 
 ENGLISH_PAGES = [
@@ -178,3 +181,42 @@ def test_an_edited_text_document_still_opens_at_the_passage(tmp_path: Path) -> N
     assert found.span is not None
     assert text[found.span.start : found.span.end] == chunk.text
     assert found.span.start != chunk.char_start
+
+
+def _commit(store: KnowledgeStore, path: Path, chunks: list[Chunk]) -> list[str]:
+    collection = store.ensure_collection("default")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    new = [NewChunk(f"{digest[:8]}-{c.ordinal}", c.ordinal, c.text, c.page, c.heading,
+                    c.char_start, c.char_end, hashlib.sha256(c.text.encode()).hexdigest(),
+                    c.tokens, [1.0, 0.0]) for c in chunks]  # fmt: skip
+    facts = DocumentFacts(str(path), path.stem, path.suffix[1:], digest, 1, 0.0, None)
+    store.commit_document(collection.id, facts, new, "model")
+    return [c.id for c in new]
+
+
+def test_a_citation_resolves_only_to_the_knowledge_base_and_its_own_chunks(tmp_path: Path) -> None:
+    """An imported chat can name any file and, written by an older version, any ids: only a
+    document of the knowledge base opens, and a chunk id counts only for its own file."""
+    pdf = write_pdf(tmp_path / "doc.pdf", ENGLISH_PAGES)
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n\nThe harbour closes at dusk.\n", encoding="utf-8")
+    pdf_chunks, note_chunks = chunks_of(pdf, 24), chunks_of(notes, 24)
+    with KnowledgeStore(tmp_path / "knowledge.sqlite3") as store:
+        pdf_ids = _commit(store, pdf, pdf_chunks)
+        note_ids = _commit(store, notes, note_chunks)
+        second = pdf_chunks[1]
+        source = cited_source(store, {"file": str(pdf), "page": 1, "chunk_id": pdf_ids[1]})
+        assert source is not None and source.kind == "pdf" and source.passage == second.text
+        assert source.page == second.page and source.hint == page_hint(second, pdf_chunks)
+        # a chunk of another file is not this citation's passage: the snippet is looked for
+        forged = {"file": str(pdf), "page": 2, "chunk_id": note_ids[0], "snippet": "…Pharos…"}
+        source = cited_source(store, forged)
+        assert source is not None and source.passage == "…Pharos…" and source.page == 2
+        assert source.char_start is None
+        text = cited_source(store, {"file": str(notes), "chunk_id": note_ids[0]})
+        assert text is not None and text.kind == "text"
+        assert (text.char_start, text.char_end) == (note_chunks[0].char_start,
+                                                    note_chunks[0].char_end)  # fmt: skip
+        for outside in (str(tmp_path / "other.pdf"), "/etc/passwd", r"\\host\share\x.pdf", "",
+                        None, 7):  # fmt: skip
+            assert cited_source(store, {"file": outside, "chunk_id": pdf_ids[0]}) is None
