@@ -6,8 +6,8 @@ Word file is not a zip at all but an OLE compound file holding the encrypted pac
 reported as password-protected rather than as damaged.
 
 Paragraphs are taken until the document's character limit is reached, each reported. Table
-cells are read from each row's own cells (python-docx's ``row.cells`` lays out the whole
-table again for every row, which made a long table take hours).
+cells are read from each row's own ``<w:tc>`` elements (about a third faster than
+python-docx's ``row.cells``, which lays out the row's grid first; both grow linearly).
 """
 
 from __future__ import annotations
