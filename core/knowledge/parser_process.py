@@ -22,6 +22,8 @@ that reads and parses each file and sends back its text:
 The child ignores SIGINT: Ctrl-C in a terminal reaches the whole process group, and it is
 the ingestion's job (the parent) to decide what a Ctrl-C means. On Linux it also dies with
 its parent (``PR_SET_PDEATHSIG``), so a ``kill -9`` of ``kb add`` leaves no parse running.
+The kernel takes "parent" to be the thread that started the child: use a ParserProcess from
+one thread that outlives it (the ingestion closes it at the end of its run, on its thread).
 """
 
 from __future__ import annotations
