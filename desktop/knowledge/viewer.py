@@ -54,6 +54,7 @@ HIGHLIGHT: Final = QColor(255, 200, 0, 96)  # translucent amber: the text stays 
 PAGE_GAP: Final = 12  # pixels between pages, and around them
 MIN_ZOOM: Final = 0.2
 MAX_ZOOM: Final = 4.0
+KEPT_PAGES: Final = 8  # rendered pages kept; a long document scrolled through stays small
 RELAYOUT_MS: Final = 120  # a resize is settled before the pages are rendered again
 LEAD: Final = 48  # pixels kept above the passage when scrolled to it
 
@@ -100,6 +101,11 @@ class PdfPageView(QWidget):
         finally:
             page.close()
         self.renders += 1
+        self.pdf.rendered(self)
+
+    def forget(self) -> None:
+        """Drop the rendered image (rendered again when next painted)."""
+        self.image = None
 
     def highlight_rects(self) -> list[QRectF]:
         """The highlight rectangles in this widget's pixels (rendering first if needed)."""
@@ -135,6 +141,7 @@ class PdfView(QScrollArea):
         super().__init__(parent)
         self.document: Any = None
         self.pages: list[PdfPageView] = []
+        self._kept: list[PdfPageView] = []  # pages holding an image, oldest first
         self.passage: PdfPassage | None = None
         self.setWidgetResizable(False)
         self.setAlignment(Qt.AlignmentFlag.AlignHCenter)
@@ -164,10 +171,20 @@ class PdfView(QScrollArea):
             self._layout.removeWidget(page)
             page.deleteLater()
         self.pages = []
+        self._kept = []
         self.passage = None
         if self.document is not None:
             self.document.close()
             self.document = None
+
+    def rendered(self, page: PdfPageView) -> None:
+        """Keep the images of the pages rendered last; forget the oldest beyond
+        :data:`KEPT_PAGES` (an A4 page at a fitted zoom is some 4 MB)."""
+        if page in self._kept:
+            self._kept.remove(page)
+        self._kept.append(page)
+        while len(self._kept) > KEPT_PAGES:
+            self._kept.pop(0).forget()
 
     @property
     def zoom(self) -> float:
