@@ -54,3 +54,19 @@ def test_core_alone_does_not_load_qt() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT)  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+MAX_WINDOW_MODULE_LINES = 600
+
+
+def test_the_window_is_in_subpackages_of_small_modules() -> None:
+    """desktop/ mirrors the core (window, chat, knowledge, models, settings), a module per
+    role: a module that grows past the limit is split along its roles, not let grow."""
+    top = sorted(p.name for p in (ROOT / "desktop").glob("*.py"))
+    assert top == ["__init__.py"], f"put these in a subpackage of desktop/: {top}"
+    long = sorted(
+        f"{p.relative_to(ROOT)} ({n} lines)"
+        for p in (ROOT / "desktop").rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_WINDOW_MODULE_LINES
+    )
+    assert not long, f"split along their roles: {long}"
