@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import random
 import re
 import sqlite3
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -533,3 +535,24 @@ def test_the_window_starts_on_a_full_disk_with_what_was_saved(
         window.close()
     finally:
         services.close()
+
+
+def test_the_app_process_starts_on_a_damaged_chats_database_and_a_crafted_model(
+    fireside_home: Path, tmp_path: Path
+) -> None:
+    """The real start-up (``desktop.window.app``, offscreen), measured-launch mode: it quits
+    by itself once usable. Before, it aborted on either file until it was removed."""
+    from tests.test_faults_gguf import crafted, good
+
+    paths = AppPaths.from_env().ensure()
+    make_chats(paths.chats_db, chats=10)
+    damage(paths.chats_db, "random-pages")
+    crafted(paths.models_dir / "mallory" / "Hostile-GGUF", "alignment-nan")
+    good(paths.models_dir / "mallory" / "Hostile-GGUF")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "FIRESIDE_EXIT_WHEN_READY": "1",
+           "HF_HUB_CACHE": str(tmp_path / "hf-cache")}  # fmt: skip
+    result = subprocess.run([sys.executable, "-m", "desktop.window.app"], env=env,
+                            capture_output=True, text=True, timeout=240, check=False)  # fmt: skip
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.startswith("ready ")
+    assert len(set_aside(paths.data_dir, "chats.sqlite3.damaged-")) == 1
