@@ -87,7 +87,7 @@ def citation(value: Any, where: str) -> dict[str, Any]:
         clean["page"] = page
     elif "page" in value:
         clean["page"] = None
-    for key in ("score", "keyword_score", "vector_score"):
+    for key in ("score", "keyword_score", "vector_score", "rerank_score"):
         if value.get(key) is not None:
             clean[key] = _number(value[key], f"{where}.{key}", low=-math.inf)
     if "cited" in value:

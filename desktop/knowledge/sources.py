@@ -5,7 +5,8 @@ retrieved chunk with its keyword score (BM25 over words and Chinese bigrams), it
 score (cosine similarity of the embeddings) and the combined rank score that ordered them,
 which ones the reply actually cited, and a button to open each in the document viewer.
 Replies written before the scores were kept show a dash; so does a side that did not find
-the chunk at all.
+the chunk at all. A Rerank column appears when the citations carry a ``rerank_score`` (the
+optional reranking stage of issue 13 §4, which Fireside does not have yet).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 from desktop.window.messages import plain_label
 
 DASH: Final = "—"
-NUMBER, CITED, SOURCE, KEYWORD, VECTOR, COMBINED, PASSAGE, OPEN = range(8)
+NUMBER, CITED, SOURCE, KEYWORD, VECTOR, COMBINED, RERANK, PASSAGE, OPEN = range(9)
 
 
 def score_text(value: Any, digits: int) -> str:
@@ -63,17 +64,20 @@ class SourcesDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setHeaderLabels([
             "#", self.tr("Cited"), self.tr("Document"), self.tr("Keyword"), self.tr("Vector"),
-            self.tr("Combined"), self.tr("Passage"), "",
+            self.tr("Combined"), self.tr("Rerank"), self.tr("Passage"), "",
         ])  # fmt: skip
         header = self.table.header()
         header.setStretchLastSection(False)
-        for column in (NUMBER, CITED, SOURCE, KEYWORD, VECTOR, COMBINED, OPEN):
+        for column in (NUMBER, CITED, SOURCE, KEYWORD, VECTOR, COMBINED, RERANK, OPEN):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(PASSAGE, QHeaderView.ResizeMode.Stretch)
         self.table.itemActivated.connect(self._activated)
         self.open_buttons: list[QPushButton] = []
         for citation in self.citations:
             self._add(citation)
+        # the reranking stage's score, when a reranker ordered these passages
+        self.table.setColumnHidden(RERANK, not any(
+            c.get("rerank_score") is not None for c in self.citations))  # fmt: skip
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
@@ -91,11 +95,12 @@ class SourcesDialog(QDialog):
             score_text(citation.get("keyword_score"), 2),
             score_text(citation.get("vector_score"), 3),
             score_text(citation.get("score"), 4),
+            score_text(citation.get("rerank_score"), 3),
             str(citation.get("snippet") or ""),
         ])  # fmt: skip
         item.setToolTip(SOURCE, str(citation.get("file", "")))
         item.setToolTip(PASSAGE, str(citation.get("snippet") or ""))
-        for column in (KEYWORD, VECTOR, COMBINED):
+        for column in (KEYWORD, VECTOR, COMBINED, RERANK):
             item.setTextAlignment(
                 column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
             )
