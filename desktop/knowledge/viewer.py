@@ -371,7 +371,7 @@ class DocumentViewer(QDialog):
             passage = None
         self.stack.setCurrentWidget(self.pdf_view)
         self.pdf_view.open(document)
-        self._say_found(passage is not None, passage is None or passage.exact)
+        self._say_found(passage is not None, passage is None or passage.exact, pdf=True)
         QTimer.singleShot(0, self, lambda: self._scroll_pdf(passage, source.page))
         self.pdf_view.show_passage(passage, source.page)
 
@@ -390,14 +390,19 @@ class DocumentViewer(QDialog):
         found = text_passage(text, source.passage, source.char_start, source.char_end)
         self.stack.setCurrentWidget(self.text_view)
         self.text_view.show_text(text, found.span)
-        self._say_found(found.span is not None, found.span is None or found.span.exact)
+        self._say_found(found.span is not None, found.span is None or found.span.exact, pdf=False)
         QTimer.singleShot(0, self.text_view, self.text_view.scroll_to_passage)
 
-    def _say_found(self, found: bool, exact: bool) -> None:
-        if not found:
+    def _say_found(self, found: bool, exact: bool, *, pdf: bool) -> None:
+        if not found and pdf:
             self.note.setText(
                 self.tr("The cited passage is not in this file any more (it changed since it "
                         "was added); it opens at the cited page.")
+            )  # fmt: skip
+        elif not found:
+            self.note.setText(
+                self.tr("The cited passage is not in this file any more (it changed since it "
+                        "was added).")
             )  # fmt: skip
         elif not exact:
             self.note.setText(
