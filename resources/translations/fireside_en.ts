@@ -480,7 +480,7 @@
 <context>
     <name>DocumentViewer</name>
     <message>
-        <location filename="../../desktop/knowledge/viewer.py" line="+301"/>
+        <location filename="../../desktop/knowledge/viewer.py" line="+318"/>
         <source>Open in the system viewer</source>
         <translation type="unfinished"></translation>
     </message>
@@ -492,6 +492,11 @@
     <message>
         <location line="+50"/>
         <source>The cited passage is not in this file any more (it changed since it was added); it opens at the cited page.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The cited passage is not in this file any more (it changed since it was added).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1713,7 +1718,7 @@
 <context>
     <name>SourcesDialog</name>
     <message>
-        <location filename="../../desktop/knowledge/sources.py" line="+51"/>
+        <location filename="../../desktop/knowledge/sources.py" line="+52"/>
         <source>Sources of this reply</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1753,7 +1758,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+0"/>
+        <source>Rerank</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>%1, page %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1763,7 +1773,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>Open</source>
         <translation type="unfinished"></translation>
     </message>

@@ -480,7 +480,7 @@
 <context>
     <name>DocumentViewer</name>
     <message>
-        <location filename="../../desktop/knowledge/viewer.py" line="+301"/>
+        <location filename="../../desktop/knowledge/viewer.py" line="+318"/>
         <source>Open in the system viewer</source>
         <translation>用系统查看器打开</translation>
     </message>
@@ -493,6 +493,11 @@
         <location line="+50"/>
         <source>The cited passage is not in this file any more (it changed since it was added); it opens at the cited page.</source>
         <translation>引用的段落已不在此文件中（文件在添加后被修改过）；已打开到引用的页面。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The cited passage is not in this file any more (it changed since it was added).</source>
+        <translation>引用的段落已不在此文件中（文件在添加后被修改过）。</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -1713,7 +1718,7 @@
 <context>
     <name>SourcesDialog</name>
     <message>
-        <location filename="../../desktop/knowledge/sources.py" line="+51"/>
+        <location filename="../../desktop/knowledge/sources.py" line="+52"/>
         <source>Sources of this reply</source>
         <translation>此回复的来源</translation>
     </message>
@@ -1753,7 +1758,12 @@
         <translation>段落</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+0"/>
+        <source>Rerank</source>
+        <translation>重排序</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>%1, page %2</source>
         <translation>%1，第 %2 页</translation>
     </message>
@@ -1763,7 +1773,7 @@
         <translation>是</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>Open</source>
         <translation>打开</translation>
     </message>
