@@ -24,6 +24,7 @@ from core.engine.errors import EngineCrashed, EngineError
 from core.engine.protocol import ModelInfo
 from core.errors import FiresideError
 from core.settings import Settings
+from desktop.chat import conversation as talk
 from desktop.chat.chat_files import ChatFiles
 from desktop.chat.chat_list import ChatListPanel
 from desktop.chat.chat_view import ChatView, positions_in
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.conversation = Conversation(services, self.engine_lane, self)
         self.models = ModelLoader(services, self.engine_lane, self)
         self.dialogs = WindowDialogs(self)
+        self._unsent: talk.UnsentText | None = None  # see _text_returned
         self.chat_files = ChatFiles(services.chats, self)
 
         self.setWindowTitle("Fireside")
@@ -154,6 +156,7 @@ class MainWindow(QMainWindow):
         self.chat_view.edit_requested.connect(self.begin_edit)
         self.chat_view.switch_requested.connect(self.switch_version)
         self.chat_view.citation_activated.connect(self.open_citation)
+        self.chat_view.sources_requested.connect(self.dialogs.open_sources)
         self.chat_view.status.connect(self._note)
         self.dialogs.note.connect(self._note)
         self.conversation.prepared.connect(self._prepared)
@@ -162,6 +165,7 @@ class MainWindow(QMainWindow):
         self.conversation.reply_ended.connect(self._reply_ended)
         self.conversation.sources_skipped.connect(self._sources_skipped)
         self.conversation.failed.connect(self._reply_failed)
+        self.conversation.text_returned.connect(self._text_returned)
         self.error_bar.restart_button.clicked.connect(self.restart_engine)
         self.presenter = ModelPresenter(self)
         self.welcome.model_ready.connect(self.presenter.installed)
@@ -429,6 +433,11 @@ class MainWindow(QMainWindow):
         self._update_composer()
         self.reply_finished.emit(ended)
 
+    def _text_returned(self, unsent: object) -> None:
+        """A turn failed before its message was stored: the text goes back into the box
+        once the failure has reopened the chat (which ends any edit)."""
+        self._unsent = unsent if isinstance(unsent, talk.UnsentText) else None
+
     def _reply_failed(self, error: object) -> None:
         self.chat_view.end_reply()
         message = self._say(error)
@@ -441,6 +450,9 @@ class MainWindow(QMainWindow):
         self.error_bar.show_message(message, restart=crashed)
         if self.chat_id is not None:
             self.open_chat(self.chat_id)  # what was saved of the reply stays
+        unsent, self._unsent = self._unsent, None
+        if unsent is not None and unsent.chat_id == self.chat_id:
+            self.composer.give_back(unsent.text, unsent.editing)
         self._update_composer()
         self.error_shown.emit(message)
 
