@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from core.child_process import stop_child
 from core.engine.errors import (
     EngineCrashed,
     EngineError,
@@ -281,12 +282,7 @@ class EngineClient:
         if self._active is not None and not self._active.finished:
             self._active.finished = True
         self._active = None
-        if conn is not None:
-            conn.close()
-        if process is not None:
-            if process.is_alive():
-                process.kill()
-            process.join(timeout=5)
+        stop_child(process, conn)
         self._cond.notify_all()
 
     # ---- requests ----------------------------------------------------------------------

@@ -17,9 +17,7 @@ Fireside's own transcript needs none of this and renders in the caller.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
-import os
 import signal
 import sys
 import threading
@@ -29,6 +27,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from core.child_process import limit_address_space, stop_child
 from core.engine.errors import TemplateError
 from core.engine.protocol import ChatMessage
 from core.engine.template import ChatTemplate
@@ -186,12 +185,7 @@ class TemplateProcess:
     def _stop(self) -> None:
         process, conn = self._process, self._conn
         self._process = self._conn = None
-        if conn is not None:
-            conn.close()
-        if process is not None:
-            if process.is_alive():
-                process.kill()
-            process.join(timeout=5)
+        stop_child(process, conn)
 
 
 def _marked(marker: Marker, chat: Sequence[ChatMessage], mode: MarkMode) -> list[ChatMessage]:
@@ -227,22 +221,6 @@ def _plain_render(template: ChatTemplate) -> Any:
 
 
 # ---- the child -------------------------------------------------------------------------
-
-
-def _limit_memory(extra_bytes: int) -> None:
-    """Cap the address space at what the child uses now plus ``extra_bytes`` (POSIX)."""
-    try:
-        import resource
-    except ImportError:  # Windows: the time and size limits still hold
-        return
-    try:
-        with open("/proc/self/statm") as statm:
-            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        used = 512 << 20
-    limit = used + extra_bytes
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def _on_alarm(signum: int, frame: object) -> None:
@@ -285,7 +263,7 @@ def serve(conn: Connection, memory_limit_bytes: int) -> None:
     if hasattr(signal, "SIGALRM"):
         signal.signal(signal.SIGALRM, _on_alarm)
     sys.setrecursionlimit(1000)
-    _limit_memory(memory_limit_bytes)
+    limit_address_space(memory_limit_bytes)
     conn.send("ready")
     while True:
         try:
