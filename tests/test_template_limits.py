@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from core.engine.client import EngineClient
 from core.engine.errors import TemplateError
 from core.engine.protocol import ChatMessage, SamplingParams
 from core.engine.template import ChatTemplate
+from core.engine.template_process import TemplateProcess
 from core.i18n import Translator
 
 SHORT = SamplingParams(temperature=0.0, max_tokens=4)
@@ -90,6 +92,26 @@ def test_a_template_past_its_limits_is_refused_without_running_again(
     assert gemma_engine.templates.render(ChatTemplate(good), [ChatMessage("user", "Hi")]) == (
         "user: Hi\n"
     )
+
+
+def test_a_template_process_that_stops_answering_is_stopped(tmp_path: Path) -> None:
+    """Where the child's own alarm cannot reach (stuck in native code, or stopped), the
+    parent gives up after its deadline, kills the child and refuses the template."""
+    templates = TemplateProcess(render_limit_s=0.5)
+    template = ChatTemplate("{{ messages[0]['content'] }} (stuck)")
+    try:
+        assert templates.render(template, [ChatMessage("user", "Hi")]) == "Hi (stuck)"
+        pid = templates.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        with pytest.raises(TemplateError) as info:
+            templates.render(template, [ChatMessage("user", "Hi")])
+        assert info.value.code == "template_too_slow"
+        assert templates.pid is None
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    finally:
+        templates.close()
 
 
 def test_sandbox_still_holds_in_the_template_process(gemma_engine: EngineClient) -> None:

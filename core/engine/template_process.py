@@ -142,12 +142,15 @@ class TemplateProcess:
             except (EOFError, OSError):
                 pass
             # No answer: the template is stuck where the child's alarm cannot reach it, or
-            # it took the child down (a crash, the memory limit).
-            dead = not self._alive()
+            # it took the child down.
+            process = self._process
+            exitcode = process.exitcode if process is not None else None
             self._stop()
-            error = TemplateError("template_too_large") if dead else TemplateError(
-                "template_too_slow", seconds=_seconds(self.render_limit_s)
-            )  # fmt: skip
+            if exitcode is None:
+                error = TemplateError("template_too_slow", seconds=_seconds(self.render_limit_s))
+            else:
+                reason = f"the template process stopped (exit status {exitcode})"
+                error = TemplateError("template_error", reason=reason)
             self._refused[template.source] = error
             raise error
 
