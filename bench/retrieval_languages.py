@@ -230,14 +230,14 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"retrieval by language ({result['documents']} documents, {result['chunks']} chunks, "
         f"questions {result['questions']}; model {Path(result['model']).name})",
-        f"{'':<8} {'zh hit@1':>9} {'zh hit@5':>9} {'zh MRR':>7}   "
+        f"{'':<12} {'zh hit@1':>9} {'zh hit@5':>9} {'zh MRR':>7}   "
         f"{'en hit@1':>9} {'en hit@5':>9} {'en MRR':>7}",
     ]
     for mode in result["scores"]:
         s = result["scores"][mode]
         zh, en = s.get("zh", {}), s.get("en", {})
         lines.append(
-            f"{mode:<8} {zh.get('hit@1', 0):>9.2f} {zh.get('hit@5', 0):>9.2f} "
+            f"{mode:<12} {zh.get('hit@1', 0):>9.2f} {zh.get('hit@5', 0):>9.2f} "
             f"{zh.get('mrr', 0):>7.2f}   {en.get('hit@1', 0):>9.2f} {en.get('hit@5', 0):>9.2f} "
             f"{en.get('mrr', 0):>7.2f}"
         )
