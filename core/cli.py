@@ -23,6 +23,7 @@ from core.chat.errors import ChatError
 from core.chat.session import ChatSession, Reply
 from core.chat.store import ChatStore
 from core.data_lock import DataFolderBusy, DataFolderLock, LockOwner
+from core.diagnostics import Diagnostics
 from core.engine.client import EngineClient
 from core.engine.errors import EngineCrashed, EngineError, TemplateError
 from core.engine.protocol import LoadOptions, ModelInfo, SamplingParams
@@ -284,9 +285,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     sys.stdout = cast(TextIO, TerminalSafeStream(out))
     sys.stderr = cast(TextIO, TerminalSafeStream(err))
+    # Warnings of core modules go to the log file, not between a reply's lines; an error
+    # nothing else caught is logged with its traceback and said in one line.
+    diagnostics = Diagnostics(AppPaths.from_env().log_dir).install()
     try:
         return _main(argv)
+    except Exception as exc:
+        diagnostics.report(type(exc), exc, exc.__traceback__)
+        try:
+            preference = SettingsStore(AppPaths.from_env().settings_file).load().language
+        except Exception:  # the settings are part of what may have failed
+            preference = ""
+        tr = Translator(resolve_language(preference))
+        summary = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        print(tr("cli_unexpected", summary=summary, log=diagnostics.log_file), file=sys.stderr)
+        return EXIT_FAILURE
     finally:
+        diagnostics.uninstall()
         sys.stdout, sys.stderr = out, err
 
 

@@ -643,6 +643,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "Ctrl-C 停止回答，Ctrl-D 退出。",
     },
     "cli_error": {"en": "Error: {message}", "zh_CN": "错误：{message}"},
+    "cli_unexpected": {
+        "en": "Unexpected error: {summary}. Nothing saved is lost; details are in {log}",
+        "zh_CN": "意外错误：{summary}。已保存的内容没有丢失；详细信息见 {log}",
+    },
     "cli_model_required": {
         "en": "--model is required for a new chat",
         "zh_CN": "新对话需要指定 --model",

@@ -100,3 +100,23 @@ def test_a_read_only_log_folder_does_not_stop_the_start(tmp_path: Path) -> None:
         assert d.log_tail() == []
     finally:
         d.uninstall()
+
+
+def test_the_cli_says_an_unexpected_error_in_one_line_and_logs_it(
+    fireside_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug reached by a command (simulated: chats list raising) is one line with where the
+    details are, never a traceback on the terminal; the traceback is in the log."""
+    import core.cli
+
+    def broken(*_args: object) -> int:
+        raise RuntimeError("a bug in listing")
+
+    monkeypatch.setattr(core.cli, "run_chats", broken)
+    monkeypatch.setenv("FIRESIDE_LANG", "zh_CN")
+    assert core.cli.main(["chats", "list"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("意外错误：RuntimeError: a bug in listing")
+    log = fireside_home / "logs" / "fireside.log"
+    assert str(log) in err[0]
+    assert "Traceback" in log.read_text(encoding="utf-8")
