@@ -188,6 +188,14 @@ def test_kb_add_never_follows_a_link_out_of_the_folder(tmp_path: Path, minilm_pa
     listed = listing()
     assert {n for n, d in listed.items() if d["status"] == "indexed"} == {"note.md", "kept.md"}
 
+    # A file indexed before, now a link out of the folder: its document goes.
+    (folder / "sub" / "kept.md").unlink()
+    (folder / "sub" / "kept.md").symlink_to("/etc/hostname")
+    again = kb_add(folder, minilm_path)["outcomes"]
+    kept = [o for o in again if Path(o["path"]).name == "kept.md"]
+    assert {o["status"] for o in kept} == {"failed", "removed"}
+    assert {n for n, d in listing().items() if d["status"] == "indexed"} == {"note.md"}
+
 
 def _children(pid: int) -> set[int]:
     """The processes whose parent is ``pid`` (from /proc/*/stat)."""
