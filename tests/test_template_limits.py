@@ -10,6 +10,8 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -110,6 +112,39 @@ def test_a_template_process_that_stops_answering_is_stopped(tmp_path: Path) -> N
         assert templates.pid is None
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+    finally:
+        templates.close()
+
+
+def test_closing_during_a_rendering_does_not_refuse_the_template() -> None:
+    """The app closing while a template renders stops the rendering at once; the template
+    is not blamed for it."""
+    slow_for = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    template = ChatTemplate(
+        "{% if messages[0]['content'] == 'slow' %}" + slow_for + "{% endif %}"
+        "{{ messages[0]['content'] }}"
+    )
+    templates = TemplateProcess(render_limit_s=30)
+    failures: list[TemplateError] = []
+
+    def render_slowly() -> None:
+        try:
+            templates.render(template, [ChatMessage("user", "slow")])
+        except TemplateError as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=render_slowly)
+    worker.start()
+    try:
+        while not templates._lock.locked() or templates.pid is None:
+            assert worker.is_alive()
+            time.sleep(0.01)
+        time.sleep(0.2)  # the child is rendering
+        templates.close()
+        worker.join(10)
+        assert not worker.is_alive()
+        assert failures and failures[0].code == "template_error"
+        assert templates.render(template, [ChatMessage("user", "fast")]) == "fast"
     finally:
         templates.close()
 

@@ -64,6 +64,7 @@ class TemplateProcess:
         self._conn: Connection | None = None
         self._lock = threading.Lock()
         self._refused: dict[str, TemplateError] = {}
+        self._closing = False  # close() is stopping the child: a failure then is not the template's
 
     @property
     def pid(self) -> int | None:
@@ -110,7 +111,9 @@ class TemplateProcess:
         return text
 
     def close(self) -> None:
-        """Stop the child; at once (killed) if a rendering is still running."""
+        """Stop the child; at once (killed) if a rendering is still running (that rendering
+        then fails, and its template is not held against it)."""
+        self._closing = True
         if self._lock.acquire(timeout=0.5):
             try:
                 self._stop()
@@ -146,6 +149,8 @@ class TemplateProcess:
             process = self._process
             exitcode = process.exitcode if process is not None else None
             self._stop()
+            if self._closing:
+                raise TemplateError("template_error", reason="the template process was closed")
             if exitcode is None:
                 error = TemplateError("template_too_slow", seconds=_seconds(self.render_limit_s))
             else:
@@ -170,6 +175,7 @@ class TemplateProcess:
     def _start(self) -> Connection:
         if self._alive() and self._conn is not None:
             return self._conn
+        self._closing = False
         self._stop()
         parent, child = self._mp.Pipe(duplex=True)
         process = self._mp.Process(
