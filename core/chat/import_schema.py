@@ -136,8 +136,10 @@ def stats(value: Any, where: str) -> dict[str, Any] | None:
         if value["stop_reason"] not in STOP_REASONS:
             raise SchemaError(f"{where}.stop_reason is not one Fireside writes")
         clean["stop_reason"] = value["stop_reason"]
-    if isinstance(value.get("model"), str):
+    if isinstance(value.get("model"), str):  # the model that wrote the reply, by name
         clean["model"] = text(value["model"], f"{where}.model")
+    if isinstance(value.get("model_key"), str):  # and by file ("name.gguf:size")
+        clean["model_key"] = text(value["model_key"], f"{where}.model_key")
     return clean
 
 

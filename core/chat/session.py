@@ -82,7 +82,7 @@ class Reply:
                 if self.message is None:
                     self.message = store.add_message(
                         self.parent.chat_id, self.parent.id, "assistant",
-                        self.generation.text, incomplete=True,
+                        self.generation.text, incomplete=True, stats=self._session.written_by,
                     )  # fmt: skip
                 elif time.monotonic() - self._last_save >= SAVE_EVERY_S:
                     store.update_message(self.message.id, content=self.generation.text)
@@ -110,7 +110,7 @@ class Reply:
             "tokens": tokens,
             "tokens_model": session.model_key if tokens is not None else None,
             "incomplete": not done,
-            "stats": asdict(stats),
+            "stats": {**asdict(stats), **session.written_by},
         }
         sources = (self.parent.grounding or {}).get("sources")
         if isinstance(sources, list) and sources:
@@ -152,6 +152,9 @@ class ChatSession:
             raise NoModelLoaded("no_chat_model")
         self.info = info
         self.model_key = model_key(info)
+        # Stored in every reply's stats: a reply keeps the name of the model that wrote it
+        # after another model is loaded (the window marks it as not the loaded model's).
+        self.written_by: dict[str, Any] = {"model": info.name, "model_key": self.model_key}
         self.last_prompt: Prompt | None = None  # what the latest reply was generated from
         self._last_generated: int | None = None
         self.stack = ContextStack(

@@ -62,6 +62,7 @@ class ChatView(QWidget):
         super().__init__(parent)
         self.link_opener = QDesktopServices.openUrl
         self.assistant_name = self.tr("Assistant")
+        self.model_key: str | None = None  # the loaded chat model's file ("name.gguf:size")
         self.renderer = self._make_renderer()
         self.widgets: list[MessageWidget] = []
         self._older: list[tuple[Message, tuple[int, int]]] = []  # not built yet

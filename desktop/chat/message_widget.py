@@ -214,7 +214,7 @@ class MessageWidget(QFrame):
     def update_message(self, message: Message, position: tuple[int, int]) -> None:
         self.message, self.position = message, position
         role = message.role
-        self.speaker.setText(self.view.speaker_name(role))
+        self.speaker.setText(self.author() if role == "assistant" else self.view.speaker_name(role))
         index, count = position
         for widget in (self.previous_button, self.position_label, self.next_button):
             widget.setVisible(count > 1 and role != "system")
@@ -229,6 +229,19 @@ class MessageWidget(QFrame):
         self.set_text(message.content, final=True)
         self._show_chips(message.citations or [])
         self._update_note()
+
+    def author(self) -> str:
+        """The model that wrote this reply, as stored with it, marked when it is not the
+        loaded one (a reply keeps its author after another model is loaded)."""
+        view, stats = self.view, self.message.stats or {}
+        name = stats.get("model")
+        if not isinstance(name, str) or not name:
+            if self.message.id < 0:  # being written now, by the loaded model
+                return view.assistant_name
+            return self.tr("Assistant")  # written before replies kept their model's name
+        key = stats.get("model_key")
+        loaded = key == view.model_key if isinstance(key, str) else name == view.assistant_name
+        return name if loaded else self.tr("%1 · not the loaded model").replace("%1", name)
 
     def set_text(self, text: str, final: bool = False) -> None:
         """Show the text: Markdown for replies, the person's own words as they typed them."""

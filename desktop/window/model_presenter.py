@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
+from core.chat.session import model_key
 from core.engine.errors import EngineCrashed
 from core.engine.protocol import ModelInfo
 from core.errors import FiresideError
@@ -104,6 +105,7 @@ class ModelPresenter(QObject):
         window = self.window
         window.conversation.forget()
         window.chat_view.assistant_name = info.name or self.tr("Assistant")
+        window.chat_view.model_key = model_key(info)
         window.center.setCurrentWidget(window.chat_page)
         window.status_line.model(info)
         window.error_bar.hide()
