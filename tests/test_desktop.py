@@ -371,6 +371,7 @@ def test_dropped_documents_ground_the_answer_with_a_citation_chip(
     harbour_chip.click()  # Fireside's viewer, at the cited passage, highlighted
     viewer = window.dialogs.viewer
     assert viewer is not None and viewer.stack.currentWidget() is viewer.text_view
+    qtbot.waitUntil(lambda: viewer.loaded_source is viewer.source, timeout=REPLY_MS)
     assert viewer.text_view.passage is not None and not opened
     start, end = viewer.text_view.passage
     assert "Agnes Tolland" in viewer.text_view.toPlainText()[start:end]

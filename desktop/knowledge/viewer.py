@@ -10,14 +10,17 @@ into), scrolled to the passage with it highlighted. Where the passage is comes f
 documents of the person's own knowledge base). "Open in the system viewer" stays.
 
 Pages are rendered lazily, when they are first painted (a scroll area paints only what is
-visible), and again only when the width changes the zoom. The PDF is read in the window's
-process: it was read once already when it was added (in the parser process), and a viewer
-that had to ship bitmaps between processes would be slow for no gain on a file that read.
+visible), again only when the width changes the zoom, and only the last few are kept. The
+PDF is read in the window's process: it was read once already when it was added (in the
+parser process), and a viewer that had to ship bitmaps between processes would be slow for
+no gain on a file that read. Other documents are read again off the GUI thread, in a parser
+process of the viewer's own (core/knowledge/parser_process.py, with its time and memory
+limits): a large Word file takes seconds, and a file changed since it was added is new input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, QUrl, Signal
@@ -45,10 +48,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.i18n import Translator
+from core.knowledge.chunking import document_text
 from core.knowledge.cited import CitedSource
-from core.knowledge.passages import Box, PdfPassage, Span, displayed_text, find_in_pdf, text_passage
+from core.knowledge.parser_process import ParserProcess
+from core.knowledge.passages import Box, PdfPassage, Span, find_in_pdf, text_passage
 from core.knowledge.readers import ReadLimits
 from desktop.window.messages import describe_error, plain_label
+from desktop.window.workers import JobRunner, own_lane
 
 HIGHLIGHT: Final = QColor(255, 200, 0, 96)  # translucent amber: the text stays readable
 PAGE_GAP: Final = 12  # pixels between pages, and around them
@@ -293,6 +299,8 @@ def _utf16(text: str, index: int) -> int:
 class DocumentViewer(QDialog):
     """The viewer window; :meth:`show_source` puts a citation in it."""
 
+    loaded = Signal()  # the source is shown at its passage, or said to be unreadable
+
     def __init__(
         self,
         translate: Translator,
@@ -307,6 +315,9 @@ class DocumentViewer(QDialog):
         self.url_opener = url_opener
         self.limits = limits
         self.source: CitedSource | None = None
+        self.loaded_source: CitedSource | None = None  # shown, or said to be unreadable
+        self._lane: JobRunner | None = None  # reads text documents, started when first needed
+        self._parser: ParserProcess | None = None
         self.resize(820, 900)
 
         self.title = plain_label(wrap=False)
@@ -380,18 +391,43 @@ class DocumentViewer(QDialog):
         if self.pdf_view.document is not None and self.pdf_view.passage is passage:
             self.pdf_view.fit_width()
             self.pdf_view.show_passage(passage, page)
+            self._loaded()
 
     def _show_text(self, source: CitedSource) -> None:
-        try:
-            text = displayed_text(source.path, self.limits)
-        except Exception as exc:  # the reader's UnreadableDocument, or the disk's OSError
-            self._cannot_show(describe_error(exc, self.translate))
+        """Read the document again off the GUI thread, in a parser process of the viewer's
+        own (as ingestion does: a file changed since it was added is a stranger's file)."""
+        self.stack.setCurrentWidget(self.text_view)
+        self.text_view.show_text("", None)
+        self.where.setText(self.tr("Opening…"))
+        if self._lane is None or self._parser is None:
+            self._lane = own_lane(self, "viewer")
+            self._parser = ParserProcess()
+        parser, limits = self._parser, self.limits or ReadLimits()
+
+        def read() -> Iterator[object]:  # on the viewer's lane
+            try:
+                yield source, document_text(parser.parse(source.path, limits).document)
+            except Exception as exc:  # the reader's UnreadableDocument, a kill at closing
+                yield source, exc
+
+        self._lane.run(read).item.connect(self._text_read)
+
+    def _text_read(self, value: object) -> None:
+        source, text = value  # type: ignore[misc]  # (source, text or exception)
+        if source is not self.source:  # another citation was opened meanwhile
+            return
+        self.where.clear()
+        if not isinstance(text, str):
+            self._cannot_show(describe_error(text, self.translate))
             return
         found = text_passage(text, source.passage, source.char_start, source.char_end)
-        self.stack.setCurrentWidget(self.text_view)
         self.text_view.show_text(text, found.span)
         self._say_found(found.span is not None, found.span is None or found.span.exact, pdf=False)
-        QTimer.singleShot(0, self.text_view, self.text_view.scroll_to_passage)
+        self._loaded()
+
+    def _loaded(self) -> None:
+        self.loaded_source = self.source
+        self.loaded.emit()
 
     def _say_found(self, found: bool, exact: bool, *, pdf: bool) -> None:
         if not found and pdf:
@@ -418,6 +454,7 @@ class DocumentViewer(QDialog):
         )  # fmt: skip
         self.problem_path.setText(str(self.source.path if self.source else ""))
         self.stack.setCurrentWidget(self.problem)
+        self._loaded()
 
     def _page_shown(self, page: int) -> None:
         self.where.setText(
@@ -439,4 +476,11 @@ class DocumentViewer(QDialog):
 
     def done(self, result: int) -> None:
         self.pdf_view.close_document()
+        if self._parser is not None:
+            self._parser.kill()  # a parse in progress ends now, and then the lane's thread
+            self._parser.close()
+            self._parser = None
+        if self._lane is not None:
+            self._lane.shutdown()
+            self._lane = None
         super().done(result)

@@ -141,6 +141,9 @@ class WindowDialogs(QObject):
         return dialog
 
     def shutdown(self) -> None:
-        """Stop the model manager's look-up lane (the window is closing)."""
+        """Stop the model manager's look-up lane and close the viewer (the window is
+        closing)."""
+        if self.viewer is not None:
+            self.viewer.close()
         if self.manager is not None:
             self.manager.shutdown()

@@ -256,7 +256,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>Show earlier messages</source>
         <translation type="unfinished"></translation>
     </message>
@@ -480,7 +480,7 @@
 <context>
     <name>DocumentViewer</name>
     <message>
-        <location filename="../../desktop/knowledge/viewer.py" line="+318"/>
+        <location filename="../../desktop/knowledge/viewer.py" line="+329"/>
         <source>Open in the system viewer</source>
         <translation type="unfinished"></translation>
     </message>
@@ -490,7 +490,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+41"/>
+        <source>Opening…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+34"/>
         <source>The cited passage is not in this file any more (it changed since it was added); it opens at the cited page.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -510,7 +515,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>Page %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1207,12 +1212,12 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+91"/>
+        <location line="+104"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-91"/>
+        <location line="-104"/>
         <source>Copy this message</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1247,7 +1252,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+78"/>
+        <location line="+74"/>
+        <source>Assistant</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 · not the loaded model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>Copy the code</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1325,7 +1340,7 @@
 <context>
     <name>ModelPresenter</name>
     <message>
-        <location filename="../../desktop/window/model_presenter.py" line="+73"/>
+        <location filename="../../desktop/window/model_presenter.py" line="+74"/>
         <source>Import a GGUF model</source>
         <translation type="unfinished"></translation>
     </message>

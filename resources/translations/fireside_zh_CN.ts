@@ -256,7 +256,7 @@
         <translation>助手</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>Show earlier messages</source>
         <translation>显示更早的消息</translation>
     </message>
@@ -480,7 +480,7 @@
 <context>
     <name>DocumentViewer</name>
     <message>
-        <location filename="../../desktop/knowledge/viewer.py" line="+318"/>
+        <location filename="../../desktop/knowledge/viewer.py" line="+329"/>
         <source>Open in the system viewer</source>
         <translation>用系统查看器打开</translation>
     </message>
@@ -490,7 +490,12 @@
         <translation>%1 — Fireside</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+41"/>
+        <source>Opening…</source>
+        <translation>正在打开…</translation>
+    </message>
+    <message>
+        <location line="+34"/>
         <source>The cited passage is not in this file any more (it changed since it was added); it opens at the cited page.</source>
         <translation>引用的段落已不在此文件中（文件在添加后被修改过）；已打开到引用的页面。</translation>
     </message>
@@ -510,7 +515,7 @@
         <translation>Fireside 无法显示此文件（%1）。文件路径如下，可在其他程序中打开：</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>Page %1 of %2</source>
         <translation>第 %1 页，共 %2 页</translation>
     </message>
@@ -1207,12 +1212,12 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+91"/>
+        <location line="+104"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location line="-91"/>
+        <location line="-104"/>
         <source>Copy this message</source>
         <translation>复制此消息</translation>
     </message>
@@ -1247,7 +1252,17 @@
         <translation>为此回复检索到的所有段落及其得分</translation>
     </message>
     <message>
-        <location line="+78"/>
+        <location line="+74"/>
+        <source>Assistant</source>
+        <translation type="unfinished">助手</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 · not the loaded model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>Copy the code</source>
         <translation>复制代码</translation>
     </message>
@@ -1325,7 +1340,7 @@
 <context>
     <name>ModelPresenter</name>
     <message>
-        <location filename="../../desktop/window/model_presenter.py" line="+73"/>
+        <location filename="../../desktop/window/model_presenter.py" line="+74"/>
         <source>Import a GGUF model</source>
         <translation>导入 GGUF 模型</translation>
     </message>
