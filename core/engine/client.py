@@ -84,6 +84,7 @@ class Generation(Iterator[str]):
         self._client = client
         self.request_id = request_id
         self.owner = threading.get_ident()
+        self._owner_thread = threading.current_thread()  # idents are reused; threads are not
         self.finished = False
         self.stats: GenerationStats | None = None
         self.tokens: tuple[int, ...] = ()  # the sampled tokens of the reply
@@ -133,7 +134,7 @@ class Generation(Iterator[str]):
         if self.finished:
             return
         self.cancel()
-        with contextlib.suppress(EngineError), self._client._cond:
+        with contextlib.suppress(EngineError, StopIteration), self._client._cond:
             while not self.finished:
                 self._client._receive_for(self)
 
@@ -428,7 +429,7 @@ class EngineClient:
         generation; start the engine if needed."""
         while self._active is not None and not self._active.finished:
             active = self._active
-            if active.owner == threading.get_ident() or not _thread_alive(active.owner):
+            if active.owner == threading.get_ident() or not active._owner_thread.is_alive():
                 active.cancel()
                 while not active.finished:
                     self._receive_for(active)
@@ -490,10 +491,6 @@ class EngineClient:
             if deadline is not None and time.monotonic() > deadline:
                 self._discard_process()
                 raise EngineStartError("engine_timeout", seconds=int(timeout_s or 0))
-
-
-def _thread_alive(ident: int) -> bool:
-    return any(thread.ident == ident for thread in threading.enumerate())
 
 
 def _check_role(header: GGUFHeader, slot: ModelSlot) -> None:
