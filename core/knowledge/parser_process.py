@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import multiprocessing
-import os
 import signal
 import sys
 import threading
@@ -43,6 +42,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Final
 
+from core.child_process import limit_address_space, stop_child
 from core.knowledge import readers
 from core.knowledge.errors import IngestCancelled, UnreadableDocument
 from core.knowledge.readers.base import OnRead, ParsedDocument, ReadLimits, Unit
@@ -190,12 +190,7 @@ class ParserProcess:
     def _stop(self) -> None:
         process, conn = self._process, self._conn
         self._process = self._conn = None
-        if conn is not None:
-            conn.close()
-        if process is not None:
-            if process.is_alive():
-                process.kill()
-            process.join(timeout=5)
+        stop_child(process, conn)
 
 
 def _death(exitcode: int | None) -> str:
@@ -209,25 +204,6 @@ def _death(exitcode: int | None) -> str:
 
 
 # ---- the child -------------------------------------------------------------------------
-
-
-def _limit_memory(extra_bytes: int) -> None:
-    """Cap the address space at what the child uses now plus ``extra_bytes`` (POSIX)."""
-    try:
-        import resource
-    except ImportError:  # Windows: the time limit and the process boundary still hold
-        return
-    try:
-        with open("/proc/self/statm") as statm:
-            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        used = 1 << 30
-    limit = used + extra_bytes
-    with contextlib.suppress(ValueError, OSError):
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 class _Reporter:
@@ -277,7 +253,7 @@ def serve(conn: Connection, memory_limit_bytes: int) -> None:
     import docx  # noqa: F401
     import pypdfium2  # noqa: F401
 
-    _limit_memory(memory_limit_bytes)
+    limit_address_space(memory_limit_bytes)
     conn.send("ready")
     while True:
         try:
