@@ -556,3 +556,40 @@ def test_the_app_process_starts_on_a_damaged_chats_database_and_a_crafted_model(
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert result.stdout.startswith("ready ")
     assert len(set_aside(paths.data_dir, "chats.sqlite3.damaged-")) == 1
+
+
+def test_a_fresh_home_on_a_full_disk_starts_and_says_so(
+    qtbot: QtBot, small_disk: Path, engine_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first start on a full disk: the window's first chat and the knowledge panel's
+    default collection cannot be written (the stores open read-only, in memory). It starts
+    and says the disk is full; once space is freed, the next start has its first chat."""
+    from desktop.window.main_window import MainWindow
+    from desktop.window.services import AppServices
+
+    monkeypatch.setenv("FIRESIDE_HOME", str(small_disk / "home"))
+    monkeypatch.setenv("FIRESIDE_LANG", "en")
+    paths = AppPaths.from_env().ensure()
+    filler = fill(small_disk)
+    services = AppServices(paths, EngineClient(log_path=engine_log))
+    try:
+        window = MainWindow(services)
+        qtbot.addWidget(window)
+        window.show()
+        window.start()
+        assert window.error_bar.isVisible()
+        assert "disk is full" in window.error_bar.label.text().lower()
+        assert window.chat_id is None
+        window.close()
+    finally:
+        services.close()
+    filler.unlink()  # space freed: the next start has its chat
+    services = AppServices(paths, EngineClient(log_path=engine_log))
+    try:
+        window = MainWindow(services)
+        qtbot.addWidget(window)
+        window.start()
+        assert window.chat_id is not None and not window.error_bar.isVisible()
+        window.close()
+    finally:
+        services.close()

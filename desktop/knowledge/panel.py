@@ -98,7 +98,10 @@ class KnowledgePanel(QWidget):
         self._build()
         self._follow_ingestions()
         if not self.kb.collections():
-            self.kb.store.ensure_collection(DEFAULT_COLLECTION)
+            try:
+                self.kb.store.ensure_collection(DEFAULT_COLLECTION)
+            except FiresideError as exc:  # a full or read-only disk: say so, start anyway
+                self._show_message(exc)
         self._refresh(select=DEFAULT_COLLECTION)
         if not self.has_embedding_model:
             self.model_bar.show_missing()

@@ -241,10 +241,15 @@ class MainWindow(QMainWindow):
 
     # ---- chats -------------------------------------------------------------------------
 
-    def new_chat(self) -> int:
-        """Start a new chat (an empty one already open is reused)."""
+    def new_chat(self) -> int | None:
+        """Start a new chat (an empty one already open is reused); on a full or read-only
+        disk, say so and stay where we are."""
         model = self.model.name if self.model else None
-        chat_id, created = self.conversation.new_chat(self.chat_id, model)
+        try:
+            chat_id, created = self.conversation.new_chat(self.chat_id, model)
+        except FiresideError as exc:
+            self._show_error(exc)
+            return self.chat_id
         if created:
             self.sidebar.refresh()
             self.open_chat(chat_id)
@@ -358,8 +363,9 @@ class MainWindow(QMainWindow):
     def send(self, text: str) -> Job | None:
         if self.model is None or self.conversation.busy or not text.strip():
             return None
-        if self.chat_id is None:
-            self.new_chat()
+        if self.chat_id is None and self.new_chat() is None:
+            self.composer.give_back(text)  # no chat could be made: keep what was typed
+            return None
         assert self.chat_id is not None
         self.error_bar.hide()
         job = self.conversation.send(self.chat_id, text)
