@@ -966,7 +966,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+115"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+118"/>
         <source>Knowledge</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1173,7 +1173,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+269"/>
+        <location filename="../../desktop/window/main_window.py" line="+274"/>
         <source>Ask anything. Your words stay on this computer.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1188,7 +1188,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+186"/>
+        <location line="+187"/>
         <source>Answered without your documents: %1</source>
         <translation type="unfinished"></translation>
     </message>

@@ -653,17 +653,17 @@
     <message>
         <location filename="../../desktop/window/error_reporter.py" line="+57"/>
         <source>Fireside: unexpected error</source>
-        <translation type="unfinished"></translation>
+        <translation>Fireside：意外错误</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Something went wrong, and Fireside kept going. Nothing you saved is lost.</source>
-        <translation type="unfinished"></translation>
+        <translation>出了点问题，Fireside 仍在继续运行。已保存的内容没有丢失。</translation>
     </message>
     <message>
         <location line="+11"/>
         <source>Copy details</source>
-        <translation type="unfinished">复制详细信息</translation>
+        <translation>复制详细信息</translation>
     </message>
 </context>
 <context>
@@ -966,7 +966,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+115"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+118"/>
         <source>Knowledge</source>
         <translation>知识库</translation>
     </message>
@@ -1173,7 +1173,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+269"/>
+        <location filename="../../desktop/window/main_window.py" line="+274"/>
         <source>Ask anything. Your words stay on this computer.</source>
         <translation>想问什么都可以。你输入的内容只会留在这台电脑上。</translation>
     </message>
@@ -1188,7 +1188,7 @@
         <translation>新对话</translation>
     </message>
     <message>
-        <location line="+186"/>
+        <location line="+187"/>
         <source>Answered without your documents: %1</source>
         <translation>本次回答未使用你的文档：%1</translation>
     </message>
@@ -1868,12 +1868,12 @@
     <message>
         <location filename="../../desktop/window/single_instance.py" line="+99"/>
         <source>Another Fireside program is using your data: %1. Fireside will open as soon as it has finished.</source>
-        <translation type="unfinished"></translation>
+        <translation>另一个 Fireside 程序正在使用你的数据：%1。它结束后 Fireside 会立即打开。</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>退出</translation>
     </message>
 </context>
 <context>
@@ -1901,7 +1901,7 @@
     <message>
         <location line="+8"/>
         <source>Check which version suits this computer (asks the Hugging Face Hub)</source>
-        <translation type="unfinished"></translation>
+        <translation>检查哪个版本适合这台电脑（会询问 Hugging Face Hub）</translation>
     </message>
     <message>
         <location line="+65"/>
@@ -1926,7 +1926,7 @@
     <message>
         <location line="+4"/>
         <source>Its download is about %1 (%2).</source>
-        <translation type="unfinished"></translation>
+        <translation>下载大小约为 %1（%2）。</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -1987,7 +1987,7 @@
     <message>
         <location filename="../../desktop/window/app.py" line="+167"/>
         <source>Fireside closed unexpectedly last time. What it left for a bug report is in %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Fireside 上次意外关闭。可用于报告问题的信息在 %1。</translation>
     </message>
     <message>
         <location line="+6"/>
