@@ -139,8 +139,10 @@ def write_docx(path: Path, blocks: list[tuple[str, object]], title: str = "") ->
     return path
 
 
-def write_epub(path: Path, title: str, chapters: list[tuple[str, str]]) -> Path:
-    """A minimal valid EPUB 3: mimetype first and stored, container, package, chapters."""
+def write_epub(path: Path, title: str, chapters: list[tuple[str, str]],
+               spine: list[int] | None = None) -> Path:  # fmt: skip
+    """A minimal valid EPUB 3: mimetype first and stored, container, package, chapters;
+    ``spine`` lists the chapters' numbers in reading order (default: each once)."""
     with zipfile.ZipFile(path, "w") as book:
         book.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
         book.writestr(
@@ -155,14 +157,15 @@ def write_epub(path: Path, title: str, chapters: list[tuple[str, str]]) -> Path:
             f'<item id="c{i}" href="text/ch{i}.xhtml" media-type="application/xhtml+xml"/>'
             for i in range(len(chapters))
         )
-        spine = "".join(f'<itemref idref="c{i}"/>' for i in range(len(chapters)))
+        order = range(len(chapters)) if spine is None else spine
+        refs = "".join(f'<itemref idref="c{i}"/>' for i in order)
         book.writestr(
             "OEBPS/content.opf",
             '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" '
             'unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
             f'<dc:identifier id="id">test-book</dc:identifier><dc:title>{title}</dc:title>'
             f"<dc:language>en</dc:language></metadata><manifest>{items}</manifest>"
-            f"<spine>{spine}</spine></package>",
+            f"<spine>{refs}</spine></package>",
             compress_type=zipfile.ZIP_DEFLATED,
         )
         for i, (heading, body) in enumerate(chapters):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import struct
-import zipfile
 import zlib
 from pathlib import Path
+
+from tests.documents import write_epub
 
 
 def write_repeated_epub(path: Path, *, chapter_chars: int = 900_000, repeats: int = 400) -> Path:
@@ -21,34 +22,7 @@ def write_repeated_epub(path: Path, *, chapter_chars: int = 900_000, repeats: in
     characters."""
     sentence = "The lantern keeper counts the boats in the harbour every night. "
     body = (sentence * (chapter_chars // len(sentence) + 1))[:chapter_chars]
-    chapter = (
-        '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
-        f"<head><title>Again</title></head><body><h1>Again</h1><p>{body}</p></body></html>"
-    )
-    spine = '<itemref idref="c0"/>' * repeats
-    with zipfile.ZipFile(path, "w") as book:
-        book.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
-        book.writestr(
-            "META-INF/container.xml",
-            '<?xml version="1.0"?><container version="1.0" '
-            'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
-            '<rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
-            "</rootfiles></container>",
-            compress_type=zipfile.ZIP_DEFLATED,
-        )
-        book.writestr(
-            "OEBPS/content.opf",
-            '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" '
-            'unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
-            '<dc:identifier id="id">again</dc:identifier><dc:title>Again and again</dc:title>'
-            '</metadata><manifest><item id="c0" href="c0.xhtml" '
-            'media-type="application/xhtml+xml"/></manifest>'
-            f"<spine>{spine}</spine></package>",
-            compress_type=zipfile.ZIP_DEFLATED,
-        )
-        book.writestr("OEBPS/c0.xhtml", chapter, compress_type=zipfile.ZIP_DEFLATED,
-                      compresslevel=9)  # fmt: skip
-    return path
+    return write_epub(path, "Again and again", [("Again", body)], spine=[0] * repeats)
 
 
 def write_lying_docx(path: Path, *, body_bytes: int = 160 * 1024 * 1024) -> Path:
