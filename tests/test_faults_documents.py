@@ -29,8 +29,11 @@ from typing import Any
 
 import pytest
 
+from core.engine.client import EngineClient
 from core.knowledge import readers
+from core.knowledge.embedder import Embedder
 from core.knowledge.errors import UnreadableDocument
+from core.knowledge.knowledge_base import KnowledgeBase
 from core.knowledge.readers.base import ReadLimits
 from core.paths import AppPaths
 from tests.cli_process import run_cli
@@ -321,3 +324,40 @@ def test_a_document_past_the_time_limit_is_skipped_and_the_rest_goes_on(
     assert outcomes["a-pages.pdf"]["code"] == "kb_file_too_slow"
     assert "2 s" in outcomes["a-pages.pdf"]["reason"]
     assert outcomes["b-note.md"]["status"] == "indexed"
+
+
+class StoppingEmbedder(Embedder):
+    """The real embedder, and a person who presses Stop after ``after`` token counts."""
+
+    def __init__(self, *args: Any, after: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.after = after
+        self.counts = 0
+        self.stop: Any = None
+
+    def count_tokens(self, text: str) -> int:
+        self.counts += 1
+        if self.counts == self.after and self.stop is not None:
+            self.stop()
+        return super().count_tokens(text)
+
+
+def test_stop_takes_effect_while_a_long_document_is_cut_into_chunks(
+    tmp_path: Path, minilm_path: Path
+) -> None:
+    """Cutting a long document counts every sentence through the engine; Stop must not wait
+    for thousands of them."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    sentences = (
+        f"Boat {n} came into the harbour at {n % 24} o'clock, mast {n * 7}." for n in range(3000)
+    )
+    (folder / "log.md").write_text(" ".join(sentences), encoding="utf-8")
+    paths = AppPaths.from_env().ensure()
+    with EngineClient(paths) as client, KnowledgeBase(paths) as kb:
+        embedder = StoppingEmbedder(client, minilm_path, n_ctx=256, n_threads=1, after=50)
+        ingestion = kb.ingestion(embedder, "default")
+        embedder.stop = ingestion.cancel
+        report = ingestion.run([folder])
+    assert report.cancelled and not report.outcomes
+    assert embedder.counts <= 51

@@ -391,7 +391,7 @@ class Ingestion:
 
         began = self._clock()
         self.embedder.ensure_loaded()
-        chunker = Chunker(self.embedder.count_tokens, self.embedder.max_tokens, self.overlap)
+        chunker = Chunker(self._count_tokens, self.embedder.max_tokens, self.overlap)
         chunks = chunker.chunk(document)
         times.chunk += self._clock() - began
 
@@ -426,6 +426,13 @@ class Ingestion:
             self.store.record_problem(collection.id, path, cut, facts_noted)
         return Outcome(path, status, len(rows), document.pages, cut, facts_noted,
                        document_id), collection  # fmt: skip
+
+    def _count_tokens(self, text: str) -> int:
+        """The embedding model's count, one sentence at a time while a document is cut into
+        chunks (a long document has many thousands): a stop takes effect between two."""
+        if self._cancel.is_set():
+            raise IngestCancelled("kb_cancelled")
+        return self.embedder.count_tokens(text)
 
     def _failed(
         self,
