@@ -27,8 +27,9 @@ by :meth:`Ingestion.cancel` or after :attr:`ReadLimits.max_seconds`.
 Progress is reported after every document and every embedding batch (documents, chunks,
 chunks per second, a smoothed ETA, see core/knowledge/eta.py), and inside a long document
 every half second while it is read (pages, chapters or paragraphs read). :meth:`cancel`
-may be called from any thread; the job stops at once while a document is being read, or
-before the next embedding batch, and the document in progress is left for the next run.
+may be called from any thread; the job stops at once while a document is being read, at
+the next sentence while it is cut into chunks, or before the next embedding batch, and the
+document in progress is left for the next run.
 """
 
 from __future__ import annotations
