@@ -262,6 +262,20 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Cannot reach the model hub at {endpoint}: {reason}",
         "zh_CN": "无法连接模型仓库 {endpoint}：{reason}",
     },
+    "models_hub_no_network": {
+        "en": "You are offline: the Hub cannot be reached",
+        "zh_CN": "你已离线：无法连接 Hub",
+    },
+    "models_hub_no_network_at": {
+        "en": "You are offline, or {endpoint} is not an address that exists: the Hub cannot "
+        "be reached",
+        "zh_CN": "你已离线，或 {endpoint} 不是存在的地址：无法连接 Hub",
+    },
+    "net_refused": {"en": "it refused the connection", "zh_CN": "对方拒绝了连接"},
+    "net_timeout": {"en": "it did not answer in time", "zh_CN": "对方没有及时响应"},
+    "net_reset": {"en": "the connection was cut", "zh_CN": "连接被中断"},
+    "net_short_read": {"en": "the connection ended early", "zh_CN": "连接提前结束"},
+    "net_other": {"en": "{reason}", "zh_CN": "{reason}"},
     "models_hub_offline": {
         "en": "HF_HUB_OFFLINE is set, so Fireside will not contact the model hub",
         "zh_CN": "已设置 HF_HUB_OFFLINE，Fireside 不会连接模型仓库",

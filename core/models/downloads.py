@@ -28,6 +28,7 @@ from typing import Any, Final, Literal
 
 import filelock
 
+from core.i18n import Phrase
 from core.models.disk import DiskSpace, SystemDiskSpace
 from core.models.errors import (
     BadRequest,
@@ -382,7 +383,9 @@ class Downloader:
                                 break
                 if have < remote.size and not control.stopping:
                     raise HubTransient(
-                        "models_hub_unreachable", endpoint=self.hub.endpoint, reason="short read"
+                        "models_hub_unreachable",
+                        endpoint=self.hub.endpoint,
+                        reason=Phrase("net_short_read"),
                     )
             except _Restart:
                 part.unlink(missing_ok=True)
@@ -396,9 +399,10 @@ class Downloader:
             except HubTransient as exc:
                 failures = 1 if progressed else failures + 1
                 if failures >= self.retry.attempts:
+                    why = exc.params.get("reason") or Phrase(exc.code, **exc.params)
                     raise DownloadError(
                         "models_download_failed", filename=remote.filename,
-                        attempts=failures, reason=exc.params.get("reason") or str(exc),
+                        attempts=failures, reason=why,
                     ) from exc  # fmt: skip
                 delay = self.retry.delay(failures)
                 reporter.phase("retrying", base + have, force=True)

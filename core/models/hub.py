@@ -51,6 +51,7 @@ from core.models.naming import (
     check_repo_id,
     group_model_files,
 )
+from core.models.network import unreachable
 
 DEFAULT_ENDPOINT: Final = "https://huggingface.co"
 SHA256_RE: Final = re.compile(r"^[0-9a-f]{64}$")
@@ -302,9 +303,7 @@ class HubClient:
             socket.getaddrinfo(url.hostname or "", url.port or (443 if url.scheme == "https"
                                                                  else 80))  # fmt: skip
         except OSError as exc:
-            raise HubTransient(
-                "models_hub_unreachable", endpoint=self.endpoint, reason=_reason(exc)
-            ) from exc
+            raise unreachable(exc, self.endpoint) from exc
         self._resolved = True
 
     # ---- errors ------------------------------------------------------------------------
@@ -339,19 +338,12 @@ class HubClient:
             kind = HubTransient if status in (408, 429) or status >= 500 else HubError
             raise kind("models_hub_http", endpoint=self.endpoint, status=status, repo=repo) from exc
         except httpx2.TransportError as exc:
-            raise HubTransient(
-                "models_hub_unreachable", endpoint=self.endpoint, reason=_reason(exc)
-            ) from exc
+            raise unreachable(exc, self.endpoint) from exc
 
 
 def _status(exc: HfHubHTTPError) -> int:
     response = getattr(exc, "response", None)
     return int(getattr(response, "status_code", 0) or 0)
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _int_or_none(value: Any) -> int | None:

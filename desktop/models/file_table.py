@@ -82,6 +82,20 @@ class FileTable(QTableWidget):
             self.setCellWidget(index, 3, button)
         self.update_buttons(board)
 
+    def lookup_failed(self, offline: bool, why: str) -> None:
+        """The Hub could not be asked: sizes and fits still waiting say so (and why, in
+        their tooltip) instead of "…" forever. Sizes known without the Hub stay."""
+        text = self.tr("Not known offline") if offline else self.tr("Unknown")
+        for row in range(self.rowCount()):
+            size = self.item(row, 1)
+            if size is not None and size.text() == "…":
+                size.setText(text)
+                size.setToolTip(why)
+            badge = self.cellWidget(row, 2)
+            if isinstance(badge, QLabel) and badge.text() == "…":
+                badge.setText(text)
+                badge.setToolTip(why)
+
     def clear_files(self) -> None:
         self.repo = ""
         self.filenames = []
@@ -159,11 +173,14 @@ class FileTable(QTableWidget):
 
 
 def file_rows(
-    details: RepoDetails | None, fallback: list[tuple[str, str]] | None = None
+    details: RepoDetails | None,
+    fallback: list[tuple[str, str]] | None = None,
+    sizes: dict[str, int] | None = None,
 ) -> list[FileRow]:
     """Rows for a :class:`FileTable`: from a look-up, or (quantization, file) before one."""
-    if details is None:
-        return [(quant, name, None, None, False) for quant, name in fallback or []]
+    if details is None:  # sizes the catalogue knows, the rest waits for the Hub
+        known = sizes or {}
+        return [(quant, name, known.get(quant), None, False) for quant, name in fallback or []]
     rows: list[FileRow] = []
     for fit in details.files:
         group = fit.group

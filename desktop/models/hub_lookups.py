@@ -20,6 +20,7 @@ from core.models.downloads import Downloader
 from core.models.fit import FitAdvisor, FitAnswer, FitOptions, ModelFigures
 from core.models.hub import DEFAULT_ENDPOINT, HubClient, RepoSummary, resolve_endpoint
 from core.models.naming import ModelFileGroup
+from core.models.network import cause_of
 from core.models.tokens import TokenStore
 from desktop.window.services import AppServices
 from desktop.window.workers import Job, JobRunner
@@ -190,6 +191,13 @@ class RepoLookups(QObject):
     def _ended(self, job: object) -> None:
         if isinstance(job, Job):
             self._pending.pop(job, None)
+
+
+def is_offline(error: object) -> bool:
+    """The Hub could not be reached for want of a network (not a refusal or a fault)."""
+    if isinstance(error, FiresideError):
+        return error.code in ("models_hub_no_network", "models_hub_no_network_at")
+    return isinstance(error, BaseException) and cause_of(error) == "offline"
 
 
 def _lookup_key(repo: str, only: Collection[str] | None) -> tuple[str, tuple[str, ...] | None]:

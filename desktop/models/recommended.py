@@ -21,7 +21,7 @@ from core.models.catalogue import Catalogue, CatalogueEntry, ModelKind
 from core.models.units import human_count
 from desktop.models.downloads import DownloadBoard
 from desktop.models.file_table import FileTable, file_rows
-from desktop.models.hub_lookups import RepoDetails, RepoLookups
+from desktop.models.hub_lookups import RepoDetails, RepoLookups, is_offline
 from desktop.window.messages import describe_error, plain_label
 
 _ENTRY: Final = Qt.ItemDataRole.UserRole + 1
@@ -146,7 +146,7 @@ class RecommendedPage(QWidget):
         self.lookups.request(entry.repo, entry.files.values())
 
     def _show(self, entry: CatalogueEntry, details: RepoDetails | None) -> None:
-        rows = file_rows(details, list(entry.files.items()))
+        rows = file_rows(details, list(entry.files.items()), entry.sizes)
         rows = [
             (
                 self.tr("%1 · recommended").replace("%1", q) if f == entry.recommended_file else q,
@@ -171,7 +171,9 @@ class RecommendedPage(QWidget):
     @Slot(str, object)
     def _lookup_failed(self, repo: str, error: object) -> None:
         if self.entry is not None and repo == self.entry.repo.lower():
-            self.status_label.setText(describe_error(error, self.translate))
+            why = describe_error(error, self.translate)
+            self.status_label.setText(why)
+            self.file_table.lookup_failed(is_offline(error), why)
 
     @Slot(object)
     def _task_changed(self, _task: object) -> None:

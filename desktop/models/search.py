@@ -22,7 +22,7 @@ from core.i18n import Translator
 from core.models.hub import RepoSummary
 from desktop.models.downloads import DownloadBoard
 from desktop.models.file_table import FileTable, file_rows
-from desktop.models.hub_lookups import RepoDetails, RepoLookups
+from desktop.models.hub_lookups import RepoDetails, RepoLookups, is_offline
 from desktop.window.messages import describe_error, plain_label
 from desktop.window.workers import Job
 
@@ -189,7 +189,9 @@ class SearchPage(QWidget):
     @Slot(str, object)
     def _lookup_failed(self, repo: str, error: object) -> None:
         if self.repo is not None and repo == self.repo.lower():
-            self.status_label.setText(describe_error(error, self.translate))
+            why = describe_error(error, self.translate)
+            self.status_label.setText(why)
+            self.file_table.lookup_failed(is_offline(error), why)
 
     @Slot(object)
     def _task_changed(self, _task: object) -> None:

@@ -3,7 +3,9 @@
 Every part of the window reports a failed core call the same way, as one line in the
 person's language: the core's own message for its errors (``core.errors.FiresideError``
 carries a code that ``core.i18n`` translates), the file and the system's reason for an
-``OSError``. Text from the Hub or from file names is shown as plain text, never as HTML.
+``OSError`` about a file, and for a failed connection what ``core.models.network`` makes of
+it (no raw "[Errno -2]" ever). Text from the Hub or from file names is shown as plain text,
+never as HTML.
 """
 
 from __future__ import annotations
@@ -13,14 +15,20 @@ from PySide6.QtWidgets import QLabel
 
 from core.errors import FiresideError
 from core.i18n import Translator
+from core.models.network import cause_of, plain_reason, reason_phrase
 
 
 def describe_error(error: object, translate: Translator) -> str:
     """One line in the person's language for anything a core call raised."""
     if isinstance(error, FiresideError):
         return error.message(translate)
+    if isinstance(error, BaseException) and cause_of(error) == "offline":
+        return translate("models_hub_no_network")  # never "[Errno -2] Name or service…"
     if isinstance(error, OSError):
-        where, why = str(error.filename or ""), error.strerror or str(error)
+        if not error.filename:  # a connection, not a file: refused, timed out, cut
+            phrase = reason_phrase(error)
+            return translate(phrase.code, **phrase.params)
+        where, why = str(error.filename), error.strerror or plain_reason(error)
         text = QCoreApplication.translate("Messages", "Could not read or write %1: %2")
         return text.replace("%1", where).replace("%2", why)
     return str(error) or type(error).__name__

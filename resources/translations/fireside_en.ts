@@ -685,17 +685,23 @@
     </message>
     <message>
         <location line="+32"/>
-        <location line="+64"/>
+        <location line="+78"/>
         <source>Download</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-50"/>
+        <location line="-70"/>
+        <location line="+20"/>
         <source>Unknown</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-20"/>
+        <source>Not known offline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>Fireside could not read this model&apos;s size and memory needs.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1285,7 +1291,7 @@
 <context>
     <name>Messages</name>
     <message>
-        <location filename="../../desktop/window/messages.py" line="+24"/>
+        <location filename="../../desktop/window/messages.py" line="+32"/>
         <source>Could not read or write %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1293,7 +1299,7 @@
 <context>
     <name>ModelManager</name>
     <message>
-        <location filename="../../desktop/models/file_table.py" line="+19"/>
+        <location filename="../../desktop/models/file_table.py" line="+22"/>
         <source>%1 (%2 parts)</source>
         <translation type="unfinished"></translation>
     </message>

@@ -685,17 +685,23 @@
     </message>
     <message>
         <location line="+32"/>
-        <location line="+64"/>
+        <location line="+78"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location line="-50"/>
+        <location line="-70"/>
+        <location line="+20"/>
         <source>Unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-20"/>
+        <source>Not known offline</source>
+        <translation>离线时无法得知</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>Fireside could not read this model&apos;s size and memory needs.</source>
         <translation>Fireside 无法读取此模型的大小和内存需求。</translation>
     </message>
@@ -1254,12 +1260,12 @@
     <message>
         <location line="+74"/>
         <source>Assistant</source>
-        <translation type="unfinished">助手</translation>
+        <translation>助手</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>%1 · not the loaded model</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 · 不是当前加载的模型</translation>
     </message>
     <message>
         <location line="+14"/>
@@ -1285,7 +1291,7 @@
 <context>
     <name>Messages</name>
     <message>
-        <location filename="../../desktop/window/messages.py" line="+24"/>
+        <location filename="../../desktop/window/messages.py" line="+32"/>
         <source>Could not read or write %1: %2</source>
         <translation>无法读写 %1：%2</translation>
     </message>
@@ -1293,7 +1299,7 @@
 <context>
     <name>ModelManager</name>
     <message>
-        <location filename="../../desktop/models/file_table.py" line="+19"/>
+        <location filename="../../desktop/models/file_table.py" line="+22"/>
         <source>%1 (%2 parts)</source>
         <translation>%1（%2 个分卷）</translation>
     </message>
