@@ -6,11 +6,13 @@ embedding models, a Hub that cannot be reached is said in words (never a raw OS 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -145,3 +147,56 @@ def test_offline_is_said_in_chinese_too(qtbot: QtBot, zh_services: AppServices) 
     status, sizes = sizes_looked_up(qtbot, window)
     assert "你已离线" in status and not any(raw in status for raw in RAW)
     assert sizes and all(text == "离线时无法得知" for text in sizes), sizes
+
+
+# ---- a base model is shown as one ----------------------------------------------------------
+
+BASE_HINT = "it continues your text rather than answering as an assistant"
+
+
+def test_a_base_model_is_shown_as_such_in_the_lists_and_the_status_line(
+    qtbot: QtBot, window: MainWindow, qwen_path: Path
+) -> None:
+    # Gemma 270M has no chat template; Qwen 0.5B Instruct has one (only listed, not loaded).
+    label = window.status_line.model_label
+    assert label.text().endswith(" · base model") and BASE_HINT in label.toolTip()
+    services = window.services
+    qwen = services.registry.import_file(qwen_path)
+    gemma = next(m for m in services.registry.models() if m.id != qwen.id)
+    assert gemma.is_base_model and not qwen.is_base_model
+
+    manager = window.open_model_manager()
+    assert isinstance(manager, ModelManagerDialog)
+    page = manager.installed_page
+    page.refresh()
+    kind = page.table.item(page.row_of(gemma.id), 1)
+    assert kind.text() == "Chat · base model" and BASE_HINT in kind.toolTip()
+    assert page.table.item(page.row_of(qwen.id), 1).text() == "Chat"
+    page.select(gemma.id)
+    assert BASE_HINT in page.message_label.text()  # the hint, one line, when it is chosen
+    page.select(qwen.id)
+    assert page.message_label.text() == ""
+
+    settings = window.open_settings()
+    models = settings.models_page  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: models.loaded, timeout=10_000)
+    combo = models.chat_combo
+    gemma_item = combo.findData(gemma.id)
+    assert combo.itemText(gemma_item).endswith(" · base model")
+    assert BASE_HINT in combo.itemData(gemma_item, Qt.ItemDataRole.ToolTipRole)
+    assert "base model" not in combo.itemText(combo.findData(qwen.id))
+    settings.close()
+
+
+def test_a_model_list_from_before_learns_which_models_are_base_models(
+    services: AppServices, gemma_path: Path
+) -> None:
+    """A models.json written before templates were recorded: the next read fills them in."""
+    model = services.registry.import_file(gemma_path)
+    raw = json.loads(services.registry.file.read_text(encoding="utf-8"))
+    for entry in raw["models"]:
+        del entry["has_chat_template"]
+    services.registry.file.write_text(json.dumps(raw), encoding="utf-8")
+    assert services.registry.get(model.id).is_base_model
+    kept = json.loads(services.registry.file.read_text(encoding="utf-8"))
+    assert kept["models"][0]["has_chat_template"] is False

@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -70,6 +70,13 @@ class InstalledModel:
     repo: str | None = None
     checksum: str | None = None
     added_at: float = 0.0
+    # A chat model without a chat template is a base model: it continues text rather than
+    # answering as an assistant. None: not read yet (a list written before this was kept).
+    has_chat_template: bool | None = None
+
+    @property
+    def is_base_model(self) -> bool:
+        return self.kind == "chat" and self.has_chat_template is False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -289,6 +296,13 @@ class ModelRegistry:
             if not model.exists():
                 del state.models[model_id]
                 state.changed = True
+            elif model.has_chat_template is None:  # kept before templates were recorded
+                try:
+                    template = read_header(model.path).chat_template is not None
+                except ModelFileError:
+                    continue
+                state.models[model_id] = replace(model, has_chat_template=template)
+                state.changed = True
         known = {m.path for m in state.models.values()}
         for files, source, repo in self._found_on_disk():
             if files[0] in known or files[0] in state.ignored:
@@ -353,6 +367,7 @@ class ModelRegistry:
             repo=repo,
             checksum=checksum,
             added_at=self._clock(),
+            has_chat_template=header.chat_template is not None,
         )
 
 

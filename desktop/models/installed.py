@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from core.errors import FiresideError
 from core.models.registry import InstalledModel, UnreadableModel
 from core.models.units import human_size
-from desktop.window.messages import describe_error, plain_label
+from desktop.window.messages import base_model_hint, describe_error, plain_label
 from desktop.window.services import AppServices
 
 _REPO: Final = Qt.ItemDataRole.UserRole
@@ -94,6 +94,8 @@ class InstalledPage(QWidget):
         self._show_unreadable(len(self.models))
         for row, model in enumerate(self.models):
             kind = self.tr("Chat") if model.kind == "chat" else self.tr("Embedding")
+            if model.is_base_model:
+                kind = self.tr("Chat · base model")
             cells = [
                 model.name, kind, human_size(model.size), model.quantization or "?",
                 self.tr("Default") if model.id in defaults else "", model.path,
@@ -103,6 +105,8 @@ class InstalledPage(QWidget):
                 item.setData(_REPO, model.id)
                 if column == 0:
                     item.setToolTip(model.id)
+                if column == 1 and model.is_base_model:
+                    item.setToolTip(base_model_hint())
                 if column == 2:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -149,9 +153,13 @@ class InstalledPage(QWidget):
 
     @Slot()
     def _selection_changed(self) -> None:
-        chosen = self.selected() is not None
-        self.use_button.setEnabled(chosen)
-        self.delete_button.setEnabled(chosen)
+        model = self.selected()
+        self.use_button.setEnabled(model is not None)
+        self.delete_button.setEnabled(model is not None)
+        if model is not None and model.is_base_model:
+            self._say(base_model_hint())
+        elif self.message_label.text() == base_model_hint():
+            self._say("")
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message_label.setStyleSheet("color: #c62828;" if error else "")

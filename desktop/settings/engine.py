@@ -11,6 +11,7 @@ import os
 from dataclasses import replace
 from typing import Final
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -27,6 +28,7 @@ from core.models.registry import InstalledModel
 from core.models.units import human_size
 from core.settings import EngineSettings, SamplingSettings, Settings
 from desktop.settings.page import SettingsPage, format_number, hint_label, select_data
+from desktop.window.messages import base_model_hint
 from desktop.window.services import AppServices
 
 CONTEXT_SIZES: Final = (2048, 4096, 8192, 16384, 32768, 65536, 131072)
@@ -148,6 +150,9 @@ class ModelsPage(SettingsPage):
         for model in self._models.values():
             if model.kind == kind:
                 combo.addItem(self._describe(model), model.id)
+                if model.is_base_model:
+                    combo.setItemData(combo.count() - 1, base_model_hint(),
+                                      Qt.ItemDataRole.ToolTipRole)  # fmt: skip
         if chosen and combo.findData(chosen) < 0:
             # Not read yet, or not installed any more: kept as it is until changed.
             missing = self.tr("%1 (not installed)").replace("%1", chosen)
@@ -155,12 +160,13 @@ class ModelsPage(SettingsPage):
         select_data(combo, chosen)
         combo.blockSignals(False)
 
-    @staticmethod
-    def _describe(model: InstalledModel) -> str:
+    def _describe(self, model: InstalledModel) -> str:
         parts = [model.name]
         if model.quantization:
             parts.append(model.quantization)
         parts.append(human_size(model.size))
+        if model.is_base_model:
+            parts.append(self.tr("base model"))
         return " · ".join(parts)
 
     def _update_context_hint(self) -> None:

@@ -40,3 +40,12 @@ def plain_label(text: str = "", *, wrap: bool = True) -> QLabel:
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(wrap)
     return label
+
+
+def base_model_hint() -> str:
+    """What "base model" means, in one line (model lists, the status line)."""
+    return QCoreApplication.translate(
+        "Messages",
+        "A base model has no chat template: it continues your text rather than answering "
+        "as an assistant.",
+    )

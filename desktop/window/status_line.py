@@ -14,6 +14,7 @@ from core.engine.protocol import ModelInfo
 from core.models.units import human_count
 from desktop.chat.conversation import Conversation
 from desktop.window.live_figures import LiveFigures
+from desktop.window.messages import base_model_hint
 
 
 class StatusLine(QObject):
@@ -70,9 +71,12 @@ class StatusLine(QObject):
         self.model_label.setText(self.tr("The engine stopped"))
 
     def model(self, info: ModelInfo) -> None:
-        self.model_label.setText(self.tr("%1 · %2 · context %3").replace("%1", info.name)
-                                 .replace("%2", info.quantization or info.architecture)
-                                 .replace("%3", human_count(info.n_ctx)))  # fmt: skip
+        text = (self.tr("%1 · %2 · context %3").replace("%1", info.name)
+                .replace("%2", info.quantization or info.architecture)
+                .replace("%3", human_count(info.n_ctx)))  # fmt: skip
+        base = not info.has_chat_template  # a base model: it continues text
+        self.model_label.setText(text + " · " + self.tr("base model") if base else text)
+        self.model_label.setToolTip(base_model_hint() if base else "")
 
     # ---- the reply and the context -----------------------------------------------------
 

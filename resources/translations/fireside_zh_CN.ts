@@ -889,12 +889,12 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+50"/>
+        <location line="+52"/>
         <source>Default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location line="-50"/>
+        <location line="-52"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
@@ -929,7 +929,12 @@
         <translation>嵌入</translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+2"/>
+        <source>Chat · base model</source>
+        <translation>对话 · 基础模型</translation>
+    </message>
+    <message>
+        <location line="+85"/>
         <source>Delete %1? Its file (%2) will be removed from this computer.</source>
         <translation>要删除 %1 吗？它的文件（%2）将从这台电脑上删除。</translation>
     </message>
@@ -1041,6 +1046,34 @@
         <location line="+4"/>
         <source>Remove document</source>
         <translation>移除文档</translation>
+    </message>
+</context>
+<context>
+    <name>LanguageNotice</name>
+    <message>
+        <location filename="../../desktop/knowledge/language_notice.py" line="+103"/>
+        <source>default</source>
+        <translation type="unfinished">默认</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The embedding model %1 does not understand %2, the language of documents in “%3”: search there relies on keywords. No multilingual model in the catalogue fits this computer&apos;s memory.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The embedding model %1 does not understand %2, the language of documents in “%3”: search there relies on keywords. Better: %4 (%5).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Get %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open the model manager on this embedding model</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1295,6 +1328,11 @@
         <source>Could not read or write %1: %2</source>
         <translation>无法读写 %1：%2</translation>
     </message>
+    <message>
+        <location line="+15"/>
+        <source>A base model has no chat template: it continues your text rather than answering as an assistant.</source>
+        <translation>基础模型没有对话模板：它会接着你的文字往下写，而不是像助手那样回答。</translation>
+    </message>
 </context>
 <context>
     <name>ModelManager</name>
@@ -1364,7 +1402,7 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/settings/engine.py" line="+46"/>
+        <location filename="../../desktop/settings/engine.py" line="+48"/>
         <source>Reading the installed models…</source>
         <translation>正在读取已安装的模型…</translation>
     </message>
@@ -1439,12 +1477,17 @@
         <translation>无</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+14"/>
         <source>%1 (not installed)</source>
         <translation>%1（未安装）</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+11"/>
+        <source>base model</source>
+        <translation>基础模型</translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>How much of the conversation the model sees at once. More uses more memory.</source>
         <translation>模型一次能看到的对话长度。越长占用内存越多。</translation>
     </message>
@@ -1807,19 +1850,19 @@
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../desktop/window/status_line.py" line="+27"/>
+        <location filename="../../desktop/window/status_line.py" line="+28"/>
         <location line="+31"/>
         <source>No model loaded</source>
         <translation>未加载模型</translation>
     </message>
     <message>
         <location line="-26"/>
-        <location line="+53"/>
+        <location line="+56"/>
         <source>context empty</source>
         <translation>上下文为空</translation>
     </message>
     <message>
-        <location line="-45"/>
+        <location line="-48"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
@@ -1849,7 +1892,12 @@
         <translation>%1 · %2 · 上下文 %3</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+4"/>
+        <source>base model</source>
+        <translation>基础模型</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>%1 tokens/s</source>
         <translation>%1 词元/秒</translation>
     </message>
