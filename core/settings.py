@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 SCHEMA_VERSION: Final = 3
+MAX_REMEMBERED: Final = 100  # collection names kept for the next chat
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -127,6 +128,12 @@ class KnowledgeSettings:
 
     max_document_chars: int = 20_000_000  # ≈ 10,000 pages of a book
     parse_time_limit_s: float = 300.0  # one document's reading, before it is given up
+    # The reranking stage (core/knowledge/rerank.py): off unless turned on, with a reranker
+    # model (a file or an installed model's id); it reorders the fused retrieval's best
+    # ``rerank_candidates``.
+    rerank: bool = False
+    reranker_model: str = ""
+    rerank_candidates: int = 20
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,10 @@ class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
+    # "Use in this chat" is remembered: a new chat starts with the collections the person
+    # chose last (``last_collections``), unless this is turned off.
+    remember_collections: bool = True
+    last_collections: tuple[str, ...] = ()
 
     @property
     def system_prompt(self) -> str:
@@ -175,6 +186,8 @@ class Settings:
                 values[f.name] = _sub(KnowledgeSettings, value)
             elif f.name == "system_prompt_presets":
                 values[f.name] = _presets(value)
+            elif f.name == "last_collections":
+                values[f.name] = _names(value)
             elif current is None or isinstance(value, type(current)):
                 values[f.name] = value
         settings = replace(defaults, **values)
@@ -198,6 +211,13 @@ def _presets(raw: Any) -> tuple[SystemPromptPreset, ...]:
         if preset is not None and preset.name not in presets:
             presets[preset.name] = preset
     return tuple(presets.values())
+
+
+def _names(raw: Any) -> tuple[str, ...]:
+    """Collection names from a list; anything else (or a name that is not text) is dropped."""
+    if not isinstance(raw, list):
+        return ()
+    return tuple(dict.fromkeys(n for n in raw[:MAX_REMEMBERED] if isinstance(n, str) and n))
 
 
 def _sub(cls: type[Any], raw: Any) -> Any:

@@ -200,3 +200,68 @@ def test_a_model_list_from_before_learns_which_models_are_base_models(
     assert services.registry.get(model.id).is_base_model
     kept = json.loads(services.registry.file.read_text(encoding="utf-8"))
     assert kept["models"][0]["has_chat_template"] is False
+
+
+# ---- "Use in this chat" is remembered --------------------------------------------------------
+
+
+def use_in_this_chat(window: MainWindow, name: str, used: bool) -> None:
+    """Tick (or untick) a collection's box under "Use in this chat", as a person does."""
+    item = window.knowledge.chat_collections.item(name)
+    assert item is not None
+    item.setCheckState(Qt.CheckState.Checked if used else Qt.CheckState.Unchecked)
+
+
+def said_something(window: MainWindow) -> None:
+    """The open chat is not empty any more (so "New chat" makes a new one)."""
+    assert window.chat_id is not None
+    window.services.chats.add_message(window.chat_id, None, "user", "Hello")
+
+
+def test_a_new_chat_starts_with_the_collections_used_last(
+    qtbot: QtBot, services: AppServices
+) -> None:
+    window = make_window(qtbot, services)
+    window.start()
+    for name in ("lease", "notes"):
+        assert window.knowledge.create_collection(name) == name
+    first = window.new_chat()
+    use_in_this_chat(window, "lease", True)
+    assert services.chats.get_chat(first).collections == ["lease"]
+    said_something(window)
+
+    second = window.new_chat()
+    assert second != first
+    assert services.chats.get_chat(second).collections == ["lease"]
+    assert window.knowledge.chat_collections.checked() == ["lease"]
+    use_in_this_chat(window, "notes", True)
+    use_in_this_chat(window, "lease", False)
+    said_something(window)
+    # Remembered in the settings file, so the next start does the same.
+    assert services.reload_settings().last_collections == ("notes",)
+    third = window.new_chat()
+    assert services.chats.get_chat(third).collections == ["notes"]
+    window.close()
+
+
+def test_remembering_the_collections_can_be_turned_off_in_settings(
+    qtbot: QtBot, services: AppServices
+) -> None:
+    window = make_window(qtbot, services)
+    window.start()
+    window.knowledge.create_collection("lease")
+    window.new_chat()
+    use_in_this_chat(window, "lease", True)
+    said_something(window)
+
+    dialog = window.open_settings()
+    models = dialog.models_page  # type: ignore[attr-defined]
+    assert models.remember_collections.isChecked()  # on by default
+    models.remember_collections.setChecked(False)
+    dialog.accept()  # type: ignore[attr-defined]
+    assert services.settings.remember_collections is False
+
+    fresh = window.new_chat()
+    assert services.chats.get_chat(fresh).collections == []
+    assert window.knowledge.chat_collections.checked() == []
+    window.close()

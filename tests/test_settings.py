@@ -137,3 +137,22 @@ def test_wrong_types_fall_back_to_defaults(tmp_path: Path) -> None:
     assert settings.engine.n_ctx == Settings().engine.n_ctx
     assert settings.engine.n_batch == 256
     assert settings.sampling.temperature == 1.0
+
+
+def test_the_collections_used_last_are_kept_and_checked(fireside_home: Path) -> None:
+    """ "Use in this chat" is remembered (on by default); a hand-edited list keeps only
+    names."""
+    assert Settings().remember_collections is True and Settings().last_collections == ()
+    store = SettingsStore(AppPaths.from_env().settings_file)
+    store.save(Settings(last_collections=("合同", "notes")))
+    assert SettingsStore(store.path).load().last_collections == ("合同", "notes")
+    raw = json.loads(store.path.read_text(encoding="utf-8"))
+    raw["last_collections"] = ["notes", 5, None, "", "notes", {"a": 1}]
+    raw["remember_collections"] = "yes"
+    store.path.write_text(json.dumps(raw), encoding="utf-8")
+    loaded = SettingsStore(store.path).load()
+    assert loaded.last_collections == ("notes",)
+    assert loaded.remember_collections is True  # not a boolean: the default
+    raw["last_collections"] = "notes"
+    store.path.write_text(json.dumps(raw), encoding="utf-8")
+    assert SettingsStore(store.path).load().last_collections == ()

@@ -13,8 +13,9 @@ model no longer sees.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -29,6 +30,8 @@ from core.knowledge.retrieval import Retriever
 from core.settings import Settings
 from desktop.window.services import AppServices
 from desktop.window.workers import Job, JobRunner
+
+log = logging.getLogger(__name__)
 
 _Start = Callable[[ChatSession], Reply]
 SOURCES_PER_TURN = 4  # passages put in front of a question in a chat that uses knowledge
@@ -118,12 +121,27 @@ class Conversation(QObject):
     def new_chat(self, current: int | None, model: str | None) -> tuple[int, bool]:
         """A chat to start talking in, and whether it was created: the open chat when
         nothing was said in it yet (it takes the current default system prompt, as a new one
-        would), else a new one with that prompt."""
-        chats, prompt = self.services.chats, self.services.settings.system_prompt
+        would), else a new one with that prompt. Either starts with the collections the
+        person used last, unless the setting that remembers them is off."""
+        chats, settings = self.services.chats, self.services.settings
+        prompt = settings.system_prompt
+        collections = settings.last_collections if settings.remember_collections else ()
         if current is not None and not chats.messages(current):
-            chats.update_chat(current, system_prompt=prompt)
+            chats.update_chat(current, system_prompt=prompt, collections=collections)
             return current, False
-        return chats.create_chat(model=model, system_prompt=prompt).id, True
+        chat = chats.create_chat(model=model, system_prompt=prompt, collections=collections)
+        return chat.id, True
+
+    def collections_used(self, names: list[str]) -> None:
+        """The person chose the collections a chat uses ("Use in this chat"): the next new
+        chat starts with them, unless Settings turned this off. Saving them is a
+        convenience, so a disk that refuses it costs nothing else."""
+        settings = self.services.settings
+        if settings.remember_collections and tuple(names) != settings.last_collections:
+            try:
+                self.services.update_settings(replace(settings, last_collections=tuple(names)))
+            except OSError:
+                log.info("the collections used last could not be saved", exc_info=True)
 
     def last_said(self, chat_id: int) -> Message | None:
         """The person's last message on the chat's active branch."""

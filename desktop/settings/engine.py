@@ -13,6 +13,7 @@ from typing import Final
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -82,6 +83,10 @@ class ModelsPage(SettingsPage):
                 self.tr("The embedding model indexes your documents for the knowledge panel.")
             ),
         )
+        self.remember_collections = QCheckBox(
+            self.tr("New chats use the collections I chose last (“Use in this chat”)")
+        )
+        form.addRow("", self.remember_collections)
         form.addRow(self.tr("Context size:"), self.context_combo)
         form.addRow("", self.context_hint)
         form.addRow(self.tr("Threads:"), self.threads_spin)
@@ -101,6 +106,7 @@ class ModelsPage(SettingsPage):
         self.context_combo.currentIndexChanged.connect(self._update_context_hint)
         for combo in (self.chat_combo, self.embedding_combo, self.context_combo):
             combo.currentIndexChanged.connect(self.changed)
+        self.remember_collections.toggled.connect(self.changed)
         for spin in (self.threads_spin, self.batch_spin):
             spin.valueChanged.connect(self.changed)
 
@@ -108,6 +114,7 @@ class ModelsPage(SettingsPage):
 
     def load(self, settings: Settings) -> None:
         self._fill_models(settings.chat_model, settings.embedding_model)
+        self.remember_collections.setChecked(settings.remember_collections)
         self.context_combo.blockSignals(True)
         self.context_combo.clear()
         current = settings.engine.n_ctx
@@ -203,6 +210,7 @@ class ModelsPage(SettingsPage):
             chat_model=self.chat_combo.currentData(),
             embedding_model=self.embedding_combo.currentData(),
             engine=engine,
+            remember_collections=self.remember_collections.isChecked(),
         )
 
     def set_context(self, n_ctx: int) -> None:

@@ -500,7 +500,8 @@ class MainWindow(QMainWindow):
         if files:
             self._files_dropped(files)
 
-    def _collections_changed(self, chat_id: int, _collections: list[str]) -> None:
+    def _collections_changed(self, chat_id: int, collections: list[str]) -> None:
+        self.conversation.collections_used(collections)
         if chat_id == self.chat_id:
             self._note(self.tr("This chat's documents changed"))
 

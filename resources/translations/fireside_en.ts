@@ -150,7 +150,7 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+314"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+315"/>
         <source>Use in this chat:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -625,12 +625,22 @@
 <context>
     <name>EmbeddingModelBar</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+237"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+242"/>
         <source>Choose an embedding model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+15"/>
+        <source>For these documents (%1) this computer can run %2 (%3).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Get %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>No embedding model is set, so documents cannot be made searchable yet.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -797,7 +807,7 @@
 <context>
     <name>IngestProgress</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+17"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+22"/>
         <source>Stop</source>
         <translation type="unfinished"></translation>
     </message>
@@ -977,7 +987,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+118"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+125"/>
         <source>Knowledge</source>
         <translation type="unfinished"></translation>
     </message>
@@ -987,7 +997,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Drop files or folders here to make them searchable</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1017,7 +1027,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+148"/>
+        <location line="+179"/>
         <location line="+13"/>
         <source>Add documents</source>
         <translation type="unfinished"></translation>
@@ -1033,7 +1043,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+95"/>
+        <location line="+98"/>
         <source>Remove from collection…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1212,7 +1222,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+274"/>
+        <location filename="../../desktop/window/main_window.py" line="+275"/>
         <source>Ask anything. Your words stay on this computer.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1232,7 +1242,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+39"/>
         <source>This chat&apos;s documents changed</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1361,17 +1371,17 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+62"/>
+        <location line="+68"/>
         <source>Downloads</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-61"/>
+        <location line="-67"/>
         <source>Installed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+61"/>
         <source>Download</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1402,7 +1412,7 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/settings/engine.py" line="+48"/>
+        <location filename="../../desktop/settings/engine.py" line="+49"/>
         <source>Reading the installed models…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1437,6 +1447,11 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+4"/>
+        <source>New chats use the collections I chose last (“Use in this chat”)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+3"/>
         <source>Context size:</source>
         <translation type="unfinished"></translation>
@@ -1457,7 +1472,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+26"/>
         <source>%1 tokens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1596,7 +1611,7 @@
 <context>
     <name>SamplingPage</name>
     <message>
-        <location filename="../../desktop/settings/engine.py" line="+34"/>
+        <location filename="../../desktop/settings/engine.py" line="+35"/>
         <source>Higher gives more varied replies, lower more predictable ones; 0 always picks the most likely word.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2026,7 +2041,7 @@
 <context>
     <name>WindowDialogs</name>
     <message>
-        <location filename="../../desktop/window/dialogs.py" line="+99"/>
+        <location filename="../../desktop/window/dialogs.py" line="+102"/>
         <source>Fireside opens only documents in your knowledge base; this source is not one of them: %1</source>
         <translation type="unfinished"></translation>
     </message>

@@ -150,7 +150,7 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+314"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+315"/>
         <source>Use in this chat:</source>
         <translation>在此对话中使用：</translation>
     </message>
@@ -625,12 +625,22 @@
 <context>
     <name>EmbeddingModelBar</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+237"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+242"/>
         <source>Choose an embedding model…</source>
         <translation>选择嵌入模型…</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+15"/>
+        <source>For these documents (%1) this computer can run %2 (%3).</source>
+        <translation>这些文档是%1的，本机适合使用 %2（%3）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Get %1…</source>
+        <translation>获取 %1…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>No embedding model is set, so documents cannot be made searchable yet.</source>
         <translation>尚未设置嵌入模型，暂时无法让文档可被搜索。</translation>
     </message>
@@ -797,7 +807,7 @@
 <context>
     <name>IngestProgress</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+17"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+22"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
@@ -977,7 +987,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+118"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+125"/>
         <source>Knowledge</source>
         <translation>知识库</translation>
     </message>
@@ -987,7 +997,7 @@
         <translation>折叠或展开知识库面板</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Drop files or folders here to make them searchable</source>
         <translation>将文件或文件夹拖放到此处，使其可被搜索</translation>
     </message>
@@ -1017,7 +1027,7 @@
         <translation>从资料集中移除所选文档</translation>
     </message>
     <message>
-        <location line="+148"/>
+        <location line="+179"/>
         <location line="+13"/>
         <source>Add documents</source>
         <translation>添加文档</translation>
@@ -1033,7 +1043,7 @@
         <translation>添加文件夹</translation>
     </message>
     <message>
-        <location line="+95"/>
+        <location line="+98"/>
         <source>Remove from collection…</source>
         <translation>从资料集中移除…</translation>
     </message>
@@ -1053,27 +1063,27 @@
     <message>
         <location filename="../../desktop/knowledge/language_notice.py" line="+103"/>
         <source>default</source>
-        <translation type="unfinished">默认</translation>
+        <translation>默认</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>The embedding model %1 does not understand %2, the language of documents in “%3”: search there relies on keywords. No multilingual model in the catalogue fits this computer&apos;s memory.</source>
-        <translation type="unfinished"></translation>
+        <translation>嵌入模型 %1 不懂%2，而知识库“%3”的文档是%2的：这里的检索只能依靠关键词。目录中没有适合本机内存的多语言模型。</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>The embedding model %1 does not understand %2, the language of documents in “%3”: search there relies on keywords. Better: %4 (%5).</source>
-        <translation type="unfinished"></translation>
+        <translation>嵌入模型 %1 不懂%2，而知识库“%3”的文档是%2的：这里的检索只能依靠关键词。建议改用 %4（%5）。</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Get %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>获取 %1…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Open the model manager on this embedding model</source>
-        <translation type="unfinished"></translation>
+        <translation>在模型管理器中打开这个嵌入模型</translation>
     </message>
 </context>
 <context>
@@ -1212,7 +1222,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+274"/>
+        <location filename="../../desktop/window/main_window.py" line="+275"/>
         <source>Ask anything. Your words stay on this computer.</source>
         <translation>想问什么都可以。你输入的内容只会留在这台电脑上。</translation>
     </message>
@@ -1232,7 +1242,7 @@
         <translation>本次回答未使用你的文档：%1</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+39"/>
         <source>This chat&apos;s documents changed</source>
         <translation>此对话使用的文档已更改</translation>
     </message>
@@ -1361,17 +1371,17 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+62"/>
+        <location line="+68"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location line="-61"/>
+        <location line="-67"/>
         <source>Installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+61"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
@@ -1402,7 +1412,7 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/settings/engine.py" line="+48"/>
+        <location filename="../../desktop/settings/engine.py" line="+49"/>
         <source>Reading the installed models…</source>
         <translation>正在读取已安装的模型…</translation>
     </message>
@@ -1437,6 +1447,11 @@
         <translation>嵌入模型用于为知识库中的文档建立索引。</translation>
     </message>
     <message>
+        <location line="+4"/>
+        <source>New chats use the collections I chose last (“Use in this chat”)</source>
+        <translation>新对话沿用我上次选择的资料集（“在此对话中使用”）</translation>
+    </message>
+    <message>
         <location line="+3"/>
         <source>Context size:</source>
         <translation>上下文长度：</translation>
@@ -1457,7 +1472,7 @@
         <translation>模型读取提示词时一次处理的词元数：越大越快，但占用内存越多。</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+26"/>
         <source>%1 tokens</source>
         <translation>%1 个词元</translation>
     </message>
@@ -1596,7 +1611,7 @@
 <context>
     <name>SamplingPage</name>
     <message>
-        <location filename="../../desktop/settings/engine.py" line="+34"/>
+        <location filename="../../desktop/settings/engine.py" line="+35"/>
         <source>Higher gives more varied replies, lower more predictable ones; 0 always picks the most likely word.</source>
         <translation>越高回复越多样，越低越稳定；设为 0 时总是选择可能性最大的词。</translation>
     </message>
@@ -2026,7 +2041,7 @@
 <context>
     <name>WindowDialogs</name>
     <message>
-        <location filename="../../desktop/window/dialogs.py" line="+99"/>
+        <location filename="../../desktop/window/dialogs.py" line="+102"/>
         <source>Fireside opens only documents in your knowledge base; this source is not one of them: %1</source>
         <translation>Fireside 只打开你知识库中的文档；此来源不在其中：%1</translation>
     </message>
