@@ -130,6 +130,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "No embedding model is loaded",
         "zh_CN": "尚未加载嵌入模型",
     },
+    "no_reranker_model": {
+        "en": "No reranker model is loaded",
+        "zh_CN": "尚未加载重排序模型",
+    },
+    "model_not_reranker": {
+        "en": "{path} is not a reranker: it has no ranking head (rank pooling or a classifier)",
+        "zh_CN": "{path} 不是重排序模型：它没有排序输出层（rank 池化或分类头）",
+    },
     "prompt_too_long": {
         "en": "The conversation ({tokens} tokens) does not fit the context window ({n_ctx} tokens)",
         "zh_CN": "对话长度（{tokens} 个词元）超出了上下文窗口（{n_ctx} 个词元）",

@@ -60,8 +60,10 @@ from core.engine.protocol import (
     Piece,
     Ready,
     Request,
+    RerankRequest,
     ResetCacheRequest,
     SamplingParams,
+    Scores,
     ShutdownRequest,
     TokenizeRequest,
     Tokens,
@@ -296,6 +298,11 @@ class EngineClient:
         """Load an embedding model beside the chat model."""
         return self._load("embedding", str(path), options or LoadOptions(n_ctx=512))
 
+    def load_reranker(self, path: str | Path, options: LoadOptions | None = None) -> ModelInfo:
+        """Load a cross-encoder reranker beside the other models (a query and a chunk fit
+        its default context)."""
+        return self._load("reranker", str(path), options or LoadOptions(n_ctx=1024))
+
     def unload(self, slot: ModelSlot) -> None:
         self._call(UnloadRequest(slot), Done)
         self.models.pop(slot, None)
@@ -358,6 +365,12 @@ class EngineClient:
         """Embedding vectors for a batch of texts (unit length unless ``normalize=False``)."""
         return self._call(EmbedRequest(tuple(texts), normalize), Embeddings).vectors
 
+    def rerank(self, query: str, documents: Sequence[str]) -> list[float]:
+        """The reranker's relevance score of each document for ``query``, in order."""
+        if not documents:
+            return []
+        return self._call(RerankRequest(query, tuple(documents)), Scores).scores
+
     def tokenize(
         self, text: str, *, slot: ModelSlot = "chat", add_special: bool = True,
         parse_special: bool = False,
@@ -392,9 +405,7 @@ class EngineClient:
         found = self.templates.marked_layout(
             self.chat_template(), marker, messages, range(len(messages))
         )
-        text = found.whole if found.whole is not None else "".join(found.frames or ()) + (
-            found.tail or ""
-        )  # fmt: skip
+        text = found.full
         last = self._last_reply
         sampled = {
             k: last for k, m in enumerate(messages)
@@ -496,3 +507,5 @@ class EngineClient:
 def _check_role(header: GGUFHeader, slot: ModelSlot) -> None:
     if slot == "chat" and header.is_embedding_model:
         raise ModelFileError("model_is_embedding", path=str(header.path))
+    if slot == "reranker" and not header.is_reranker:
+        raise ModelFileError("model_not_reranker", path=str(header.path))

@@ -26,6 +26,7 @@ MAX_DIMS: Final = 4
 # Sanity bounds far above any real model; a header claiming more is damaged.
 MAX_TENSORS: Final = 1_000_000
 MAX_KV: Final = 1_000_000
+RANK_POOLING: Final = 4  # llama.cpp's LLAMA_POOLING_TYPE_RANK, as GGUF files declare it
 
 # ggml tensor types: id -> (name, elements per block, bytes per block)
 GGML_TYPES: Final[dict[int, tuple[str, int, int]]] = {
@@ -214,6 +215,14 @@ class GGUFHeader:
             size = tensor.n_bytes
             end = max(end, self.data_offset + tensor.offset + (size or 0))
         return end
+
+    @property
+    def is_reranker(self) -> bool:
+        """A cross-encoder: declares llama.cpp's rank pooling (4) or carries a classifier
+        head (``cls.output.weight``), which rank pooling reads a score from."""
+        if self.arch_int("pooling_type") == RANK_POOLING:
+            return True
+        return any(t.name == "cls.output.weight" for t in self.tensors)
 
     @property
     def is_embedding_model(self) -> bool:

@@ -13,7 +13,7 @@ from typing import Literal
 from core.engine.errors import InvalidRequest
 
 Role = Literal["system", "user", "assistant"]
-ModelSlot = Literal["chat", "embedding"]
+ModelSlot = Literal["chat", "embedding", "reranker"]
 StopReason = Literal["eos", "stop_string", "length", "cancelled", "context_full"]
 
 
@@ -175,6 +175,14 @@ class EmbedRequest:
 
 
 @dataclass(frozen=True)
+class RerankRequest:
+    """Score each document against the query with the reranker (a cross-encoder)."""
+
+    query: str
+    documents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TokenizeRequest:
     text: str
     slot: ModelSlot = "chat"
@@ -197,6 +205,7 @@ Request = (
     | UnloadRequest
     | GenerateRequest
     | EmbedRequest
+    | RerankRequest
     | TokenizeRequest
     | ResetCacheRequest
     | ShutdownRequest
@@ -264,6 +273,13 @@ class Embeddings:
 
 
 @dataclass(frozen=True)
+class Scores:
+    """Rerank scores, one per document in the request's order (higher: more relevant)."""
+
+    scores: list[float] = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Tokens:
     tokens: list[int] = field(repr=False)
 
@@ -273,4 +289,4 @@ class Done:
     """Acknowledges a request that returns nothing else."""
 
 
-Event = Ready | Loaded | Piece | Finished | Failed | Embeddings | Tokens | Done
+Event = Ready | Loaded | Piece | Finished | Failed | Embeddings | Scores | Tokens | Done

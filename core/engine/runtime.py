@@ -8,7 +8,8 @@ each sampled token's bytes go through an incremental UTF-8 decoder, so streaming
 same for the thousandth token as for the first.
 
 ``EmbeddingRuntime`` owns an embedding model and turns batches of texts into normalized
-vectors.
+vectors. ``RerankRuntime`` owns a cross-encoder reranker and scores (query, document) pairs
+with llama.cpp's rank pooling.
 """
 
 from __future__ import annotations
@@ -560,6 +561,109 @@ class EmbeddingRuntime:
         return [list(map(float, v)) for v in vectors]
 
 
+class RerankRuntime:
+    """A cross-encoder reranker, read through llama.cpp's rank pooling.
+
+    llama-cpp-python has no rank call, so the pair input is built here as llama.cpp's
+    server builds it for ``/rerank`` (``format_prompt_rerank``): the model's own ``rerank``
+    template with ``{query}`` and ``{document}`` replaced, tokenized with special tokens
+    parsed (Qwen3-Reranker), or else ``[BOS] query [EOS] [SEP] document [EOS]`` with each
+    special token only where the vocabulary says to add it (EOS falling back to SEP), which
+    for a BERT/XLM-RoBERTa cross-encoder is ``[CLS] query [SEP] document [SEP]``. Each
+    pair is decoded on its own; its score is the first output of the rank head
+    (``llama_get_embeddings_seq``), unscaled, as the server returns it.
+    """
+
+    def __init__(self, header: GGUFHeader, options: LoadOptions) -> None:
+        # One batch must hold a whole pair: the context is evaluated at once. A BERT's
+        # positions end at its training context, so the context stays within it.
+        n_ctx = min(options.n_ctx, header.context_length or options.n_ctx)
+        batch = max(options.n_batch, n_ctx)
+        opts = replace(options, n_ctx=n_ctx, n_batch=batch, n_ubatch=batch)
+        self.llm = _load_llama(
+            header, opts, embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_RANK
+        )
+        self.info = _model_info(self.llm, header, opts, "reranker")
+        self.n_batch = int(self.llm.n_batch)  # llama-cpp-python keeps it within n_ctx
+        model = self.llm.model
+        self.ctx = self.llm.ctx
+        self.vocab = llama_cpp.llama_model_get_vocab(model)
+        raw = llama_cpp.llama_model_chat_template(model, b"rerank")
+        self.template: str | None = raw.decode("utf-8", errors="replace") if raw else None
+        self.batch = llama_cpp.llama_batch_init(batch, 0, 1)
+
+    def close(self) -> None:
+        llama_cpp.llama_batch_free(self.batch)
+        self.llm.close()
+
+    def tokenize(
+        self, text: str, add_special: bool = True, parse_special: bool = False
+    ) -> list[int]:
+        tokens: list[int] = self.llm.tokenize(
+            text.encode("utf-8"), add_bos=add_special, special=parse_special
+        )
+        return tokens
+
+    def pair_tokens(self, query: str, document: str) -> list[int]:
+        """The tokens llama.cpp's server scores for one (query, document) pair, cut to
+        one batch (the document loses its end first, then the query)."""
+        vocab = self.vocab
+        if self.template is not None:
+            prompt = self.template.replace("{query}", query).replace("{document}", document)
+            tokens = self.tokenize(prompt, add_special=False, parse_special=True)
+            return tokens[: self.n_batch]
+        eos = int(llama_cpp.llama_vocab_eos(vocab))
+        if eos < 0:
+            eos = int(llama_cpp.llama_vocab_sep(vocab))
+        add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
+        add_eos = bool(llama_cpp.llama_vocab_get_add_eos(vocab))
+        add_sep = bool(llama_cpp.llama_vocab_get_add_sep(vocab))
+        head = [int(llama_cpp.llama_vocab_bos(vocab))] if add_bos else []
+        middle = ([eos] if add_eos else []) + (
+            [int(llama_cpp.llama_vocab_sep(vocab))] if add_sep else []
+        )
+        tail = [eos] if add_eos else []
+        q = self.tokenize(query, add_special=False)
+        d = self.tokenize(document, add_special=False)
+        room = self.n_batch - len(head) - len(middle) - len(tail)
+        q = q[: max(1, room // 2)] if len(q) + len(d) > room else q
+        d = d[: max(0, room - len(q))]
+        return head + q + middle + d + tail
+
+    def rerank(self, query: str, documents: Sequence[str]) -> list[float]:
+        """One relevance score per document, in the documents' order (higher: more
+        relevant).
+
+        Each pair is decoded alone. llama.cpp reads sequence ``s``'s score at
+        ``s * n_cls_out`` of the pooled output, which holds whole hidden-state rows when the
+        model has no ``cls.output`` head (as jina-reranker-v1-tiny and the tests' stand-in
+        have): in a batch of several pairs, every pair after the first got a neighbour's
+        number (measured on the stand-in: alone -0.120, second in a batch 0.125). On the
+        CPU a batch saves little, the work grows with the tokens either way.
+        """
+        return [self._score(self.pair_tokens(query, document)) for document in documents]
+
+    def _score(self, tokens: Sequence[int]) -> float:
+        batch = self.batch
+        for pos, token in enumerate(tokens):
+            batch.token[pos] = token
+            batch.pos[pos] = pos
+            batch.n_seq_id[pos] = 1
+            batch.seq_id[pos][0] = 0
+            batch.logits[pos] = 1
+        batch.n_tokens = len(tokens)
+        memory = llama_cpp.llama_get_memory(self.ctx)
+        if memory:
+            llama_cpp.llama_memory_clear(memory, True)
+        rc = llama_cpp.llama_decode(self.ctx, batch)
+        if rc != 0:
+            raise EngineInternalError("engine_internal", reason=f"llama_decode returned {rc}")
+        pointer = llama_cpp.llama_get_embeddings_seq(self.ctx, 0)
+        if not pointer:
+            raise EngineInternalError("engine_internal", reason="no rank score")
+        return float(pointer[0])
+
+
 def llama_build() -> str:
     """The ggml version and commit llama-cpp-python was built from, for the About box and
     bug reports ("" when the library does not export them)."""
@@ -578,5 +682,5 @@ def llama_build() -> str:
 
 def require(runtime: object | None, slot: str) -> None:
     if runtime is None:
-        code = "no_chat_model" if slot == "chat" else "no_embedding_model"
-        raise NoModelLoaded(code)
+        codes = {"chat": "no_chat_model", "reranker": "no_reranker_model"}
+        raise NoModelLoaded(codes.get(slot, "no_embedding_model"))

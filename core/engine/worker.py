@@ -30,7 +30,9 @@ from core.engine.protocol import (
     Piece,
     Ready,
     Request,
+    RerankRequest,
     ResetCacheRequest,
+    Scores,
     ShutdownRequest,
     TokenizeRequest,
     Tokens,
@@ -51,17 +53,19 @@ def _redirect_output(log_path: str | None) -> None:
 
 
 class Engine:
-    """Dispatches requests to the chat and embedding runtimes."""
+    """Dispatches requests to the chat, embedding and reranker runtimes."""
 
     def __init__(self, conn: Connection, cancel_id: Any) -> None:
-        from core.engine.runtime import ChatRuntime, EmbeddingRuntime
+        from core.engine.runtime import ChatRuntime, EmbeddingRuntime, RerankRuntime
 
         self._chat_cls = ChatRuntime
         self._embed_cls = EmbeddingRuntime
+        self._rerank_cls = RerankRuntime
         self.conn = conn
         self.cancel_id = cancel_id
         self.chat: ChatRuntime | None = None
         self.embedder: EmbeddingRuntime | None = None
+        self.reranker: RerankRuntime | None = None
 
     def serve(self) -> None:
         import llama_cpp
@@ -90,6 +94,7 @@ class Engine:
                 )  # fmt: skip
         self._unload("chat")
         self._unload("embedding")
+        self._unload("reranker")
 
     def handle(self, request: Request) -> None:
         from core.engine.runtime import require
@@ -100,6 +105,9 @@ class Engine:
             if request.slot == "chat":
                 self.chat = self._chat_cls(header, request.options)
                 self.conn.send(Loaded(self.chat.info))
+            elif request.slot == "reranker":
+                self.reranker = self._rerank_cls(header, request.options)
+                self.conn.send(Loaded(self.reranker.info))
             else:
                 self.embedder = self._embed_cls(header, request.options)
                 self.conn.send(Loaded(self.embedder.info))
@@ -114,8 +122,13 @@ class Engine:
             require(self.embedder, "embedding")
             assert self.embedder is not None
             self.conn.send(Embeddings(self.embedder.embed(request.texts, request.normalize)))
+        elif isinstance(request, RerankRequest):
+            require(self.reranker, "reranker")
+            assert self.reranker is not None
+            self.conn.send(Scores(self.reranker.rerank(request.query, request.documents)))
         elif isinstance(request, TokenizeRequest):
-            runtime = self.chat if request.slot == "chat" else self.embedder
+            runtime = {"chat": self.chat, "embedding": self.embedder,
+                       "reranker": self.reranker}[request.slot]  # fmt: skip
             require(runtime, request.slot)
             assert runtime is not None
             tokens = runtime.tokenize(request.text, request.add_special, request.parse_special)
@@ -149,6 +162,9 @@ class Engine:
         elif slot == "embedding" and self.embedder is not None:
             self.embedder.close()
             self.embedder = None
+        elif slot == "reranker" and self.reranker is not None:
+            self.reranker.close()
+            self.reranker = None
 
 
 def _rid(request: object) -> int | None:

@@ -31,6 +31,7 @@ from core.knowledge.knowledge_base import KnowledgeBase
 from core.knowledge.language_check import LanguageAdvisor, language_names, languages_of_files
 from core.knowledge.languages import main_languages
 from core.knowledge.readers.base import ReadLimits
+from core.knowledge.rerank import Reranker, resolve_reranker
 from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document
 from core.models.units import human_size
 from core.paths import AppPaths
@@ -88,6 +89,8 @@ def add_kb_parser(sub: Any, tr: Translator, positive: Callable[[str], int]) -> N
     search.add_argument("--k", type=positive, default=5)
     search.add_argument("--collection", action="append", help="search only these collections")
     search.add_argument("--json", action="store_true")
+    search.add_argument("--reranker", metavar="PATH_OR_ID",
+                        help="rerank the best candidates with this model")  # fmt: skip
     _engine_options(search, positive)
 
     reindex = actions.add_parser("reindex", help="rebuild the vector index (re-embed if needed)")
@@ -106,6 +109,8 @@ def add_chat_kb_arguments(chat: argparse.ArgumentParser, positive: Callable[[str
     chat.add_argument("--embedding-model", metavar="PATH_OR_ID",
                       help="embedding model for --kb (default: settings)")  # fmt: skip
     chat.add_argument("--embedding-ctx", type=positive, default=DEFAULT_N_CTX)
+    chat.add_argument("--reranker", metavar="PATH_OR_ID",
+                      help="rerank --kb's best candidates with this model")  # fmt: skip
 
 
 def run_kb(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
@@ -340,7 +345,13 @@ class KbCommand:
     def _search(self, kb: KnowledgeBase) -> int:
         for name in self.args.collection or []:
             kb.store.collection(name)  # an unknown name fails before Chroma or the engine
-        retriever = kb.retriever(self._embedder())
+        embedder = self._embedder()
+        reranker = None
+        model = resolve_reranker(self.args.reranker, self.settings, self.paths)
+        if model is not None and embedder is not None:
+            reranker = Reranker(embedder.client, model, n_threads=self.args.threads,
+                                candidates=self.settings.knowledge.rerank_candidates)  # fmt: skip
+        retriever = kb.retriever(embedder, reranker)
         self._note_repairs(kb)
         hits = retriever.search(self.args.text, self.args.k, self.args.collection)
         if self.args.json:
@@ -436,13 +447,17 @@ class ChatKnowledge:
 
     def __init__(self, paths: AppPaths, client: EngineClient, model: Path,
                  collections: Sequence[str], *, n_ctx: int = DEFAULT_N_CTX,
-                 n_threads: int | None = None, k: int = CHAT_SOURCES) -> None:  # fmt: skip
+                 n_threads: int | None = None, k: int = CHAT_SOURCES,
+                 reranker: Path | None = None, rerank_candidates: int = 20) -> None:  # fmt: skip
         self.kb = KnowledgeBase(paths)
         try:
             self.collections = list(collections)
             self.k = k
             self.embedder = Embedder(client, model, n_ctx=n_ctx, n_threads=n_threads)
-            self.retriever = self.kb.retriever(self.embedder)
+            second = (None if reranker is None else
+                      Reranker(client, reranker, n_threads=n_threads,
+                               candidates=rerank_candidates))  # fmt: skip
+            self.retriever = self.kb.retriever(self.embedder, second)
             self.retriever.collections(self.collections)  # unknown names fail now
         except BaseException:
             self.kb.close()
@@ -465,4 +480,7 @@ def open_chat_knowledge(args: argparse.Namespace, paths: AppPaths, client: Engin
     model = resolve_model(getattr(args, "embedding_model", None), settings, paths)
     n_ctx = getattr(args, "embedding_ctx", DEFAULT_N_CTX)
     threads = getattr(args, "threads", None)  # chat --threads applies to both models
-    return ChatKnowledge(paths, client, model, chosen, n_ctx=n_ctx, n_threads=threads)
+    reranker = resolve_reranker(getattr(args, "reranker", None), settings, paths)
+    return ChatKnowledge(paths, client, model, chosen, n_ctx=n_ctx, n_threads=threads,
+                         reranker=reranker,
+                         rerank_candidates=settings.knowledge.rerank_candidates)  # fmt: skip

@@ -22,6 +22,10 @@ class NoEmbeddingModel(KnowledgeError):
     """No embedding model was given and none is set as the default."""
 
 
+class NoRerankerModel(KnowledgeError):
+    """The reranker model named is neither a file nor an installed model."""
+
+
 class ReindexNeeded(KnowledgeError):
     """A collection was embedded with another model; mixing vectors would be meaningless."""
 

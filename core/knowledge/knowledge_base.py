@@ -18,6 +18,7 @@ from core.knowledge.errors import DocumentNotFound
 from core.knowledge.ingest import Ingestion, Progress
 from core.knowledge.language_check import model_languages
 from core.knowledge.readers.base import ReadLimits
+from core.knowledge.rerank import Reranker
 from core.knowledge.retrieval import Retriever
 from core.knowledge.store import Collection, Document, KnowledgeStore
 from core.knowledge.vectors import SyncReport, VectorIndex
@@ -94,14 +95,15 @@ class KnowledgeBase:
         return Ingestion(self.index, embedder, check_name(collection), limits=limits,
                          on_progress=on_progress)  # fmt: skip
 
-    def retriever(self, embedder: Embedder | None) -> Retriever:
-        """A retriever over this knowledge base. The first one checks the vector index
-        against the store and repairs it (a deleted or damaged Chroma folder, a kill between
-        the two writes), so a search never runs on a stale index; see :attr:`repairs`."""
+    def retriever(self, embedder: Embedder | None, reranker: Reranker | None = None) -> Retriever:
+        """A retriever over this knowledge base (with the reranking stage when given a
+        reranker). The first one checks the vector index against the store and repairs it
+        (a deleted or damaged Chroma folder, a kill between the two writes), so a search
+        never runs on a stale index; see :attr:`repairs`."""
         if self.repairs is None:
             self.repairs = self.check_vectors()
         languages = model_languages(embedder.model_path.name) if embedder is not None else None
-        return Retriever(self.index, embedder, model_languages=languages)
+        return Retriever(self.index, embedder, model_languages=languages, reranker=reranker)
 
     def remove(self, document: Document) -> int:
         """Remove a document from its collection; returns how many chunks went with it."""

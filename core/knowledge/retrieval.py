@@ -19,6 +19,9 @@ weighs ``foreign_vector_weight`` of a keyword rank: none, measured in
 ``bench.retrieval_languages`` (MiniLM, Chinese half, hit@5: 0.96 at weight 0, 0.88 at 0.1,
 0.80 at 0.5, 0.76 at 1), so the keyword side carries the question and the vector side only
 orders what the keywords leave open (chunks they did not find, and ties).
+
+With a reranker (core/knowledge/rerank.py), the fused best ``reranker.candidates`` chunks are
+scored by a cross-encoder and reordered by its score before the best ``k`` are returned.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,6 +43,9 @@ from core.knowledge.store import Collection, KnowledgeStore, StoredChunk
 from core.knowledge.terms import query_terms
 from core.knowledge.vectors import VectorIndex
 from core.models.catalogue import serves_language
+
+if TYPE_CHECKING:
+    from core.knowledge.rerank import Reranker
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,7 @@ class Hit:
     keyword_score: float | None  # BM25, when the keyword side found it
     char_start: int = 0
     char_end: int = 0
+    rerank_score: float | None = None  # the reranker's, when the second stage ran
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +86,7 @@ class Hit:
             "chunk_id": self.chunk_id,
             "char_start": self.char_start,
             "char_end": self.char_end,
+            **({} if self.rerank_score is None else {"rerank_score": round(self.rerank_score, 6)}),
         }
 
 
@@ -97,6 +105,7 @@ class Retriever:
         model_languages: Sequence[str] | None = None,
         foreign_vector_weight: float = FOREIGN_VECTOR_WEIGHT,
         coverage_pool: int = 60,
+        reranker: Reranker | None = None,
     ) -> None:
         self.index = index
         self.store: KnowledgeStore = index.store
@@ -109,6 +118,7 @@ class Retriever:
         self.model_languages = tuple(model_languages) if model_languages is not None else None
         self.foreign_vector_weight = foreign_vector_weight
         self.coverage_pool = coverage_pool  # BM25 candidates a Chinese question rescores
+        self.reranker = reranker  # the optional second stage
 
     def vector_weight(self, text: str) -> float:
         """How much a vector rank counts for this question, against a keyword rank's 1."""
@@ -171,6 +181,12 @@ class Retriever:
         wanted = [cid for cid, _ in ranked[: k * 2] if cid not in chunks]
         if wanted:
             chunks.update(self.store.chunks_by_id(wanted))
+        reranker = self.reranker
+        wanted_hits = max(k, reranker.candidates) if reranker is not None else k
+        if wanted_hits > k * 2:
+            more = [cid for cid, _ in ranked[:wanted_hits] if cid not in chunks]
+            if more:
+                chunks.update(self.store.chunks_by_id(more))
         terms = query_terms(text)
         hits: list[Hit] = []
         for chunk_id, score in ranked:
@@ -179,9 +195,11 @@ class Retriever:
                 continue
             hits.append(_hit(chunk, score, vector_scores.get(chunk_id),
                              keyword_scores.get(chunk_id), terms))  # fmt: skip
-            if len(hits) == k:
+            if len(hits) == wanted_hits:
                 break
-        return hits
+        if reranker is not None:
+            hits = reranker.rerank(text, hits)
+        return hits[:k]
 
     def _keyword(self, text: str, collection_ids: list[int], depth: int) -> list[tuple[int, float]]:
         terms = query_terms(text)

@@ -1,0 +1,188 @@
+"""The reranking stage: llama.cpp's rank pooling in the engine, and the retriever using it.
+
+No cross-encoder's weights can be had here (see tests/reranker_files.py), so the reranker is
+the shared MiniLM sentence model declared as a rank model. Its "score" is the first
+component of the CLS row's hidden state, not a relevance: these tests prove the plumbing
+(the pair input llama.cpp's server builds, one score per document in order, the score read
+from the rank-pooled output, the retriever's reordering and the citations), and check the
+score against llama.cpp's own CLS pooling of the same tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import llama_cpp
+import numpy as np
+import pytest
+
+from core.engine.client import EngineClient
+from core.engine.errors import ModelFileError, NoModelLoaded
+from core.engine.gguf import read_header
+from core.engine.protocol import LoadOptions
+from core.engine.runtime import RerankRuntime
+from core.i18n import Translator
+from core.knowledge.collections import CollectionModels
+from core.knowledge.grounding import ground
+from core.knowledge.knowledge_base import KnowledgeBase
+from core.knowledge.rerank import Reranker
+from core.knowledge.retrieval import Retriever
+from core.knowledge.store import Collection, DocumentFacts, NewChunk
+from core.paths import AppPaths
+from tests.reranker_files import minilm_as_reranker
+
+QUERY = "what do giant pandas eat?"
+DOCS = [
+    "Giant pandas feed almost entirely on bamboo shoots and leaves.",
+    "The stock market fell sharply today after the announcement.",
+    "Pandas eat bamboo.",
+]
+CLS, SEP = 101, 102  # MiniLM's (BERT's) [CLS] and [SEP]
+
+
+@pytest.fixture(scope="module")
+def reranker_path() -> Path:
+    return minilm_as_reranker()
+
+
+@pytest.fixture(scope="module")
+def runtime(reranker_path: Path) -> Iterator[RerankRuntime]:
+    rt = RerankRuntime(read_header(reranker_path), LoadOptions(n_ctx=512, n_threads=1))
+    yield rt
+    rt.close()
+
+
+@pytest.fixture(scope="module")
+def rerank_engine(reranker_path: Path, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[EngineClient]:  # fmt: skip
+    client = EngineClient(log_path=tmp_path_factory.mktemp("rerank") / "engine.log")
+    client.load_reranker(reranker_path, LoadOptions(n_ctx=512, n_threads=1))
+    yield client
+    client.close()
+
+
+def test_the_pair_is_built_as_llama_server_builds_it(runtime: RerankRuntime) -> None:
+    """No rerank template in a BERT: [BOS=CLS] query [EOS=SEP] document [EOS=SEP]."""
+    assert runtime.template is None
+    query = runtime.tokenize(QUERY, add_special=False)
+    document = runtime.tokenize(DOCS[0], add_special=False)
+    assert runtime.pair_tokens(QUERY, DOCS[0]) == [CLS, *query, SEP, *document, SEP]
+
+
+def test_a_long_pair_is_cut_to_one_batch_keeping_its_special_tokens(
+    runtime: RerankRuntime,
+) -> None:
+    tokens = runtime.pair_tokens(QUERY, "bamboo " * 2000)
+    assert len(tokens) == runtime.n_batch
+    assert tokens[0] == CLS and tokens[-1] == SEP and tokens.count(SEP) == 2
+    assert runtime.rerank(QUERY, ["bamboo " * 2000])[0] == pytest.approx(
+        runtime.rerank(QUERY, ["bamboo " * 4000])[0]
+    )
+
+
+def test_the_score_is_the_rank_pooled_cls_row(runtime: RerankRuntime, minilm_path: Path) -> None:
+    """Checked against llama.cpp's CLS pooling of the same tokens on the unpatched model:
+    without a classifier head, rank pooling returns the CLS row, whose first value is read."""
+    llm = llama_cpp.Llama(model_path=str(minilm_path), embedding=True, n_ctx=512, n_batch=512,
+                          n_ubatch=512, n_threads=1, verbose=False,
+                          pooling_type=llama_cpp.LLAMA_POOLING_TYPE_CLS)  # fmt: skip
+    try:
+        for document in DOCS:
+            tokens = runtime.pair_tokens(QUERY, document)
+            batch = llama_cpp.llama_batch_init(len(tokens), 0, 1)
+            try:
+                for pos, token in enumerate(tokens):
+                    batch.token[pos], batch.pos[pos], batch.n_seq_id[pos] = token, pos, 1
+                    batch.seq_id[pos][0], batch.logits[pos] = 0, 1
+                batch.n_tokens = len(tokens)
+                assert llama_cpp.llama_decode(llm.ctx, batch) == 0
+                cls_row = llama_cpp.llama_get_embeddings_seq(llm.ctx, 0)
+                expected = float(cls_row[0])
+            finally:
+                llama_cpp.llama_batch_free(batch)
+            assert runtime.rerank(QUERY, [document])[0] == pytest.approx(expected, abs=1e-3)
+    finally:
+        llm.close()
+
+
+def test_the_engine_scores_each_document_in_its_order(rerank_engine: EngineClient) -> None:
+    """Several documents in one request score as each does alone (llama.cpp's batched rank
+    output gave every pair after the first a neighbour's number)."""
+    together = rerank_engine.rerank(QUERY, [*DOCS, DOCS[0]])
+    alone = [rerank_engine.rerank(QUERY, [d])[0] for d in DOCS]
+    assert together[:3] == pytest.approx(alone, abs=1e-4)
+    assert together[3] == pytest.approx(together[0], abs=1e-4)
+    assert len(set(np.round(alone, 4))) == 3  # three different pairs, three scores
+    assert rerank_engine.rerank(QUERY, []) == []
+    assert rerank_engine.models["reranker"].slot == "reranker"
+
+
+def test_a_model_without_a_ranking_head_is_refused_as_reranker(
+    minilm_path: Path, fresh_engine: EngineClient
+) -> None:
+    assert not read_header(minilm_path).is_reranker
+    with pytest.raises(ModelFileError) as caught:
+        fresh_engine.load_reranker(minilm_path)
+    assert caught.value.code == "model_not_reranker"
+    for language in ("en", "zh_CN"):
+        text = caught.value.message(Translator(language))
+        assert str(minilm_path) in text and "\n" not in text
+    with pytest.raises(NoModelLoaded) as missing:
+        fresh_engine.rerank(QUERY, DOCS)
+    assert missing.value.code == "no_reranker_model"
+
+
+# ---- the retriever's second stage -------------------------------------------------------
+
+MODEL = "all-MiniLM-L6-v2-f16.gguf:46223616"
+DIM = 8
+
+
+@pytest.fixture
+def collection_kb() -> Iterator[tuple[KnowledgeBase, Collection]]:
+    kb = KnowledgeBase(AppPaths.from_env().ensure())
+    rng = np.random.default_rng(7)
+    collection = CollectionModels(kb.store).bind(kb.store.ensure_collection("notes"), MODEL,
+                                                 "/models/minilm.gguf", DIM)  # fmt: skip
+    texts = [f"Note {n}: giant pandas were seen eating bamboo near camp {n}." for n in range(12)]
+    texts += [f"Note {n}: the market report for week {n} was published." for n in range(12, 20)]
+    for n, text in enumerate(texts):
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        vector = rng.normal(size=DIM).astype(np.float32)
+        chunk = NewChunk(digest[:16], 0, text, None, None, 0, len(text), digest, 20,
+                         vector / np.linalg.norm(vector))  # fmt: skip
+        facts = DocumentFacts(f"/docs/{n:02d}.txt", str(n), "text", digest, 1, 0.0, None, "en")
+        _, added, removed = kb.store.commit_document(collection.id, facts, [chunk], MODEL)
+        kb.index.apply(kb.store.collection_by_id(collection.id), added, removed)
+    yield kb, kb.store.collection_by_id(collection.id)
+    kb.close()
+
+
+def test_the_retriever_reorders_the_fused_best_by_the_reranker(
+    collection_kb: tuple[KnowledgeBase, Collection], rerank_engine: EngineClient,
+    reranker_path: Path,
+) -> None:  # fmt: skip
+    kb, collection = collection_kb
+    question = "giant pandas eating bamboo"
+    fused = Retriever(kb.index).search_with_vector(question, None, 8, [collection])
+    assert all(h.rerank_score is None for h in fused)
+    assert "rerank_score" not in ground(question, fused[:3]).citations[0]
+
+    reranker = Reranker(rerank_engine, reranker_path, candidates=8)
+    hits = Retriever(kb.index, reranker=reranker).search_with_vector(question, None, 5,
+                                                                      [collection])  # fmt: skip
+    scores = [h.rerank_score for h in hits]
+    assert None not in scores and scores == sorted(scores, reverse=True)  # type: ignore[type-var]
+    # The five are the best five of the fused eight by the reranker's score, each scored
+    # as the engine scores that chunk's text.
+    expected = rerank_engine.rerank(question, [h.text for h in fused])
+    best = sorted(range(8), key=lambda i: -expected[i])[:5]
+    assert [h.chunk_id for h in hits] == [fused[i].chunk_id for i in best]
+    assert [h.rerank_score for h in hits] == pytest.approx([expected[i] for i in best], abs=1e-4)
+    assert hits != fused[:5]  # the stand-in's order is not the fused one
+    # The score goes on to the JSON and to the stored citations (the Sources panel's column).
+    assert hits[0].to_json()["rerank_score"] == pytest.approx(expected[best[0]], abs=1e-4)
+    citations = ground(question, hits).citations
+    assert [c["rerank_score"] for c in citations] == pytest.approx(scores, abs=1e-4)
