@@ -405,7 +405,9 @@ class EngineClient:
         found = self.templates.marked_layout(
             self.chat_template(), marker, messages, range(len(messages))
         )
-        text = found.full
+        text = found.whole if found.whole is not None else "".join(found.frames or ()) + (
+            found.tail or ""
+        )  # fmt: skip
         last = self._last_reply
         sampled = {
             k: last for k, m in enumerate(messages)
