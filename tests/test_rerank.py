@@ -30,6 +30,8 @@ from core.knowledge.knowledge_base import KnowledgeBase
 from core.knowledge.rerank import Reranker
 from core.knowledge.retrieval import Retriever
 from core.knowledge.store import Collection, DocumentFacts, NewChunk
+from core.models.catalogue import load_catalogue
+from core.models.registry import ModelRegistry
 from core.paths import AppPaths
 from tests.reranker_files import minilm_as_reranker
 
@@ -186,3 +188,24 @@ def test_the_retriever_reorders_the_fused_best_by_the_reranker(
     assert hits[0].to_json()["rerank_score"] == pytest.approx(expected[best[0]], abs=1e-4)
     citations = ground(question, hits).citations
     assert [c["rerank_score"] for c in citations] == pytest.approx(scores, abs=1e-4)
+
+
+# ---- installable like an embedding model ------------------------------------------------
+
+
+def test_a_reranker_file_is_listed_as_a_reranker(reranker_path: Path, minilm_path: Path,
+                                                 tmp_path: Path) -> None:  # fmt: skip
+    registry = ModelRegistry(AppPaths.from_env().ensure(), hf_cache_dir=tmp_path)
+    assert registry.import_file(reranker_path).kind == "reranker"
+    assert registry.import_file(minilm_path).kind == "embedding"
+    again = ModelRegistry(AppPaths.from_env(), hf_cache_dir=tmp_path)  # read back from disk
+    assert {m.kind for m in again.models()} == {"reranker", "embedding"}
+
+
+def test_the_catalogue_offers_the_two_rerankers() -> None:
+    catalogue = load_catalogue()
+    rerankers = {e.id: e for e in catalogue.of_kind("reranker")}
+    assert set(rerankers) == {"bge-reranker-v2-m3", "qwen3-reranker-0.6b"}
+    assert rerankers["bge-reranker-v2-m3"].repo == "gpustack/bge-reranker-v2-m3-GGUF"
+    assert rerankers["qwen3-reranker-0.6b"].recommended_file == "qwen3-reranker-0.6b-q8_0.gguf"
+    assert all(e.serves("zh") and e.sizes for e in rerankers.values())

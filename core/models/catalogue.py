@@ -17,8 +17,8 @@ from typing import Any, Final, Literal
 from core.models.errors import BadRequest, CatalogueError
 from core.models.naming import check_filename, check_repo_id, quantization_of
 
-ModelKind = Literal["chat", "embedding"]
-KINDS: Final = ("chat", "embedding")
+ModelKind = Literal["chat", "embedding", "reranker"]
+KINDS: Final = ("chat", "embedding", "reranker")
 CATALOGUE_SCHEMA: Final = 1
 _LANGS: Final = ("en", "zh_CN")
 

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from core.engine.gguf import read_header
 from core.errors import FiresideError
 from core.i18n import Translator
-from core.models.catalogue import load_catalogue
+from core.models.catalogue import KINDS, load_catalogue
 from core.models.errors import BadRequest, ModelsError
 from core.models.fit import FitAdvisor, FitAnswer, FitOptions, ModelFigures
 from core.models.naming import check_filename, check_repo_id
@@ -57,7 +57,7 @@ def add_models_parser(subparsers: Any, tr: Translator) -> None:
         return parser
 
     cat = command("catalogue", "recommended models", "推荐的模型")
-    cat.add_argument("--kind", choices=["chat", "embedding"])
+    cat.add_argument("--kind", choices=list(KINDS))
     search = command("search", "search GGUF models on the Hub", "在 Hub 上搜索 GGUF 模型", hub=True)
     search.add_argument("text")
     search.add_argument("--sort", choices=["downloads", "likes"], default="downloads")

@@ -30,9 +30,9 @@ from typing import Any, Final, Literal
 import filelock
 
 from core.engine.errors import ModelFileError
-from core.engine.gguf import read_header
+from core.engine.gguf import GGUFHeader, read_header
 from core.i18n import Translator
-from core.models.catalogue import ModelKind
+from core.models.catalogue import KINDS, ModelKind
 from core.models.errors import RegistryError
 from core.models.naming import quantization_of, split_names, split_part
 from core.paths import AppPaths
@@ -93,7 +93,7 @@ class InstalledModel:
         model = cls(**values)
         if model.source not in ("downloaded", "imported", "hf_cache"):
             raise ValueError(f"unknown source {model.source!r}")
-        if model.kind not in ("chat", "embedding") or not isinstance(model.id, str):
+        if model.kind not in KINDS or not isinstance(model.id, str):
             raise ValueError("bad kind or id")
         return model
 
@@ -357,7 +357,7 @@ class ModelRegistry:
             path=files[0],
             files=tuple(files),
             source=source,
-            kind="embedding" if header.is_embedding_model else "chat",
+            kind=_kind(header),
             name=header.name,
             architecture=header.architecture,
             quantization=header.quantization or quantization_of(first.name),
@@ -386,6 +386,14 @@ def _all_parts(path: Path) -> list[Path] | None:
         return None
     files = [path.with_name(name) for name in split_names(path.name)]
     return files if all(f.is_file() for f in files) else None
+
+
+def _kind(header: GGUFHeader) -> ModelKind:
+    """What a file is for: a reranker (rank pooling or a classifier head) is checked before
+    the embedding models, which it also looks like (an encoder, a declared pooling)."""
+    if header.is_reranker:
+        return "reranker"
+    return "embedding" if header.is_embedding_model else "chat"
 
 
 def _unique_id(filename: str, taken: Mapping[str, InstalledModel]) -> str:
