@@ -1,5 +1,6 @@
 """The knowledge panel, driven as a person would: real drops of files and folders, the real
-engine (the Gemma test model as the embedding model, one thread), real Chroma, real SQLite.
+engine (the real sentence-embedding model all-MiniLM-L6-v2 as the embedding model, one
+thread), real Chroma, real SQLite.
 
 The documents are few and small so that embedding on one engine thread stays quick.
 """
@@ -40,8 +41,8 @@ def lane(qtbot: QtBot) -> Iterator[JobRunner]:
 
 
 @pytest.fixture
-def with_model(services: AppServices, gemma_path: Path) -> AppServices:
-    services.update_settings(replace(services.settings, embedding_model=str(gemma_path)))
+def with_model(services: AppServices, minilm_path: Path) -> AppServices:
+    services.update_settings(replace(services.settings, embedding_model=str(minilm_path)))
     return services
 
 
@@ -333,7 +334,7 @@ def test_the_chat_collections_round_trip_through_the_chat_store(
 
 
 def test_without_an_embedding_model_the_panel_says_so_and_dropped_files_wait(
-    qtbot: QtBot, services: AppServices, lane: JobRunner, tmp_path: Path, gemma_path: Path
+    qtbot: QtBot, services: AppServices, lane: JobRunner, tmp_path: Path, minilm_path: Path
 ) -> None:
     assert services.settings.embedding_model is None
     note = write_many(tmp_path / "notes", 1, sentences=1)[0]
@@ -346,7 +347,9 @@ def test_without_an_embedding_model_the_panel_says_so_and_dropped_files_wait(
             qtbot.mouseClick(first.model_bar.button, Qt.MouseButton.LeftButton)
         assert drop(first, files_mime(note)) == (True, True)
         assert first.status_of(note) == "waiting"
-        assert not lane.busy and not first.busy  # nothing was started
+        assert not first.busy  # nothing was started; the lane only reads the file's language
+        qtbot.waitUntil(lambda: first.model_bar.entry is not None and not lane.busy)
+        assert first.model_bar.button.text().startswith("Get ")  # the model for its language
         assert "Waiting for an embedding model" in first.progress.label.text()
 
     # Quit and start again, still without a model: the file still waits.
@@ -357,7 +360,7 @@ def test_without_an_embedding_model_the_panel_says_so_and_dropped_files_wait(
 
     # Once a model is chosen, what waited is added.
     with qtbot.waitSignal(panel.ingest_finished, timeout=INGEST_TIMEOUT_MS) as finished:
-        services.update_settings(replace(services.settings, embedding_model=str(gemma_path)))
+        services.update_settings(replace(services.settings, embedding_model=str(minilm_path)))
     assert panel.model_bar.isHidden()
     assert finished.args[0].count("indexed") == 1
     assert panel.status_of(note) == "done"
@@ -397,7 +400,7 @@ def test_an_ingestion_a_kill_left_is_finished_when_the_panel_opens(
 
 
 def test_files_waiting_for_a_model_are_saved_offered_again_and_run_without_a_widget(
-    qtbot: QtBot, services: AppServices, lane: JobRunner, tmp_path: Path, gemma_path: Path
+    qtbot: QtBot, services: AppServices, lane: JobRunner, tmp_path: Path, minilm_path: Path
 ) -> None:
     """The saved-job state machine alone: without an embedding model added files wait and
     are saved as a stopped job; the next session's controller offers them (waiting, not
@@ -419,7 +422,7 @@ def test_files_waiting_for_a_model_are_saved_offered_again_and_run_without_a_wid
         later.offer_stopped()
     assert later.status_of("default", folder) == "waiting" and not later.busy
 
-    services.update_settings(replace(services.settings, embedding_model=str(gemma_path)))
+    services.update_settings(replace(services.settings, embedding_model=str(minilm_path)))
     with qtbot.waitSignal(later.finished, timeout=INGEST_TIMEOUT_MS) as finished:
         assert len(later.resume()) == 1
     assert finished.args[0].count("indexed") == 2

@@ -11,7 +11,9 @@ The panel drives the core the way ``fireside-cli kb`` does, through
 the saved-job state machine (running, left over after a stop or for want of a model, left
 by a kill) and each file's row; the panel shows what it reports. Its parts live in
 ``desktop.knowledge.widgets`` (document list, collection picker, per-chat boxes, progress
-line) and the lane's work and reports in ``desktop.knowledge.jobs``.
+line), the lane's work and reports in ``desktop.knowledge.jobs``, and the word on languages
+(the collection's embedding model does not understand its documents; which model to get
+first) in ``desktop.knowledge.language_notice``.
 
 Threads: everything that reads files, touches Chroma or embeds runs on the knowledge lane
 (the ``JobRunner`` given to the panel), one job at a time. Listing collections and
@@ -48,7 +50,9 @@ from core.errors import FiresideError
 from core.knowledge import readers
 from core.knowledge.collections import check_name
 from core.knowledge.ingest import IngestReport
+from core.knowledge.language_check import LanguageAdvisor, language_names
 from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document
+from core.models.units import human_size
 from core.settings import Settings
 from desktop.knowledge.ingestions import Ingestions
 from desktop.knowledge.jobs import (
@@ -57,6 +61,7 @@ from desktop.knowledge.jobs import (
     RowState,
     absolute,
 )
+from desktop.knowledge.language_notice import FirstChoice, LanguageNotice, first_choice_job
 from desktop.knowledge.widgets import (
     ChatCollections,
     CollectionPicker,
@@ -81,6 +86,7 @@ class KnowledgePanel(QWidget):
     document_removed = Signal(object)  # the Document removed
     chat_collections_changed = Signal(int, list)  # chat id, the collection names it uses
     embedding_model_needed = Signal()  # the person asked to choose an embedding model
+    embedding_model_suggested = Signal(str)  # ... to get this catalogue embedding model
     status_changed = Signal(str, str)  # file path, its new row status (queued, reading, …)
     collapsed_changed = Signal(bool)
 
@@ -93,6 +99,7 @@ class KnowledgePanel(QWidget):
         self.kb = services.knowledge  # SQLite now; Chroma opens on the lane when needed
         self.chat_id: int | None = None
         self.ingestions = Ingestions(services, runner, self)
+        self.advisor = LanguageAdvisor(services.catalogue)  # languages against the model
         self._removals: dict[Job, Document] = {}
         self.setAcceptDrops(True)
         self._build()
@@ -108,6 +115,8 @@ class KnowledgePanel(QWidget):
         services.on_settings_changed_while(self, KnowledgePanel._settings_changed)
         self.ingestions.resume_killed()
         self.ingestions.offer_stopped()
+        if not self.has_embedding_model:  # files of an earlier session wait for a model
+            self._suggest_first_model([p for ps in self.ingestions.left_over.values() for p in ps])
 
     def _build(self) -> None:
         self.collapse_button = QToolButton()
@@ -126,7 +135,10 @@ class KnowledgePanel(QWidget):
 
         self.model_bar = EmbeddingModelBar()
         self.model_bar.choose_requested.connect(self.embedding_model_needed)
+        self.model_bar.suggested.connect(self.embedding_model_suggested)
         self.model_bar.hide()
+        self.language_notice = LanguageNotice(self.services.translate)
+        self.language_notice.model_requested.connect(self.embedding_model_suggested)
         self.picker = CollectionPicker(self.services.translate)
         self.picker.chosen.connect(self._collection_chosen)
         self.picker.create_requested.connect(self.create_collection)
@@ -168,6 +180,7 @@ class KnowledgePanel(QWidget):
         body = QVBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.model_bar)
+        body.addWidget(self.language_notice)
         body.addWidget(self.picker)
         body.addWidget(self.chat_collections)
         body.addWidget(self.documents, 1)
@@ -265,11 +278,41 @@ class KnowledgePanel(QWidget):
     def _settings_changed(self, old: Settings, new: Settings) -> None:
         if old.embedding_model == new.embedding_model:
             return
+        self.check_languages()
         if not new.embedding_model:
             self.model_bar.show_missing()
             return
         self.model_bar.hide()
         self.resume()  # what waited for a model goes now
+
+    def check_languages(self) -> None:
+        """Say when the shown collection's embedding model does not understand the
+        language of its documents (see ``desktop.knowledge.language_notice``)."""
+        try:
+            collection = self.kb.store.collection(self.collection)
+            mismatch = self.advisor.check_collection(self.kb.store, collection)
+        except FiresideError:  # no such collection (yet), or the store cannot be read
+            mismatch = None
+        self.language_notice.show_mismatch(mismatch)
+
+    def _suggest_first_model(self, paths: Sequence[Path | str]) -> None:
+        """No embedding model yet: read the languages of (the first of) these files on the
+        lane, then name the catalogue model that suits them and this computer."""
+        if not paths:
+            return
+        job = first_choice_job(self.advisor, paths)
+        job.item.connect(self._first_choice)
+        self.runner.submit(job)
+
+    def _first_choice(self, choice: object) -> None:
+        if not isinstance(choice, FirstChoice) or choice.suggestion is None:
+            return
+        if self.has_embedding_model:  # chosen meanwhile
+            return
+        suggestion = choice.suggestion
+        languages = language_names(choice.languages, self.services.translate)
+        self.model_bar.suggest(suggestion.entry.id, suggestion.entry.name,
+                               human_size(suggestion.size), languages)  # fmt: skip
 
     # ---- adding documents --------------------------------------------------------------
 
@@ -327,7 +370,10 @@ class KnowledgePanel(QWidget):
         if not paths:
             return None
         self._clear_message()
-        return self.ingestions.add(collection or self.collection, paths)
+        job = self.ingestions.add(collection or self.collection, paths)
+        if not self.has_embedding_model:
+            self._suggest_first_model(paths)
+        return job
 
     def resume(self) -> list[Job]:
         """Run again what a cancel (or a missing model) left, then what a kill left."""
@@ -455,6 +501,7 @@ class KnowledgePanel(QWidget):
         self.documents.show_rows(self.ingestions.rows(self.collection))
         self._update_empty()
         self._update_buttons()
+        self.check_languages()
 
     def _update_empty(self) -> None:
         self.empty_label.setVisible(self.documents.topLevelItemCount() == 0)

@@ -47,6 +47,7 @@ from desktop.knowledge.jobs import (
     WAITING,
     RowState,
 )
+from desktop.knowledge.language_notice import fill_in
 
 _NAME_ROLE = Qt.ItemDataRole.UserRole
 _DOCUMENT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -362,26 +363,49 @@ class ChatCollections(QWidget):
 
 
 class EmbeddingModelBar(QWidget):
-    """Says in one line that documents need an embedding model, with the way to choose one."""
+    """Says in one line that documents need an embedding model, with the way to choose one:
+    once files are dropped, the catalogue model that suits their languages and this
+    computer's memory (its button opens the model manager on it)."""
 
     choose_requested = Signal()
+    suggested = Signal(str)  # the catalogue id of the suggested embedding model
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.entry: str | None = None  # the suggested model, once files were dropped
+        self._suggestion = ""
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.button = QPushButton(self.tr("Choose an embedding model…"))
-        self.button.clicked.connect(self.choose_requested)
+        self.button.clicked.connect(self._clicked)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.label)
         column.addWidget(self.button, 0, Qt.AlignmentFlag.AlignLeft)
 
     def show_missing(self, problem: str | None = None) -> None:
-        self.label.setText(problem or self.tr(
-            "No embedding model is set, so documents cannot be made searchable yet."
-        ))  # fmt: skip
+        self.label.setText(problem or self._missing())
         self.show()
+
+    def suggest(self, entry: str, name: str, size: str, languages: str) -> None:
+        """The model that suits the dropped documents (their languages, said in words)."""
+        self.entry = entry
+        self._suggestion = fill_in(
+            self.tr("For these documents (%1) this computer can run %2 (%3)."),
+            languages, name, size,
+        )  # fmt: skip
+        self.button.setText(fill_in(self.tr("Get %1…"), name))
+        self.show_missing()
+
+    def _missing(self) -> str:
+        missing = self.tr("No embedding model is set, so documents cannot be made searchable yet.")
+        return f"{missing} {self._suggestion}" if self._suggestion else missing
+
+    def _clicked(self) -> None:
+        if self.entry is not None:
+            self.suggested.emit(self.entry)
+        else:
+            self.choose_requested.emit()
 
 
 class IngestProgress(QWidget):
