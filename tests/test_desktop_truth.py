@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 
 from core.engine.client import EngineClient
@@ -168,14 +168,14 @@ def test_a_base_model_is_shown_as_such_in_the_lists_and_the_status_line(
     manager = window.open_model_manager()
     assert isinstance(manager, ModelManagerDialog)
     page = manager.installed_page
-    page.refresh()
+    manager.tabs.setCurrentWidget(page)
     kind = page.table.item(page.row_of(gemma.id), 1)
     assert kind.text() == "Chat · base model" and BASE_HINT in kind.toolTip()
     assert page.table.item(page.row_of(qwen.id), 1).text() == "Chat"
     page.select(gemma.id)
-    assert BASE_HINT in page.message_label.text()  # the hint, one line, when it is chosen
+    assert BASE_HINT in page.base_hint.text() and page.base_hint.isVisible()  # one line
     page.select(qwen.id)
-    assert page.message_label.text() == ""
+    assert not page.base_hint.isVisible()
 
     settings = window.open_settings()
     models = settings.models_page  # type: ignore[attr-defined]
@@ -265,3 +265,67 @@ def test_remembering_the_collections_can_be_turned_off_in_settings(
     assert services.chats.get_chat(fresh).collections == []
     assert window.knowledge.chat_collections.checked() == []
     window.close()
+
+
+# ---- "Choose an embedding model…" opens on embedding models --------------------------------
+
+
+def pick_file(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """The system's file dialog answers ``path``, as if the person had picked it."""
+
+    def chosen(*_args: object, **_kwargs: object) -> tuple[str, str]:
+        return str(path), "GGUF models (*.gguf)"
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(chosen))
+
+
+def choose_an_embedding_model(window: MainWindow) -> ModelManagerDialog:
+    bar = window.knowledge.model_bar
+    assert bar.button.text() == "Choose an embedding model…"
+    bar.button.click()
+    manager = window.dialogs.manager
+    assert manager is not None and manager.isVisible()
+    return manager
+
+
+def test_choose_an_embedding_model_opens_the_manager_on_embedding_models(
+    qtbot: QtBot, services: AppServices, minilm_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = make_window(qtbot, services)
+    window.start()
+    window.knowledge.model_bar.show_missing()
+    manager = choose_an_embedding_model(window)
+    choice = manager.embedding_choice
+    assert choice.isVisible() and choice.file_button.isVisible()
+    assert choice.models == [] and not choice.use_button.isEnabled()
+    # The catalogue's embedding models, and only those, the default one chosen.
+    catalogue = services.catalogue
+    assert manager.tabs.currentWidget() is manager.recommended_page
+    page = manager.recommended_page
+    assert page.shown_entries() == [e.id for e in catalogue.of_kind("embedding")]
+    default = catalogue.default("embedding")
+    assert page.entry is not None and default is not None and page.entry.id == default.id
+
+    # "Use a file I already have…", right there: the file is used at once.
+    pick_file(monkeypatch, minilm_path)
+    choice.file_button.click()
+    used = services.settings.embedding_model
+    assert used is not None and services.registry.get(used).path == str(minilm_path.resolve())
+    assert [m.id for m in choice.models] == [used]
+    assert choice.list.item(0).text().endswith(" · in use")
+    manager.close()
+
+    # Opened again from the panel, the installed one is listed ready to use.
+    services.update_settings(replace(services.settings, embedding_model=None))
+    manager = choose_an_embedding_model(window)
+    choice = manager.embedding_choice
+    choice.select(used)
+    choice.use_button.click()
+    assert services.settings.embedding_model == used
+    manager.close()
+
+    # The menu's Model manager… shows every kind again.
+    window.open_model_manager()
+    assert not manager.embedding_choice.isVisible()
+    listed = [e.id for kind in ("chat", "embedding") for e in catalogue.of_kind(kind)]
+    assert manager.recommended_page.shown_entries() == listed

@@ -66,6 +66,8 @@ class InstalledPage(QWidget):
         self.import_button = QPushButton(self.tr("Import a GGUF file…"))
         self.import_button.clicked.connect(self.choose_file)
         self.message_label = plain_label()
+        self.base_hint = plain_label(base_model_hint())  # when a base model is chosen
+        self.base_hint.hide()
         buttons = QHBoxLayout()
         buttons.addWidget(self.use_button)
         buttons.addWidget(self.delete_button)
@@ -73,6 +75,7 @@ class InstalledPage(QWidget):
         buttons.addWidget(self.import_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.base_hint)
         layout.addLayout(buttons)
         layout.addWidget(self.message_label)
         self.refresh()
@@ -156,10 +159,7 @@ class InstalledPage(QWidget):
         model = self.selected()
         self.use_button.setEnabled(model is not None)
         self.delete_button.setEnabled(model is not None)
-        if model is not None and model.is_base_model:
-            self._say(base_model_hint())
-        elif self.message_label.text() == base_model_hint():
-            self._say("")
+        self.base_hint.setVisible(model is not None and model.is_base_model)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message_label.setStyleSheet("color: #c62828;" if error else "")

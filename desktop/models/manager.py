@@ -31,6 +31,7 @@ from core.models.tokens import TokenStore
 from core.settings import Settings
 from desktop.models.downloads import DownloadBoard
 from desktop.models.downloads_page import DownloadRow, DownloadsPage
+from desktop.models.embedding_choice import EmbeddingChoice
 from desktop.models.hub_lookups import HubAccess, RepoLookups
 from desktop.models.installed import InstalledPage
 from desktop.models.recommended import RecommendedPage
@@ -84,9 +85,14 @@ class ModelManagerDialog(QDialog):
         self.tabs.addTab(self.search_page, self.tr("Search the Hub"))
         self.tabs.addTab(self.downloads_page, self.tr("Downloads"))
         self.tabs.addTab(self.installed_page, self.tr("Installed"))
+        # "Choose an embedding model…": the installed ones and a file of one's own, above
+        # the catalogue's embedding models (shown only when opened for that).
+        self.embedding_choice = EmbeddingChoice(services)
+        self.embedding_choice.hide()
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.close)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.embedding_choice)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(close)
 
@@ -106,6 +112,8 @@ class ModelManagerDialog(QDialog):
         self.search_page.download_requested.connect(self._download_requested)
         self.downloads_page.count_changed.connect(self._downloads_counted)
         self.installed_page.use_requested.connect(self.use_requested)
+        self.embedding_choice.use_requested.connect(self.use_requested)
+        self.embedding_choice.model_installed.connect(self._downloaded)
         self.installed_page.model_installed.connect(self.model_installed)
         self.board.model_installed.connect(self._downloaded)
         self._downloads_counted(self.board.active_count)
@@ -119,6 +127,20 @@ class ModelManagerDialog(QDialog):
         assert task.job is not None
         return task.job
 
+    def show_entry(self, entry_id: str) -> None:
+        """Show a catalogue model on the Recommended tab (the one the knowledge panel
+        suggests for its documents' languages)."""
+        self.tabs.setCurrentWidget(self.recommended_page)
+        self.recommended_page.select(entry_id)
+
+    def show_embedding_models(self) -> None:
+        """Open on embedding models: the installed ones and "Use a file I already have…"
+        at the top, the catalogue's embedding models (only those) on the Recommended tab."""
+        self.embedding_choice.refresh()
+        self.embedding_choice.show()
+        self.tabs.setCurrentWidget(self.recommended_page)
+        self.recommended_page.show_kind("embedding")
+
     def download_row(self, repo: str, filename: str) -> DownloadRow | None:
         return self.downloads_page.row_for(repo, filename)
 
@@ -130,6 +152,8 @@ class ModelManagerDialog(QDialog):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self.embedding_choice.hide()  # opened again: every kind, until asked otherwise
+        self.recommended_page.show_kind(None)
         self.installed_page.refresh()
         self.recommended_page.select_first()
 
@@ -154,3 +178,5 @@ class ModelManagerDialog(QDialog):
     def _settings_changed(self, old: Settings, new: Settings) -> None:
         if (old.chat_model, old.embedding_model) != (new.chat_model, new.embedding_model):
             self.installed_page.refresh()
+            if self.embedding_choice.isVisible():
+                self.embedding_choice.refresh()

@@ -25,6 +25,7 @@ from desktop.models.hub_lookups import RepoDetails, RepoLookups, is_offline
 from desktop.window.messages import describe_error, plain_label
 
 _ENTRY: Final = Qt.ItemDataRole.UserRole + 1
+_KIND: Final = Qt.ItemDataRole.UserRole + 2
 
 
 class RecommendedPage(QWidget):
@@ -95,10 +96,12 @@ class RecommendedPage(QWidget):
             font.setBold(True)
             head.setFont(font)
             head.setFlags(Qt.ItemFlag.NoItemFlags)
+            head.setData(_KIND, kind)
             self.entry_list.addItem(head)
             for entry in entries:
                 item = QListWidgetItem(f"{entry.name}\n{entry.describe(language)}")
                 item.setData(_ENTRY, entry.id)
+                item.setData(_KIND, kind)
                 item.setToolTip(entry.repo)
                 self.entry_list.addItem(item)
 
@@ -111,6 +114,22 @@ class RecommendedPage(QWidget):
 
     def select(self, entry_id: str) -> None:
         self.entry_list.setCurrentItem(self.item_of(entry_id))
+
+    def show_kind(self, kind: ModelKind | None) -> None:
+        """Only the catalogue's models of ``kind`` (None: all), the default one chosen."""
+        for row in range(self.entry_list.count()):
+            item = self.entry_list.item(row)
+            item.setHidden(kind is not None and item.data(_KIND) != kind)
+        if kind is not None:
+            entries = self.catalogue.of_kind(kind)
+            first = self.catalogue.default(kind) or (entries[0] if entries else None)
+            if first is not None:
+                self.select(first.id)
+
+    def shown_entries(self) -> list[str]:
+        """The catalogue ids listed now (not hidden), in order."""
+        items = [self.entry_list.item(row) for row in range(self.entry_list.count())]
+        return [str(i.data(_ENTRY)) for i in items if i.data(_ENTRY) and not i.isHidden()]
 
     def select_first(self) -> None:
         if self.entry_list.currentItem() is None:

@@ -49,6 +49,17 @@ class WindowDialogs(QObject):
         manager.activateWindow()
         return manager
 
+    def open_embedding_models(self, entry: str | None = None) -> QWidget:
+        """ "Choose an embedding model…": the model manager on embedding models (installed,
+        the catalogue's, and a file the person already has); on the catalogue model
+        ``entry`` when one is given (the knowledge panel's suggestion for its languages)."""
+        manager = self.open_model_manager()
+        if self.manager is not None:
+            self.manager.show_embedding_models()
+            if entry:
+                self.manager.show_entry(entry)
+        return manager
+
     def _model_installed(self, model: object) -> None:
         """A model the manager installed is used at once when it is the first of its kind."""
         assert isinstance(model, InstalledModel)

@@ -170,7 +170,8 @@ class MainWindow(QMainWindow):
         self.presenter = ModelPresenter(self)
         self.welcome.model_ready.connect(self.presenter.installed)
         self.welcome.browse_requested.connect(self.open_model_manager)
-        self.knowledge.embedding_model_needed.connect(self.open_model_manager)
+        self.knowledge.embedding_model_needed.connect(self.dialogs.open_embedding_models)
+        self.knowledge.embedding_model_suggested.connect(self.dialogs.open_embedding_models)
         self.knowledge.chat_collections_changed.connect(self._collections_changed)
 
     # ---- layout memory -----------------------------------------------------------------

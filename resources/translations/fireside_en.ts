@@ -480,7 +480,7 @@
 <context>
     <name>DocumentViewer</name>
     <message>
-        <location filename="../../desktop/knowledge/viewer.py" line="+329"/>
+        <location filename="../../desktop/knowledge/viewer.py" line="+330"/>
         <source>Open in the system viewer</source>
         <translation type="unfinished"></translation>
     </message>
@@ -619,6 +619,54 @@
     <message>
         <location filename="../../desktop/models/downloads_page.py" line="+56"/>
         <source>No downloads. Pick a model under Recommended or Search the Hub.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EmbeddingChoice</name>
+    <message>
+        <location filename="../../desktop/models/embedding_choice.py" line="+44"/>
+        <source>Choose an embedding model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>It makes your documents searchable. Use one you have, get one of the catalogue&apos;s below, or use a GGUF file you already have.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Use</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Use a file I already have…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>in use</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>No embedding model is installed yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>Choose an embedding model file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>GGUF models (*.gguf)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>%1 is a chat model, not an embedding model. It was added to your models.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1355,7 +1403,7 @@
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../desktop/models/manager.py" line="+64"/>
+        <location filename="../../desktop/models/manager.py" line="+65"/>
         <source>Models</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1371,17 +1419,17 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+68"/>
+        <location line="+85"/>
         <source>Downloads</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-67"/>
+        <location line="-84"/>
         <source>Installed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+61"/>
+        <location line="+78"/>
         <source>Download</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1573,7 +1621,7 @@
 <context>
     <name>RecommendedPage</name>
     <message>
-        <location filename="../../desktop/models/recommended.py" line="+85"/>
+        <location filename="../../desktop/models/recommended.py" line="+86"/>
         <source>Chat models</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1583,7 +1631,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+62"/>
         <source>Chat model</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2041,7 +2089,7 @@
 <context>
     <name>WindowDialogs</name>
     <message>
-        <location filename="../../desktop/window/dialogs.py" line="+102"/>
+        <location filename="../../desktop/window/dialogs.py" line="+110"/>
         <source>Fireside opens only documents in your knowledge base; this source is not one of them: %1</source>
         <translation type="unfinished"></translation>
     </message>
