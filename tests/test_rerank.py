@@ -11,7 +11,11 @@ score against llama.cpp's own CLS pooling of the same tokens.
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import llama_cpp
@@ -33,6 +37,7 @@ from core.knowledge.store import Collection, DocumentFacts, NewChunk
 from core.models.catalogue import load_catalogue
 from core.models.registry import ModelRegistry
 from core.paths import AppPaths
+from core.settings import KnowledgeSettings, Settings, SettingsStore
 from tests.reranker_files import minilm_as_reranker
 
 QUERY = "what do giant pandas eat?"
@@ -209,3 +214,50 @@ def test_the_catalogue_offers_the_two_rerankers() -> None:
     assert rerankers["bge-reranker-v2-m3"].repo == "gpustack/bge-reranker-v2-m3-GGUF"
     assert rerankers["qwen3-reranker-0.6b"].recommended_file == "qwen3-reranker-0.6b-q8_0.gguf"
     assert all(e.serves("zh") and e.sizes for e in rerankers.values())
+
+
+# ---- the command line ---------------------------------------------------------------------
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "core.cli", *args], capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+
+
+def test_kb_search_reranks_with_the_flag_or_the_settings(
+    reranker_path: Path, minilm_path: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in range(6):
+        (folder / f"note{n}.md").write_text(
+            f"# Camp {n}\n\nGiant pandas were seen eating bamboo near camp {n}.\n"
+        )
+    engine = ["--embedding-model", str(minilm_path), "--embedding-ctx", "256", "--threads", "1"]
+    assert _cli("kb", "add", str(folder), *engine).returncode == 0
+    question = ["kb", "search", "pandas eating bamboo", "--k", "4", "--json", *engine]
+
+    plain = json.loads(_cli(*question).stdout)
+    assert all("rerank_score" not in h for h in plain)
+    flagged = _cli(*question, "--reranker", str(reranker_path))
+    assert flagged.returncode == 0, flagged.stderr
+    hits = json.loads(flagged.stdout)
+    scores = [h["rerank_score"] for h in hits]
+    assert len(hits) == 4 and scores == sorted(scores, reverse=True)
+
+    # The settings turn the stage on without the flag.
+    paths = AppPaths.from_env()
+    settings = replace(
+        Settings(),
+        knowledge=replace(KnowledgeSettings(), rerank=True, reranker_model=str(reranker_path)),
+    )
+    SettingsStore(paths.settings_file).save(settings)
+    assert [h["rerank_score"] for h in json.loads(_cli(*question).stdout)] == scores
+
+    # A file that is no reranker, or a name that is nothing, is one line.
+    wrong = _cli(*question, "--reranker", str(minilm_path))
+    assert wrong.returncode == 1 and wrong.stdout == ""
+    assert wrong.stderr.count("\n") == 1 and "is not a reranker" in wrong.stderr
+    unknown = _cli(*question, "--reranker", "no-such-reranker")
+    assert unknown.returncode == 1 and unknown.stderr.count("\n") == 1
+    assert "neither a model file nor an installed model" in unknown.stderr
