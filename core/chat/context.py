@@ -191,8 +191,7 @@ class ContextStack:
                 log.warning("chat template is not prefix-stable; rendering prompts whole")
                 self._warned_unstable = True
             self.stats.whole_renders += 1
-            assert layout.whole is not None
-            whole = self._tokens(layout.whole, at_start=True, sampled=sampled)
+            whole = self._tokens(layout.full, at_start=True, sampled=sampled)
             return Prompt(whole, [Frame(m.key, m.role, ()) for m in messages], keys,
                           False, True, self.budget)  # fmt: skip
         assert layout.frames is not None and layout.tail is not None

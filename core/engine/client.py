@@ -405,9 +405,7 @@ class EngineClient:
         found = self.templates.marked_layout(
             self.chat_template(), marker, messages, range(len(messages))
         )
-        text = found.whole if found.whole is not None else "".join(found.frames or ()) + (
-            found.tail or ""
-        )  # fmt: skip
+        text = found.full
         last = self._last_reply
         sampled = {
             k: last for k, m in enumerate(messages)

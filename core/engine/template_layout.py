@@ -23,20 +23,17 @@ Render = Callable[[Sequence[ChatMessage], bool], str]
 class Layout:
     """``frames[i]`` is the text message ``wanted[i]`` adds; None when rendering more
     messages does not extend the rendering of fewer. ``tail`` is the generation prompt
-    (None when it does not extend the rendering either). ``whole`` is the whole prompt,
-    given only when the frames cannot be used."""
+    (None when it does not extend the rendering either). ``full`` is the whole prompt: what
+    the frames and the tail add up to when the template is prefix-stable, and the prompt
+    itself when it is not."""
 
     frames: tuple[str, ...] | None
     tail: str | None
-    whole: str | None
+    full: str
 
     @property
     def stable(self) -> bool:
         return self.frames is not None and self.tail is not None
-
-    @property
-    def size(self) -> int:
-        return sum(map(len, self.frames or ())) + len(self.tail or "") + len(self.whole or "")
 
 
 def layout(render: Render, messages: Sequence[ChatMessage], wanted: Sequence[int]) -> Layout:
@@ -66,6 +63,4 @@ def layout(render: Render, messages: Sequence[ChatMessage], wanted: Sequence[int
     if frames is not None:
         rendered = prefix(len(messages))
         tail = full[len(rendered) :] if full.startswith(rendered) else None
-    if frames is None or tail is None:
-        return Layout(None if frames is None else tuple(frames), tail, full)
-    return Layout(tuple(frames), tail, None)
+    return Layout(None if frames is None else tuple(frames), tail, full)

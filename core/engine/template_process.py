@@ -72,13 +72,16 @@ class TemplateProcess:
 
     def layouts(
         self, template: ChatTemplate, variants: Sequence[Sequence[ChatMessage]],
-        wanted: Sequence[int],
+        wanted: Sequence[Sequence[int]],
     ) -> list[Layout]:  # fmt: skip
-        """The layout (core/engine/template_layout.py) of each variant of one conversation."""
+        """The layout (core/engine/template_layout.py) of each variant of one conversation,
+        with the frames ``wanted`` for it."""
         if template.source is None:
-            return [layout(_plain_render(template), v, wanted) for v in variants]
-        renders = len(variants) * (2 * len(wanted) + 2)
-        request = ("layout", [tuple(v) for v in variants], tuple(wanted))
+            return [
+                layout(_plain_render(template), v, w) for v, w in zip(variants, wanted, strict=True)
+            ]
+        renders = sum(2 * len(w) + 2 for w in wanted)
+        request = ("layout", [tuple(v) for v in variants], [tuple(w) for w in wanted])
         result: list[Layout] = self._ask(template, request, renders)
         return result
 
@@ -94,14 +97,17 @@ class TemplateProcess:
         template makes the same text of marked content as of plain content, so the marks
         never change what the model reads."""
         plain = list(messages)
-        first, exact = self.layouts(template, [plain, _marked(marker, plain, "exact")], wanted)
-        if _faithful(marker, first, exact):
+        # The plain variant is needed only whole (two renderings): the marked prompt stands
+        # for exactly the plain one when its whole text, unmarked, is the plain prompt.
+        exact, first = self.layouts(template, [_marked(marker, plain, "exact"), plain],
+                                    [wanted, []])  # fmt: skip
+        if marker.unmark(exact.full) == first.full:
             return exact
         trimmed, escaped = self.layouts(
             template, [_marked(marker, plain, "trimmed"), _marked(marker, plain, "escaped")],
-            wanted,
+            [wanted, wanted],
         )  # fmt: skip
-        return trimmed if _faithful(marker, first, trimmed) else escaped
+        return trimmed if marker.unmark(trimmed.full) == first.full else escaped
 
     def render(self, template: ChatTemplate, messages: Sequence[ChatMessage],
                add_generation_prompt: bool = True) -> str:  # fmt: skip
@@ -201,23 +207,6 @@ def _marked(marker: Marker, chat: Sequence[ChatMessage], mode: MarkMode) -> list
     return [ChatMessage(m.role, marker.mark(k, m.content, mode)) for k, m in enumerate(chat)]
 
 
-def _faithful(marker: Marker, plain: Layout, marked: Layout) -> bool:
-    """Whether the marked layout stands for exactly the plain one."""
-    unmark = marker.unmark
-    if plain.frames is None or marked.frames is None:
-        if (plain.frames is None) != (marked.frames is None):
-            return False
-    elif any(unmark(m) != p for p, m in zip(plain.frames, marked.frames, strict=True)):
-        return False
-    if (plain.tail is None) != (marked.tail is None):
-        return False
-    if plain.tail is not None and unmark(marked.tail or "") != plain.tail:
-        return False
-    if (plain.whole is None) != (marked.whole is None):
-        return False
-    return plain.whole is None or unmark(marked.whole or "") == plain.whole
-
-
 def _seconds(value: float) -> str:
     return f"{value:g}"
 
@@ -261,7 +250,7 @@ def _handle(message: tuple[Any, ...]) -> Any:
     render = _guarded(ChatTemplate(source, bos, eos), limit_s, max_chars)
     if request[0] == "layout":
         _, variants, wanted = request
-        return [layout(render, variant, wanted) for variant in variants]
+        return [layout(render, variant, w) for variant, w in zip(variants, wanted, strict=True)]
     _, messages, add_generation_prompt = request
     return render(messages, add_generation_prompt)
 
