@@ -153,7 +153,13 @@ class ParserProcess:
         parent, child = self._mp.Pipe(duplex=True)
         process = self._mp.Process(target=serve, args=(child, self.memory_limit_bytes),
                                    name="fireside-parser", daemon=True)  # fmt: skip
-        process.start()
+        try:
+            process.start()
+        except OSError as exc:  # no memory or processes left for it: this file waits
+            child.close()
+            parent.close()
+            raise UnreadableDocument("kb_file_parser_crashed", path=str(path),
+                                     reason=f"it could not start: {exc}") from exc  # fmt: skip
         child.close()
         self._process, self._conn = process, parent
         self.started += 1
