@@ -65,6 +65,8 @@ def citation(number: int, hit: Hit) -> dict[str, Any]:
         "heading": hit.heading,
         "snippet": hit.snippet,
         "score": round(hit.score, 6),
+        # the reranker's score, only when the reranking stage ran (the panel's Rerank column)
+        **({} if hit.rerank_score is None else {"rerank_score": round(hit.rerank_score, 6)}),
         "collection": hit.collection,
         "document_id": hit.document_id,
         "chunk_id": hit.chunk_id,
