@@ -230,7 +230,8 @@ class PdfView(QScrollArea):
     def show_passage(self, passage: PdfPassage | None, page: int | None) -> None:
         """Highlight ``passage`` and scroll to it; without one, open at ``page``."""
         for view in self.pages:
-            view.set_boxes(())
+            if view.boxes:  # the last passage's page (others keep their images)
+                view.set_boxes(())
         self.passage = passage
         if passage is not None and 1 <= passage.page <= len(self.pages):
             view = self.pages[passage.page - 1]
