@@ -112,6 +112,11 @@ def test_kb_commands(gemma_path: Path, minilm_path: Path, tmp_path: Path,
                   "--temperature", "0",
                   stdin="How often must the beacon lamp be cleaned?\n"))  # fmt: skip
     assert turn["citations"][0]["page"] == 2
+    # each source with both sides' scores (None where a side did not find it)
+    assert all({"keyword_score", "vector_score"} <= set(c) for c in turn["citations"])
+    top = turn["citations"][0]
+    assert top["vector_score"] is not None and 0 < top["vector_score"] <= 1
+    assert top["keyword_score"] is not None and top["keyword_score"] > 0
     assert Path(turn["citations"][0]["file"]).name == "handbook.pdf"
     plain = cli("chat", "--chat", str(turn["chat"]), "--embedding-model", model,
                 "--embedding-ctx", "256", "--threads", "1", "--max-tokens", "8",

@@ -6,7 +6,8 @@ go into the system frame: that frame starts every prompt, and changing it per qu
 invalidate the whole KV cache. The chat stores what the person typed as the message and this
 model-facing text beside it, so later turns rebuild exactly the same frame and the cache
 stays valid (see ``ChatSession.send``). The reply is stored with the citations: file, title,
-page, heading, snippet and score of each numbered source, and whether the reply cited it.
+page, heading, snippet and scores (fused, keyword, vector) of each numbered source, and
+whether the reply cited it.
 
 The instruction is written in Chinese when the question is, so a small model answers in the
 person's language; it is part of the stored turn, so it never changes afterwards.
@@ -65,12 +66,19 @@ def citation(number: int, hit: Hit) -> dict[str, Any]:
         "heading": hit.heading,
         "snippet": hit.snippet,
         "score": round(hit.score, 6),
+        # each side's own score (None when that side did not find the chunk): the Sources panel
+        "keyword_score": _rounded(hit.keyword_score),
+        "vector_score": _rounded(hit.vector_score),
         # the reranker's score, only when the reranking stage ran (the panel's Rerank column)
         **({} if hit.rerank_score is None else {"rerank_score": round(hit.rerank_score, 6)}),
         "collection": hit.collection,
         "document_id": hit.document_id,
         "chunk_id": hit.chunk_id,
     }
+
+
+def _rounded(score: float | None) -> float | None:
+    return None if score is None else round(score, 6)
 
 
 def ground(question: str, hits: Sequence[Hit]) -> GroundedTurn:
