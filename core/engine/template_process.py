@@ -99,8 +99,25 @@ class TemplateProcess:
         plain = list(messages)
         # The plain variant is needed only whole (two renderings): the marked prompt stands
         # for exactly the plain one when its whole text, unmarked, is the plain prompt.
-        exact, first = self.layouts(template, [_marked(marker, plain, "exact"), plain],
-                                    [wanted, []])  # fmt: skip
+        try:
+            exact, first = self.layouts(template, [_marked(marker, plain, "exact"), plain],
+                                        [wanted, []])  # fmt: skip
+        except TemplateError as exc:
+            if exc.code != "template_error":
+                raise
+            # The template fails; perhaps only on marked content (it inspects it): the
+            # plain rendering says which, and the other markings are tried one by one.
+            first = self.layouts(template, [plain], [[]])[0]
+            for mode in ("trimmed", "escaped"):
+                try:
+                    marked = self.layouts(template, [_marked(marker, plain, mode)], [wanted])[0]
+                except TemplateError as again:
+                    if again.code != "template_error":
+                        raise
+                    continue
+                if mode == "escaped" or marker.unmark(marked.full) == first.full:
+                    return marked
+            raise
         if marker.unmark(exact.full) == first.full:
             return exact
         trimmed, escaped = self.layouts(
