@@ -21,7 +21,7 @@ limits): a large Word file takes seconds, and a file changed since it was added 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -414,7 +414,7 @@ class DocumentViewer(QDialog):
         self._lane.run(read).item.connect(self._text_read)
 
     def _text_read(self, value: object) -> None:
-        source, text = value  # type: ignore[misc]  # (source, text or exception)
+        source, text = cast(tuple[CitedSource, object], value)  # text, or what failed
         if source is not self.source:  # another citation was opened meanwhile
             return
         self.where.clear()
