@@ -122,7 +122,8 @@ def sizes_looked_up(qtbot: QtBot, window: MainWindow) -> tuple[str, list[str]]:
     qtbot.waitUntil(lambda: bool(table.filenames) and page.status_label.text() != ""
                     and "…" not in page.status_label.text(), timeout=60_000)  # fmt: skip
     sizes = [table.size_text(name) for name in table.filenames]
-    sizes += [table.badge(name).text() for name in table.filenames]
+    fits = {table.badge(name).text() for name in table.filenames}
+    assert len(fits) == 1 and "…" not in fits  # the memory fit: unknown, never "…"
     return page.status_label.text(), sizes
 
 

@@ -53,8 +53,9 @@ class FileTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
+        for column in (1, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)  # see _fit_badges
         self.repo = ""
         self.filenames: list[str] = []
 
@@ -80,6 +81,7 @@ class FileTable(QTableWidget):
             button = QPushButton(self.tr("Download"))
             button.clicked.connect(functools.partial(self._download_clicked, filename))
             self.setCellWidget(index, 3, button)
+        self._fit_badges()
         self.update_buttons(board)
 
     def lookup_failed(self, offline: bool, why: str) -> None:
@@ -93,8 +95,17 @@ class FileTable(QTableWidget):
                 size.setToolTip(why)
             badge = self.cellWidget(row, 2)
             if isinstance(badge, QLabel) and badge.text() == "…":
-                badge.setText(text)
+                badge.setText(self.tr("Unknown"))
                 badge.setToolTip(why)
+        self.resizeColumnToContents(1)
+        self._fit_badges()
+
+    def _fit_badges(self) -> None:
+        """The memory column as wide as its widest badge: a cell widget's text does not
+        size its column the way an item's does (a longer word, or Chinese, was cut)."""
+        badges = [self.cellWidget(row, 2) for row in range(self.rowCount())]
+        widest = max((b.sizeHint().width() for b in badges if b is not None), default=0)
+        self.setColumnWidth(2, max(widest + 12, self.horizontalHeader().sectionSizeHint(2)))
 
     def clear_files(self) -> None:
         self.repo = ""
