@@ -9,7 +9,9 @@ same-size byte patch of one header value. llama.cpp then runs it as it runs a BE
 cross-encoder (``[CLS] query [SEP] document [SEP]``, the CLS row read through rank pooling);
 without a classifier head the "score" is the first component of that row's hidden state, so
 it tests the plumbing (pair input, one sequence per pair, the score read per sequence), not
-relevance.
+relevance. ``minilm_with_head`` adds the classifier head a real BERT cross-encoder has
+(``cls.output.weight``, 384 x 1), set to pick the CLS row's first value: the same score, now
+read through a head, as llama.cpp does for real rerankers (and in batches).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import numpy as np
+
+from core.engine.gguf import TensorInfo, read_header
 from tests.model_files import cache_dir, sentence_model
 
 _KEY = b"bert.pooling_type"
@@ -40,5 +45,44 @@ def minilm_as_reranker() -> Path:
     struct.pack_into("<I", data, value_at + 4, 4)
     partial = target.with_suffix(".part")
     partial.write_bytes(bytes(data))
+    partial.replace(target)
+    return target
+
+
+def _tensor_info(name: str, shape: tuple[int, ...], ggml_type: int, offset: int) -> bytes:
+    raw = name.encode()
+    dims = b"".join(struct.pack("<Q", d) for d in shape)
+    return (struct.pack("<Q", len(raw)) + raw + struct.pack("<I", len(shape)) + dims
+            + struct.pack("<IQ", ggml_type, offset))  # fmt: skip
+
+
+def minilm_with_head() -> Path:
+    """The rank stand-in plus an F32 ``cls.output.weight`` that is 1 at the first component
+    and 0 elsewhere: a tensor info appended after the others, the data region moved to the
+    new alignment (tensor offsets are relative to it), the head's bytes after the data."""
+    target = cache_dir() / "all-MiniLM-L6-v2-f16-rank-head.gguf"
+    if target.is_file():
+        return target
+    source = minilm_as_reranker()
+    header = read_header(source)
+    data = source.read_bytes()
+    last: TensorInfo = header.tensors[-1]
+    encoded = _tensor_info(last.name, last.shape, last.ggml_type, last.offset)
+    if data.count(encoded) != 1:
+        raise RuntimeError("the last tensor's description was not found once")
+    infos_end = data.index(encoded) + len(encoded)
+    align = int(header.metadata.get("general.alignment", 32))  # type: ignore[call-overload]
+    data_end = max(t.offset + (t.n_bytes or 0) for t in header.tensors)
+    head_at = -(-data_end // align) * align
+    n_embd = int(header.arch_int("embedding_length") or 0)
+    head = np.zeros(n_embd, dtype=np.float32)
+    head[0] = 1.0
+    prefix = bytearray(data[:infos_end] + _tensor_info("cls.output.weight", (n_embd, 1), 0,
+                                                       head_at))  # fmt: skip
+    struct.pack_into("<Q", prefix, 8, len(header.tensors) + 1)  # the tensor count
+    prefix += b"\0" * (-len(prefix) % align)
+    tensors = data[header.data_offset : header.data_offset + data_end]
+    partial = target.with_suffix(".part")
+    partial.write_bytes(bytes(prefix) + tensors + b"\0" * (head_at - data_end) + head.tobytes())
     partial.replace(target)
     return target

@@ -569,9 +569,9 @@ class RerankRuntime:
     template with ``{query}`` and ``{document}`` replaced, tokenized with special tokens
     parsed (Qwen3-Reranker), or else ``[BOS] query [EOS] [SEP] document [EOS]`` with each
     special token only where the vocabulary says to add it (EOS falling back to SEP), which
-    for a BERT/XLM-RoBERTa cross-encoder is ``[CLS] query [SEP] document [SEP]``. Each
-    pair is decoded on its own; its score is the first output of the rank head
-    (``llama_get_embeddings_seq``), unscaled, as the server returns it.
+    for a BERT/XLM-RoBERTa cross-encoder is ``[CLS] query [SEP] document [SEP]``. A pair's
+    score is the first output of the rank head (``llama_get_embeddings_seq``), unscaled, as
+    the server returns it.
     """
 
     def __init__(self, header: GGUFHeader, options: LoadOptions) -> None:
@@ -591,6 +591,9 @@ class RerankRuntime:
         raw = llama_cpp.llama_model_chat_template(model, b"rerank")
         self.template: str | None = raw.decode("utf-8", errors="replace") if raw else None
         self.batch = llama_cpp.llama_batch_init(batch, 0, 1)
+        # Pairs share a batch only when the scores are rows of a classifier head (below).
+        self.batched = any(t.name == "cls.output.weight" for t in header.tensors)
+        self.n_seq_max = max(1, int(self.llm.context_params.n_seq_max))
 
     def close(self) -> None:
         llama_cpp.llama_batch_free(self.batch)
@@ -634,34 +637,55 @@ class RerankRuntime:
         """One relevance score per document, in the documents' order (higher: more
         relevant).
 
-        Each pair is decoded alone. llama.cpp reads sequence ``s``'s score at
-        ``s * n_cls_out`` of the pooled output, which holds whole hidden-state rows when the
-        model has no ``cls.output`` head (as jina-reranker-v1-tiny and the tests' stand-in
-        have): in a batch of several pairs, every pair after the first got a neighbour's
-        number (measured on the stand-in: alone -0.120, second in a batch 0.125). On the
-        CPU a batch saves little, the work grows with the tokens either way.
+        With a ``cls.output`` head the pairs share a batch, one sequence each, up to the
+        batch's tokens and the context's sequences. Without one, each pair is decoded alone:
+        llama.cpp reads sequence ``s``'s score at ``s * n_cls_out`` of the pooled output,
+        which then holds whole hidden-state rows, so in a batch every pair after the first
+        got a neighbour's number (measured on the tests' head-less stand-in: alone -0.120,
+        second in a batch 0.125; with a head the batch gives each pair's own score).
         """
-        return [self._score(self.pair_tokens(query, document)) for document in documents]
+        pairs = [self.pair_tokens(query, document) for document in documents]
+        if not self.batched:
+            return [score for tokens in pairs for score in self._scores([tokens])]
+        scores: list[float] = []
+        group: list[list[int]] = []
+        used = 0
+        for tokens in pairs:
+            if group and (used + len(tokens) > self.n_batch or len(group) >= self.n_seq_max):
+                scores.extend(self._scores(group))
+                group, used = [], 0
+            group.append(tokens)
+            used += len(tokens)
+        if group:
+            scores.extend(self._scores(group))
+        return scores
 
-    def _score(self, tokens: Sequence[int]) -> float:
+    def _scores(self, group: Sequence[Sequence[int]]) -> list[float]:
+        """Decode pairs as sequences 0.. of one batch; the rank head's first output each."""
         batch = self.batch
-        for pos, token in enumerate(tokens):
-            batch.token[pos] = token
-            batch.pos[pos] = pos
-            batch.n_seq_id[pos] = 1
-            batch.seq_id[pos][0] = 0
-            batch.logits[pos] = 1
-        batch.n_tokens = len(tokens)
+        n = 0
+        for seq, tokens in enumerate(group):
+            for pos, token in enumerate(tokens):
+                batch.token[n] = token
+                batch.pos[n] = pos
+                batch.n_seq_id[n] = 1
+                batch.seq_id[n][0] = seq
+                batch.logits[n] = 1
+                n += 1
+        batch.n_tokens = n
         memory = llama_cpp.llama_get_memory(self.ctx)
         if memory:
             llama_cpp.llama_memory_clear(memory, True)
         rc = llama_cpp.llama_decode(self.ctx, batch)
         if rc != 0:
             raise EngineInternalError("engine_internal", reason=f"llama_decode returned {rc}")
-        pointer = llama_cpp.llama_get_embeddings_seq(self.ctx, 0)
-        if not pointer:
-            raise EngineInternalError("engine_internal", reason="no rank score")
-        return float(pointer[0])
+        scores = []
+        for seq in range(len(group)):
+            pointer = llama_cpp.llama_get_embeddings_seq(self.ctx, seq)
+            if not pointer:
+                raise EngineInternalError("engine_internal", reason="no rank score")
+            scores.append(float(pointer[0]))
+        return scores
 
 
 def llama_build() -> str:
