@@ -52,7 +52,6 @@ class EmbeddingChoice(QWidget):
             )
         )
         self.list = QListWidget()
-        self.list.setMaximumHeight(88)
         self.list.itemSelectionChanged.connect(self._selection_changed)
         self.list.itemDoubleClicked.connect(self.use_selected)
         self.use_button = QPushButton(self.tr("Use"))
@@ -95,6 +94,11 @@ class EmbeddingChoice(QWidget):
             empty = QListWidgetItem(self.tr("No embedding model is installed yet."))
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
             self.list.addItem(empty)
+        # As tall as its rows (up to four): the catalogue below keeps the room.
+        rows = min(max(self.list.count(), 1), 4)
+        self.list.setFixedHeight(rows * self.list.sizeHintForRow(0) + 2 * self.list.frameWidth())
+        if current is not None:
+            self.select(current)
         self._selection_changed()
 
     def selected(self) -> str | None:
