@@ -123,8 +123,9 @@ class SamplingSettings:
 
 @dataclass(frozen=True)
 class KnowledgeSettings:
-    """Limits on reading one document (core/knowledge/readers): generous for real files,
-    a stop for hostile ones. A document with more text is indexed up to the limit."""
+    """The knowledge base's settings. First the limits on reading one document
+    (core/knowledge/readers), generous for real files and a stop for hostile ones: a
+    document with more text is indexed up to the limit, one that takes longer is skipped."""
 
     max_document_chars: int = 20_000_000  # ≈ 10,000 pages of a book
     parse_time_limit_s: float = 300.0  # one document's reading, before it is given up
