@@ -16,6 +16,7 @@ read through a head, as llama.cpp does for real rerankers (and in batches).
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from pathlib import Path
 
@@ -84,5 +85,36 @@ def minilm_with_head() -> Path:
     tensors = data[header.data_offset : header.data_offset + data_end]
     partial = target.with_suffix(".part")
     partial.write_bytes(bytes(prefix) + tensors + b"\0" * (head_at - data_end) + head.tobytes())
+    partial.replace(target)
+    return target
+
+
+def minilm_with_rerank_template(template: str) -> Path:
+    """The rank stand-in with a ``tokenizer.chat_template.rerank`` entry, as Qwen3-Reranker's
+    GGUF carries one: a metadata entry inserted before the tensor descriptions, the data
+    region moved to the new alignment."""
+    digest = hashlib.sha256(template.encode()).hexdigest()[:12]
+    target = cache_dir() / f"all-MiniLM-L6-v2-f16-rank-template-{digest}.gguf"
+    if target.is_file():
+        return target
+    source = minilm_as_reranker()
+    header = read_header(source)
+    data = source.read_bytes()
+    first: TensorInfo = header.tensors[0]
+    encoded = _tensor_info(first.name, first.shape, first.ggml_type, first.offset)
+    if data.count(encoded) != 1:
+        raise RuntimeError("the first tensor's description was not found once")
+    kv_end = data.index(encoded)
+    last: TensorInfo = header.tensors[-1]
+    infos_end = data.index(_tensor_info(last.name, last.shape, last.ggml_type, last.offset))
+    infos_end += len(_tensor_info(last.name, last.shape, last.ggml_type, last.offset))
+    key, value = b"tokenizer.chat_template.rerank", template.encode()
+    entry = struct.pack("<Q", len(key)) + key + struct.pack("<IQ", 8, len(value)) + value
+    prefix = bytearray(data[:kv_end] + entry + data[kv_end:infos_end])
+    struct.pack_into("<Q", prefix, 16, len(header.metadata) + 1)  # the entry count
+    align = int(header.metadata.get("general.alignment", 32))  # type: ignore[call-overload]
+    prefix += b"\0" * (-len(prefix) % align)
+    partial = target.with_suffix(".part")
+    partial.write_bytes(bytes(prefix) + data[header.data_offset :])
     partial.replace(target)
     return target

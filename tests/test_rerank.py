@@ -38,7 +38,11 @@ from core.models.catalogue import load_catalogue
 from core.models.registry import ModelRegistry
 from core.paths import AppPaths
 from core.settings import KnowledgeSettings, Settings, SettingsStore
-from tests.reranker_files import minilm_as_reranker, minilm_with_head
+from tests.reranker_files import (
+    minilm_as_reranker,
+    minilm_with_head,
+    minilm_with_rerank_template,
+)
 
 QUERY = "what do giant pandas eat?"
 DOCS = [
@@ -87,6 +91,34 @@ def test_a_long_pair_is_cut_to_one_batch_keeping_its_special_tokens(
     assert runtime.rerank(QUERY, ["bamboo " * 2000])[0] == pytest.approx(
         runtime.rerank(QUERY, ["bamboo " * 4000])[0]
     )
+
+
+def test_a_rerank_template_in_the_file_is_used_as_the_server_uses_it(
+    runtime: RerankRuntime,
+) -> None:
+    """Qwen3-Reranker's GGUF carries ``tokenizer.chat_template.rerank``: filled in, its
+    special tokens parsed; a long document is shortened so that the template's end (where
+    the model is asked for its judgement) stays."""
+    path = minilm_with_rerank_template("[CLS]question: {query}[SEP]passage: {document}[SEP]")
+    templated = RerankRuntime(read_header(path), LoadOptions(n_ctx=128, n_threads=1))
+    try:
+        words = templated.tokenize
+        tokens = templated.pair_tokens(QUERY, DOCS[2])
+        assert tokens == [CLS, *words("question:", add_special=False),
+                          *words(QUERY, add_special=False), SEP,
+                          *words("passage:", add_special=False),
+                          *words(DOCS[2], add_special=False), SEP]  # fmt: skip
+        long = templated.pair_tokens(QUERY, "bamboo " * 500)
+        assert templated.n_batch - 16 <= len(long) <= templated.n_batch and long[-1] == SEP
+        assert long.count(SEP) == 2 and long[:3] == tokens[:3]
+        # A query that holds a placeholder is taken as written.
+        odd = templated.pair_tokens("what is {document}?", DOCS[2])
+        assert words("{document}", add_special=False)[0] in odd and odd.count(SEP) == 2
+        # Same tokens as the plain stand-in's pair: the same score.
+        plain = runtime.rerank(f"question: {QUERY}", [f"passage: {DOCS[2]}"])
+        assert templated.rerank(QUERY, [DOCS[2]]) == pytest.approx(plain, abs=1e-4)
+    finally:
+        templated.close()
 
 
 def test_the_score_is_the_rank_pooled_cls_row(runtime: RerankRuntime, minilm_path: Path) -> None:

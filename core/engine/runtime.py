@@ -18,6 +18,7 @@ import codecs
 import contextlib
 import ctypes
 import functools
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -44,6 +45,10 @@ from core.engine.protocol import (
 from core.engine.threads import physical_cores
 
 CancelCheck = Callable[[], bool]
+# A rerank template's placeholders, and the tokens a cut document may gain when its text is
+# tokenized again inside the template.
+_PLACEHOLDER = re.compile(r"\{(query|document)\}")
+_RETOKENIZE_SLACK = 8
 # A shift is worth it only when a real stretch of the cache continues the prompt.
 MIN_SHIFT_TOKENS = 16
 
@@ -612,9 +617,14 @@ class RerankRuntime:
         one batch (the document loses its end first, then the query)."""
         vocab = self.vocab
         if self.template is not None:
-            prompt = self.template.replace("{query}", query).replace("{document}", document)
-            tokens = self.tokenize(prompt, add_special=False, parse_special=True)
-            return tokens[: self.n_batch]
+            tokens = self._templated(query, document)
+            over = len(tokens) - self.n_batch
+            if over > 0:  # shorten the document, keeping the template's end (its question)
+                d = self.tokenize(document, add_special=False)
+                kept = d[: max(0, len(d) - over - _RETOKENIZE_SLACK)]
+                cut: bytes = self.llm.detokenize(kept)
+                tokens = self._templated(query, cut.decode("utf-8", errors="ignore"))
+            return tokens[: self.n_batch]  # a query longer than the batch: cut, last resort
         eos = int(llama_cpp.llama_vocab_eos(vocab))
         if eos < 0:
             eos = int(llama_cpp.llama_vocab_sep(vocab))
@@ -632,6 +642,14 @@ class RerankRuntime:
         q = q[: max(1, room // 2)] if len(q) + len(d) > room else q
         d = d[: max(0, room - len(q))]
         return head + q + middle + d + tail
+
+    def _templated(self, query: str, document: str) -> list[int]:
+        """The model's rerank template filled in one pass (a query that holds
+        ``{document}`` stays as written), special tokens parsed, as the server does."""
+        assert self.template is not None
+        values = {"query": query, "document": document}
+        prompt = _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.template)
+        return self.tokenize(prompt, add_special=False, parse_special=True)
 
     def rerank(self, query: str, documents: Sequence[str]) -> list[float]:
         """One relevance score per document, in the documents' order (higher: more
