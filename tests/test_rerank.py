@@ -10,6 +10,7 @@ score against llama.cpp's own CLS pooling of the same tokens.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import subprocess
@@ -28,6 +29,7 @@ from core.engine.gguf import read_header
 from core.engine.protocol import LoadOptions
 from core.engine.runtime import RerankRuntime
 from core.i18n import Translator
+from core.knowledge.cli import open_chat_knowledge
 from core.knowledge.collections import CollectionModels
 from core.knowledge.grounding import ground
 from core.knowledge.knowledge_base import KnowledgeBase
@@ -307,6 +309,18 @@ def test_kb_search_reranks_with_the_flag_or_the_settings(
     )
     SettingsStore(paths.settings_file).save(settings)
     assert [h["rerank_score"] for h in json.loads(_cli(*question).stdout)] == scores
+    # chat --kb grounds its turns through the same stage, and the citations keep the score.
+    chat_args = argparse.Namespace(embedding_model=str(minilm_path), embedding_ctx=256,
+                                   threads=1, reranker=None)  # fmt: skip
+    with EngineClient(log_path=tmp_path / "engine.log") as client:
+        knowledge = open_chat_knowledge(chat_args, paths, client, ["default"])
+        assert knowledge is not None
+        try:
+            citations = knowledge.ground("pandas eating bamboo").citations
+        finally:
+            knowledge.close()
+    cited = [c["rerank_score"] for c in citations]
+    assert cited and cited == sorted(cited, reverse=True)
 
     # A file that is no reranker, or a name that is nothing, is one line.
     wrong = _cli(*question, "--reranker", str(minilm_path))
