@@ -35,6 +35,14 @@ TAIL_LINES: Final = 40
 ErrorCallback = Callable[[str, str], None]  # (one-line summary, details to copy)
 
 
+class _QuietRotatingFile(logging.handlers.RotatingFileHandler):
+    """A log write that fails (a full or read-only disk) is dropped: logging's default
+    prints a traceback to stderr, between a command's one-line message and the person."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
 class Diagnostics:
     """Logging and crash hooks for one process, writing into ``log_dir``."""
 
@@ -59,7 +67,7 @@ class Diagnostics:
         then nothing is written and the hooks still report to ``on_error``."""
         try:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            handler: logging.Handler = _QuietRotatingFile(
                 self.log_file, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
             )
             self._native = self.native_file.open("a", encoding="utf-8")

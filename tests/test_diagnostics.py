@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import io
+import logging
 import subprocess
 import sys
 import threading
@@ -120,3 +123,28 @@ def test_the_cli_says_an_unexpected_error_in_one_line_and_logs_it(
     log = fireside_home / "logs" / "fireside.log"
     assert str(log) in err[0]
     assert "Traceback" in log.read_text(encoding="utf-8")
+
+
+def test_a_log_that_cannot_be_written_says_nothing_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a full disk the log write fails; that must not print a traceback to stderr (the
+    CLI's one-line message is all a person should see)."""
+    d = Diagnostics(tmp_path / "logs").install()
+    try:
+        handler = d._handler
+        assert handler is not None
+
+        class FullDisk(io.StringIO):
+            def write(self, _text: str) -> int:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+        real = handler.stream  # type: ignore[attr-defined]
+        handler.stream = FullDisk()  # type: ignore[attr-defined]
+        try:
+            logging.getLogger("core.test").warning("something to log")
+        finally:
+            handler.stream = real  # type: ignore[attr-defined]
+        assert capsys.readouterr().err == ""
+    finally:
+        d.uninstall()
