@@ -121,3 +121,48 @@ def test_a_conversation_sends_and_forgets_without_a_window(
     assert [m.role for m in services.chats.branch(chat_id) if m.role != "system"] == [
         "user", "assistant", "user", "assistant",
     ]  # fmt: skip
+
+
+def test_the_window_reranks_grounded_turns_when_the_settings_say_so(
+    qtbot: QtBot, services: AppServices, lane: JobRunner, gemma_path: Path,
+    minilm_path: Path, tmp_path: Path,
+) -> None:  # fmt: skip
+    """Issue 13 §4 in the window: with the stage on, a grounded turn's sources went through
+    the reranker (stand-in: MiniLM with rank pooling, see tests/reranker_files.py), and its
+    citations carry the rerank score for the Sources panel; off, they do not."""
+    import subprocess
+    import sys
+
+    from tests.reranker_files import minilm_as_reranker
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbour.md").write_text(
+        "# Port Ellery\n\nThe harbour master of Port Ellery is Agnes Tolland. The beacon lamp "
+        "is cleaned every Thursday.\n", encoding="utf-8")  # fmt: skip
+    added = subprocess.run(
+        [sys.executable, "-m", "core.cli", "kb", "add", str(docs), "--embedding-model",
+         str(minilm_path), "--embedding-ctx", "256", "--threads", "1"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    knowledge = replace(services.settings.knowledge, rerank=True,
+                        reranker_model=str(minilm_as_reranker()), rerank_candidates=5)  # fmt: skip
+    services.update_settings(replace(services.settings, embedding_model=str(minilm_path),
+                                     knowledge=knowledge))  # fmt: skip
+    services.client.load_chat(gemma_path, LoadOptions(n_ctx=2048, n_threads=1))
+    conversation = Conversation(services, lane)
+    chat_id, _ = conversation.new_chat(None, "Gemma")
+    services.chats.update_chat(chat_id, collections=["default"])
+    with qtbot.waitSignal(conversation.reply_ended, timeout=REPLY_MS):
+        conversation.send(chat_id, "Who is the harbour master of Port Ellery?")
+    reply = services.chats.branch(chat_id)[-1]
+    assert reply.citations and all("rerank_score" in c for c in reply.citations)
+    assert services.client.models.get("reranker") is not None
+
+    services.update_settings(replace(services.settings,
+                                     knowledge=replace(knowledge, rerank=False)))  # fmt: skip
+    with qtbot.waitSignal(conversation.reply_ended, timeout=REPLY_MS):
+        conversation.send(chat_id, "When is the beacon lamp cleaned?")
+    reply = services.chats.branch(chat_id)[-1]
+    assert reply.citations and not any("rerank_score" in c for c in reply.citations)

@@ -26,6 +26,7 @@ from core.engine.errors import NoModelLoaded
 from core.engine.protocol import SamplingParams
 from core.knowledge.embedder import Embedder, resolve_model
 from core.knowledge.grounding import ground
+from core.knowledge.rerank import Reranker, resolve_reranker
 from core.knowledge.retrieval import Retriever
 from core.settings import Settings
 from desktop.window.services import AppServices
@@ -91,6 +92,7 @@ class Conversation(QObject):
         self._embedder: Embedder | None = None
         self._retriever: Retriever | None = None
         self._unsent: UnsentText | None = None
+        self._rerank_wanted: tuple[Path, int] | None = None
 
     # ---- state -------------------------------------------------------------------------
 
@@ -275,8 +277,19 @@ class Conversation(QObject):
             threads = settings.engine.n_threads or None
             self._embedder = Embedder(self.services.client, model, n_threads=threads)
             self._retriever = None
+        # The reranking stage, when the settings turn it on (core/knowledge/rerank.py).
+        rerank_model = resolve_reranker(None, settings, self.services.paths)
+        wanted = (rerank_model, settings.knowledge.rerank_candidates) if rerank_model else None
+        if wanted != self._rerank_wanted:
+            self._rerank_wanted = wanted
+            self._retriever = None
         if self._retriever is None:
-            self._retriever = self.services.knowledge.retriever(self._embedder)
+            reranker = None
+            if rerank_model is not None:
+                reranker = Reranker(self.services.client, rerank_model,
+                                    candidates=settings.knowledge.rerank_candidates,
+                                    n_threads=settings.engine.n_threads or None)  # fmt: skip
+            self._retriever = self.services.knowledge.retriever(self._embedder, reranker)
         return self._retriever
 
     def _item(self, value: object) -> None:
