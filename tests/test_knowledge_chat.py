@@ -58,9 +58,12 @@ def test_grounded_turns_cite_their_sources_and_keep_the_cache_valid(
 
         question = "How often must the beacon lamp be cleaned?"
         turn = ground(question, retriever.search(question, k=2, collections=chat.collections))
-        assert turn.model_text.startswith("Sources")
-        assert "[1] handbook.pdf, page 2" in turn.model_text and "every Tuesday" in turn.model_text
-        assert turn.model_text.rstrip().endswith(f"Question: {question}")
+        # Sources first ("Source [n]:" labels), then the question, then the instruction.
+        assert turn.model_text.startswith("Excerpts from the person's documents:")
+        assert "Source [1]:\n" in turn.model_text and "every Tuesday" in turn.model_text
+        assert turn.model_text.index("every Tuesday") < turn.model_text.index(question)
+        assert turn.model_text.rstrip().endswith('"The documents do not say."')
+        assert turn.retry_text is not None and question in turn.retry_text
         first = _finish(session.send(question, turn))
         first_prompt = session.last_prompt
         assert first_prompt is not None
@@ -68,7 +71,11 @@ def test_grounded_turns_cite_their_sources_and_keep_the_cache_valid(
         # What the person typed is the message; what the model read is kept beside it.
         user = store.get_message(first.message.parent_id or 0)
         assert user.content == question
-        assert user.grounding == {"content": turn.model_text, "sources": turn.citations}
+        assert user.grounding == {
+            "content": turn.model_text,
+            "sources": turn.citations,
+            "retry": turn.retry_text,
+        }
         # The sources went into this turn's frame, never into the system frame.
         system_frame, user_frame = first_prompt.frames[0], first_prompt.frames[1]
         assert system_frame.role == "system" and user_frame.role == "user"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from core.chat.context import ContextStack, Prompt, StackMessage
+from core.chat.replies import is_bare
 from core.chat.store import Chat, ChatStore, Message
 from core.engine.client import EngineClient, Generation
 from core.engine.protocol import GenerationStats, ModelInfo, SamplingParams
@@ -26,6 +27,7 @@ SAVE_EVERY_S = 1.0  # how often a streaming reply is written to the database
 # Stand-in keys for messages not stored yet (the prompt is built before storing).
 PENDING_SYSTEM = -2
 PENDING_USER = -1
+PENDING_RETRY = -3  # the stricter version of a grounded turn, never cached as its message
 
 
 class TurnSources(Protocol):
@@ -37,6 +39,10 @@ class TurnSources(Protocol):
 
     @property
     def citations(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def retry_text(self) -> str | None:
+        """The same turn with a stricter instruction, for one retry of a bare reply."""
 
 
 def _cited(sources: list[dict[str, Any]], reply: str) -> list[dict[str, Any]]:
@@ -73,27 +79,68 @@ class Reply:
         self.generation = generation
         self.message: Message | None = None
         self.result: TurnResult | None = None
+        self.retried = False  # regenerated once because the first reply was bare
+        self.first_text = ""  # the bare first reply, when retried
         self._last_save = time.monotonic()
 
     def __iter__(self) -> Iterator[str]:
-        store = self._session.store
+        """The reply's pieces. A grounded turn with a retry text holds its pieces back while
+        the reply is still bare (only markers, or less than a sentence); if it ends bare,
+        the turn is generated once more with the stricter text, and only that is shown."""
+        retry = (self.parent.grounding or {}).get("retry")
         try:
-            for piece in self.generation:
-                if self.message is None:
-                    self.message = store.add_message(
-                        self.parent.chat_id, self.parent.id, "assistant",
-                        self.generation.text, incomplete=True, stats=self._session.written_by,
-                    )  # fmt: skip
-                elif time.monotonic() - self._last_save >= SAVE_EVERY_S:
-                    store.update_message(self.message.id, content=self.generation.text)
-                    self._last_save = time.monotonic()
-                yield piece
+            if not isinstance(retry, str):
+                yield from self._stream()
+                return
+            held: list[str] = []
+            for piece in self._stream():
+                held.append(piece)
+                if not is_bare(self.generation.text):
+                    break
+            stats = self.generation.stats
+            if not is_bare(self.generation.text):
+                yield from held
+                yield from self._stream()
+            elif stats is not None and stats.stop_reason in ("eos", "stop_string", "length"):
+                self.first_text = self.generation.text
+                self._retry(retry)
+                yield from self._stream()
+            else:
+                yield from held  # cancelled or failed: show what there is
         finally:
             # A consumer that stops early or raises must not leave the engine busy: the
             # next request (another chat, the knowledge lane) would wait for it forever.
             self.generation.close()
             if self.generation.finished and self.generation.stats is not None:
                 self._finish()
+
+    def _stream(self) -> Iterator[str]:
+        store = self._session.store
+        for piece in self.generation:
+            if self.message is None:
+                self.message = store.add_message(
+                    self.parent.chat_id, self.parent.id, "assistant",
+                    self.generation.text, incomplete=True, stats=self._session.written_by,
+                )  # fmt: skip
+            elif time.monotonic() - self._last_save >= SAVE_EVERY_S:
+                store.update_message(self.message.id, content=self.generation.text)
+                self._last_save = time.monotonic()
+            yield piece
+
+    def _retry(self, text: str) -> None:
+        """Generate the turn again from the stricter ``text``, in place of the bare reply.
+        The stored user message keeps its usual grounding, so a later turn rebuilds that
+        frame (the engine re-reads from there once; correct either way)."""
+        session = self._session
+        above = (
+            session.store.branch(session.chat_id, self.parent.parent_id)
+            if self.parent.parent_id is not None else []
+        )  # fmt: skip
+        branch = [*map(session._stack_message, above), StackMessage(PENDING_RETRY, "user", text)]
+        self.prompt = session.stack.build(branch)
+        session.stack.rekey(PENDING_RETRY, self.parent.id)
+        self.generation = session._generate(self.prompt)
+        self.retried = True
 
     def cancel(self) -> None:
         self.generation.cancel()
@@ -200,9 +247,7 @@ class ChatSession:
             self.stack.rekey(PENDING_SYSTEM, parent_id)
         if not chat.title:
             self.store.rename(chat.id, _title_from(text))
-        grounding = None
-        if sources is not None:
-            grounding = {"content": sources.model_text, "sources": list(sources.citations)}
+        grounding = _grounding(sources)
         user = self.store.add_message(chat.id, parent_id, "user", text, grounding=grounding)
         self.stack.rekey(PENDING_USER, user.id)
         return self._start(user, prompt)
@@ -229,9 +274,7 @@ class ChatSession:
         content = sources.model_text if sources is not None else text
         pending = [*map(self._stack_message, above), StackMessage(PENDING_USER, "user", content)]
         prompt = self.stack.build(pending)
-        grounding = None
-        if sources is not None:
-            grounding = {"content": sources.model_text, "sources": list(sources.citations)}
+        grounding = _grounding(sources)
         user = self.store.add_message(self.chat_id, original.parent_id, "user", text,
                                       grounding=grounding)  # fmt: skip
         self.stack.rekey(PENDING_USER, user.id)
@@ -284,16 +327,30 @@ class ChatSession:
         return leaf
 
     def _start(self, user: Message, prompt: Prompt) -> Reply:
+        return Reply(self, user, prompt, self._generate(prompt))
+
+    def _generate(self, prompt: Prompt) -> Generation:
         stops = (*self.sampling.stop, *self.stack.template.default_stops)
         sampling = replace(self.sampling, stop=tuple(dict.fromkeys(stops)))
         generation = self.client.generate_tokens(prompt.tokens, sampling)
         self.last_prompt = prompt
         self._last_generated = None
-        return Reply(self, user, prompt, generation)
+        return generation
 
     def _stack_message(self, message: Message) -> StackMessage:
         tokens = message.tokens if message.tokens_model == self.model_key else None
         return StackMessage(message.id, message.role, message.model_content, tokens)
+
+
+def _grounding(sources: TurnSources | None) -> dict[str, Any] | None:
+    """What a grounded message stores beside the person's text: the model-facing text, the
+    sources, and the stricter text for a retry (kept so Regenerate can retry too)."""
+    if sources is None:
+        return None
+    grounding: dict[str, Any] = {"content": sources.model_text, "sources": list(sources.citations)}
+    if sources.retry_text:
+        grounding["retry"] = sources.retry_text
+    return grounding
 
 
 def _title_from(text: str, limit: int = 48) -> str:

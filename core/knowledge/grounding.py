@@ -1,7 +1,8 @@
 """Grounded turns: the person's question with numbered sources, and the citations to keep.
 
 For a chat that uses knowledge, the retrieved chunks go into the current turn's user frame,
-numbered, followed by the request to cite them as [1], [2] and then the question. They never
+numbered, followed by the question and then the request to answer in sentences that cite
+them as [n] (or to say the documents do not hold the answer). They never
 go into the system frame: that frame starts every prompt, and changing it per question would
 invalidate the whole KV cache. The chat stores what the person typed as the message and this
 model-facing text beside it, so later turns rebuild exactly the same frame and the cache
@@ -18,7 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 from core.knowledge.retrieval import Hit
@@ -26,25 +26,43 @@ from core.knowledge.terms import has_cjk
 
 _CITED = re.compile(r"\[(\d{1,3})\]")
 
+# Measured with bench.grounded on Qwen2.5-Coder 0.5B (see bench/README.md). The frame before
+# issue 13 put each source under a "[n] file, page n" header line and asked to cite "like [1]
+# or [2]" before the question: the model continued that list, answering "[1]" (a header) and
+# stopping, or copied a header and its whole chunk. Now the label is "Source [n]:" alone (file
+# names and pages stay in the citations, for the person), the question comes after the sources
+# and the instruction last, right before the answer, asking for full sentences with the
+# number at the end and giving one fixed reply for "not in the documents".
 _TEMPLATES: Final = {
     "en": {
-        "page": "page {page}",
-        "intro": "Sources from the person's documents:",
-        "ask": (
-            "Answer the question below using these sources. After each fact you take from "
-            "them, cite its source number in square brackets, like [1] or [2]. If the sources "
-            "do not contain the answer, say so."
-        ),
+        "intro": "Excerpts from the person's documents:",
+        "label": "Source [{n}]:",
         "question": "Question: {question}",
+        "ask": (
+            "Answer the question in one or two complete sentences, using only the excerpts "
+            "above. End the sentence with the number of the source you used in square "
+            'brackets, like [2]. If the excerpts do not contain the answer, reply only: "The '
+            'documents do not say."'
+        ),
+        "strict": (
+            "Write the answer itself in one or two complete sentences, not only a source "
+            "number, using only the excerpts above, and end it with the number of the source "
+            'in square brackets. If the excerpts do not contain the answer, reply only: "The '
+            'documents do not say."'
+        ),
     },
     "zh_CN": {
-        "page": "第 {page} 页",
-        "intro": "以下是来自用户文档的资料：",
-        "ask": (
-            "请根据这些资料回答下面的问题。每引用一条资料中的内容，就在后面用方括号标注资料编号，"
-            "例如 [1] 或 [2]。如果资料中没有答案，请直接说明。"
-        ),
+        "intro": "以下是用户文档中的摘录：",
+        "label": "资料 [{n}]：",
         "question": "问题：{question}",
+        "ask": (
+            "请只根据上面的摘录，用一两句完整的话回答问题，并在句末用方括号写出所用资料的编号，"
+            "如 [2]。如果摘录中没有答案，只回答：“文档中没有提到。”"
+        ),
+        "strict": (
+            "请只根据上面的摘录，用一两句完整的话直接写出答案本身，不要只写资料编号，"
+            "并在句末用方括号写出资料编号。如果摘录中没有答案，只回答：“文档中没有提到。”"
+        ),
     },
 }
 
@@ -55,6 +73,7 @@ class GroundedTurn:
 
     model_text: str
     citations: list[dict[str, Any]]
+    retry_text: str | None = None  # the stricter turn, if the reply is bare (ChatSession)
 
 
 def citation(number: int, hit: Hit) -> dict[str, Any]:
@@ -70,7 +89,7 @@ def citation(number: int, hit: Hit) -> dict[str, Any]:
         "keyword_score": _rounded(hit.keyword_score),
         "vector_score": _rounded(hit.vector_score),
         # the reranker's score, only when the reranking stage ran (the panel's Rerank column)
-        **({} if hit.rerank_score is None else {"rerank_score": round(hit.rerank_score, 6)}),
+        **({} if hit.rerank_score is None else {"rerank_score": _rounded(hit.rerank_score)}),
         "collection": hit.collection,
         "document_id": hit.document_id,
         "chunk_id": hit.chunk_id,
@@ -82,18 +101,16 @@ def _rounded(score: float | None) -> float | None:
 
 
 def ground(question: str, hits: Sequence[Hit]) -> GroundedTurn:
-    """The user turn for ``question`` with ``hits`` as numbered sources."""
+    """The user turn for ``question`` with ``hits`` as numbered sources, and the same turn
+    with the stricter instruction for the session's one retry of a bare reply."""
     words = _TEMPLATES["zh_CN" if has_cjk(question) else "en"]
     blocks = [words["intro"], ""]
     for number, hit in enumerate(hits, start=1):
-        where = [Path(hit.file).name]
-        if hit.page is not None:
-            where.append(words["page"].format(page=hit.page))
-        if hit.heading:
-            where.append(hit.heading)
-        blocks += [f"[{number}] " + ", ".join(where), hit.text.strip(), ""]
-    blocks += [words["ask"], "", words["question"].format(question=question.strip())]
-    return GroundedTurn("\n".join(blocks), [citation(n, h) for n, h in enumerate(hits, 1)])
+        blocks += [words["label"].format(n=number), hit.text.strip(), ""]
+    blocks.append(words["question"].format(question=question.strip()))
+    text = "\n".join([*blocks, "", words["ask"]])
+    strict = "\n".join([*blocks, "", words["strict"]])
+    return GroundedTurn(text, [citation(n, h) for n, h in enumerate(hits, 1)], strict)
 
 
 def cited_numbers(reply: str) -> set[int]:

@@ -50,6 +50,24 @@ def holds_fact(text: str, facts: tuple[tuple[str, ...], ...]) -> bool:
     return bool(facts) and all(normalize(group[0]) in plain for group in facts)
 
 
+# "Not in the documents", as the models word it.
+_HONEST = re.compile(
+    r"(not|n't|never|no)\s+(\w+\s+){0,3}(mention|contain|provide|include|state|specif|say|"
+    r"list|give|available|found|find|know|answer|information|detail|data|record)"
+    r"|no (relevant |such |specific )?(information|mention|data|details|record)"
+    r"|(cannot|can't|can not|unable to|couldn't|could not) (be )?(find|answer|determine|found|"
+    r"determined|provide|say)"
+    r"|(没有|未|并未|并没有|无)(\S{0,6})(提到|提及|提供|说明|记载|包含|给出|涉及|找到|信息|答案|相关|资料|记录)"
+    r"|无法(回答|确定|找到|得知|从|提供|判断)|不包含|不清楚|不知道|未知",
+    re.IGNORECASE,
+)
+
+
+def honest_refusal(reply: str) -> bool:
+    """Does the reply say the documents do not hold the answer?"""
+    return bool(_HONEST.search(reply))
+
+
 def _q(id: str, text: str, facts: tuple[tuple[str, ...], ...], file: str | None = None,
        page: int | None = None) -> Question:  # fmt: skip
     return Question(id, "zh" if id.startswith("zh") else "en", text, facts, file, page)
