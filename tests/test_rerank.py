@@ -263,6 +263,27 @@ def test_a_reranker_file_is_listed_as_a_reranker(reranker_path: Path, minilm_pat
     assert {m.kind for m in again.models()} == {"reranker", "embedding"}
 
 
+def test_using_a_reranker_turns_the_stage_on_and_leaves_the_embedding_model(
+    reranker_path: Path, minilm_path: Path, fireside_home: Path
+) -> None:
+    """`models use` a reranker: it becomes the reranking stage's model, never the embedding
+    model (a rank-pooling model in the embedding slot would break every search)."""
+    for path in (minilm_path, reranker_path):
+        assert _cli("models", "import", str(path)).returncode == 0
+    listing = json.loads(_cli("models", "list", "--json").stdout)
+    models = listing["models"] if isinstance(listing, dict) else listing
+    ids = {m["kind"]: m["id"] for m in models}
+    assert _cli("models", "use", ids["embedding"]).returncode == 0
+    used = _cli("models", "use", ids["reranker"])
+    assert used.returncode == 0, used.stderr
+    settings = SettingsStore(AppPaths.from_env().settings_file).load()
+    assert settings.embedding_model == ids["embedding"]
+    assert settings.knowledge.rerank and settings.knowledge.reranker_model == ids["reranker"]
+    assert _cli("models", "remove", ids["reranker"]).returncode == 0
+    settings = SettingsStore(AppPaths.from_env().settings_file).load()
+    assert not settings.knowledge.rerank and settings.knowledge.reranker_model == ""
+
+
 def test_the_catalogue_offers_the_two_rerankers() -> None:
     catalogue = load_catalogue()
     rerankers = {e.id: e for e in catalogue.of_kind("reranker")}

@@ -37,17 +37,24 @@ class ModelSwitcher:
     def default(self, kind: ModelKind) -> InstalledModel | None:
         """The default model of a kind, if it is still installed."""
         current = self.settings.load()
-        wanted = current.chat_model if kind == "chat" else current.embedding_model
+        if kind == "reranker":
+            wanted: str | None = current.knowledge.reranker_model
+        else:
+            wanted = current.chat_model if kind == "chat" else current.embedding_model
         if not wanted:
             return None
         return next((m for m in self.registry.models() if m.id == wanted), None)
 
     def use(self, model_id: str) -> InstalledModel:
-        """Make an installed model the default of its kind (chat or embedding)."""
+        """Make an installed model the default of its kind (chat, embedding or reranker:
+        choosing a reranker turns the reranking stage on)."""
         model = self.registry.get(model_id)
         current = self.settings.load()
         if model.kind == "chat":
             self.settings.save(replace(current, chat_model=model.id))
+        elif model.kind == "reranker":
+            knowledge = replace(current.knowledge, rerank=True, reranker_model=model.id)
+            self.settings.save(replace(current, knowledge=knowledge))
         else:
             self.settings.save(replace(current, embedding_model=model.id))
         return model
@@ -62,6 +69,9 @@ class ModelSwitcher:
                 None if current.embedding_model == model_id else current.embedding_model
             ),
         )
+        if current.knowledge.reranker_model == model_id:
+            knowledge = replace(current.knowledge, rerank=False, reranker_model="")
+            updated = replace(updated, knowledge=knowledge)
         if updated != current:
             self.settings.save(updated)
 
@@ -94,6 +104,8 @@ class ModelSwitcher:
             answer.raise_if_wont_fit()
         if model.kind == "chat":
             info = client.load_chat(model.path, options)
+        elif model.kind == "reranker":
+            info = client.load_reranker(model.path, options)
         else:
             info = client.load_embedding(model.path, options)
         self.use(model.id)

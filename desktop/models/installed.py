@@ -92,11 +92,14 @@ class InstalledPage(QWidget):
             self._say(describe_error(exc, self.services.translate), error=True)
             self.models, self.unreadable = [], []
         settings = self.services.settings
-        defaults = {settings.chat_model, settings.embedding_model}
+        defaults = {settings.chat_model, settings.embedding_model,
+                    settings.knowledge.reranker_model or None}  # fmt: skip
         self.table.setRowCount(len(self.models) + len(self.unreadable))
         self._show_unreadable(len(self.models))
         for row, model in enumerate(self.models):
-            kind = self.tr("Chat") if model.kind == "chat" else self.tr("Embedding")
+            kind = {"chat": self.tr("Chat"), "reranker": self.tr("Reranker")}.get(
+                model.kind, self.tr("Embedding")
+            )
             if model.is_base_model:
                 kind = self.tr("Chat · base model")
             cells = [
