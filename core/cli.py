@@ -40,6 +40,8 @@ from core.knowledge.cli import (
 from core.knowledge.errors import KnowledgeError
 from core.models.cli import add_models_parser, run_models
 from core.paths import AppPaths
+from core.server.cli import add_serve_parser, run_serve
+from core.server.server import ServerError
 from core.settings import Settings, SettingsStore
 from core.sqlite_db import StorageError
 from core.terminal import TerminalSafeStream
@@ -133,6 +135,7 @@ def build_parser(tr: Translator, settings: Settings) -> argparse.ArgumentParser:
     add_chats_parser(sub, tr, _int_arg(tr))
     add_models_parser(sub, tr)
     add_kb_parser(sub, tr, _int_arg(tr))
+    add_serve_parser(sub, tr, _int_arg(tr))
     return parser
 
 
@@ -337,10 +340,12 @@ def _main(argv: Sequence[str] | None) -> int:
             return run_models(args, paths, tr)
         if args.command == "kb":
             return run_kb(args, paths, tr)
+        if args.command == "serve":
+            return run_serve(args, paths, tr)
     except UsageError as exc:
         print(f"fireside-cli: {tr('cli_error', message=str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except (EngineError, ChatError, KnowledgeError, StorageError) as exc:
+    except (EngineError, ChatError, KnowledgeError, StorageError, ServerError) as exc:
         print(tr("cli_error", message=exc.message(tr)), file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
@@ -372,6 +377,8 @@ _READ_ONLY: Final = {
 
 
 def _writes(args: argparse.Namespace) -> bool:
+    if args.command == "serve":
+        return False  # it stores nothing; it runs beside the window (its own server later)
     action = {"chats": "action", "kb": "kb_command", "models": "models_command"}.get(args.command)
     if action is None:
         return True

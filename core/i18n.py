@@ -691,6 +691,100 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Deleted {count} chats from the trash for good",
         "zh_CN": "已从回收站永久删除 {count} 个对话",
     },
+    # The local server (core/server/): errors other programs receive, and fireside-cli serve.
+    "server_busy": {
+        "en": "The server is busy ({waiting} requests ahead); try again shortly",
+        "zh_CN": "服务器正忙（前面还有 {waiting} 个请求），请稍后再试",
+    },
+    "server_stopping": {"en": "The server is stopping", "zh_CN": "服务器正在停止"},
+    "server_field_required": {"en": "'{field}' is required", "zh_CN": "缺少必需的字段“{field}”"},
+    "server_unknown_model": {
+        "en": "No installed model is called '{model}' (GET /v1/models lists them)",
+        "zh_CN": "没有名为“{model}”的已安装模型（GET /v1/models 可列出全部）",
+    },
+    "server_wrong_model_kind": {
+        "en": "'{model}' is a {kind} model and cannot answer this request",
+        "zh_CN": "“{model}”是{kind}模型，无法处理这个请求",
+    },
+    "server_model_pinned": {
+        "en": "The server only answers with the loaded model, not '{model}'",
+        "zh_CN": "服务器只使用已加载的模型回答，不能换成“{model}”",
+    },
+    "server_bad_field": {
+        "en": "'{field}' must be {expected}",
+        "zh_CN": "“{field}”必须是 {expected}",
+    },
+    "server_bad_json": {
+        "en": "The request body is not a JSON object",
+        "zh_CN": "请求正文不是 JSON 对象",
+    },
+    "server_n_unsupported": {
+        "en": "Only one choice per request is supported ('n' must be 1)",
+        "zh_CN": "每个请求只能生成一个回答（“n”必须为 1）",
+    },
+    "server_only_text": {
+        "en": "Only text content is supported (no images or audio)",
+        "zh_CN": "只支持文本内容（不支持图片或音频）",
+    },
+    "server_bad_role": {
+        "en": "Unsupported message role '{role}' (use system, user or assistant)",
+        "zh_CN": "不支持的消息角色“{role}”（请用 system、user 或 assistant）",
+    },
+    "server_tools_unsupported": {
+        "en": "Tools and function calls are not supported",
+        "zh_CN": "不支持工具和函数调用",
+    },
+    "server_completion_options": {
+        "en": "echo, suffix and best_of are not supported",
+        "zh_CN": "不支持 echo、suffix 和 best_of",
+    },
+    "server_float_only": {
+        "en": "Only encoding_format 'float' is supported",
+        "zh_CN": "encoding_format 只支持“float”",
+    },
+    "server_internal": {
+        "en": "The server failed ({reason}); the details are in Fireside's log",
+        "zh_CN": "服务器出错（{reason}）；详情见 Fireside 的日志",
+    },
+    "server_bad_key": {
+        "en": "Missing or wrong API key (send 'Authorization: Bearer <key>')",
+        "zh_CN": "缺少 API 密钥或密钥错误（请发送“Authorization: Bearer <密钥>”）",
+    },
+    "server_no_such_endpoint": {"en": "No such endpoint: {path}", "zh_CN": "没有这个接口：{path}"},
+    "server_bad_method": {
+        "en": "This method is not allowed on {path}",
+        "zh_CN": "{path} 不接受这种请求方法",
+    },
+    "server_body_too_large": {
+        "en": "The request body is larger than {limit_mb} MB",
+        "zh_CN": "请求正文超过 {limit_mb} MB",
+    },
+    "server_key_needed": {
+        "en": "Listening on {host} makes the server reachable from other computers; "
+        "that needs an API key (--api-key)",
+        "zh_CN": "监听 {host} 会让其他电脑也能访问服务器，必须使用 API 密钥（--api-key）",
+    },
+    "server_cannot_listen": {
+        "en": "Cannot listen on {host} port {port}: {reason}",
+        "zh_CN": "无法在 {host} 的端口 {port} 上监听：{reason}",
+    },
+    "server_listening": {
+        "en": "Fireside's OpenAI-compatible server is at {url} (Ctrl-C stops it)",
+        "zh_CN": "Fireside 的 OpenAI 兼容服务器地址：{url}（按 Ctrl-C 停止）",
+    },
+    "server_key_shown": {
+        "en": "API key (send it as 'Authorization: Bearer <key>'): {key}",
+        "zh_CN": "API 密钥（以“Authorization: Bearer <密钥>”发送）：{key}",
+    },
+    "server_key_session_only": {
+        "en": "No system keyring: this API key lasts for this session only",
+        "zh_CN": "没有系统密钥环：这个 API 密钥只在本次运行中有效",
+    },
+    "server_loaded": {"en": "Loaded {model}", "zh_CN": "已加载 {model}"},
+    "server_no_models": {
+        "en": "No chat or embedding model is installed (fireside-cli models download …)",
+        "zh_CN": "没有安装对话或嵌入模型（fireside-cli models download …）",
+    },
     "must_be_positive": {"en": "must be a positive whole number", "zh_CN": "必须是正整数"},
     "must_be_in_range": {
         "en": "must be between {low} and {high}",

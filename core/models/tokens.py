@@ -23,8 +23,11 @@ ACCOUNT: Final = "huggingface-token"
 class TokenStore:
     """Reads, saves and forgets the token. ``backend`` defaults to the system keyring."""
 
-    def __init__(self, backend: keyring.backend.KeyringBackend | None = None) -> None:
+    def __init__(
+        self, backend: keyring.backend.KeyringBackend | None = None, *, account: str = ACCOUNT
+    ) -> None:
         self._backend = backend
+        self.account = account  # the local server's API key is kept the same way
         self._session_token: str | None = None
 
     @property
@@ -46,7 +49,7 @@ class TokenStore:
         if not self.persistent:
             return None
         try:
-            return self.backend.get_password(SERVICE, ACCOUNT)
+            return self.backend.get_password(SERVICE, self.account)
         except keyring.errors.KeyringError:
             return None
 
@@ -59,7 +62,7 @@ class TokenStore:
             self._session_token = token
             return False
         try:
-            self.backend.set_password(SERVICE, ACCOUNT, token)
+            self.backend.set_password(SERVICE, self.account, token)
         except keyring.errors.KeyringError:
             self._session_token = token  # the keyring is there but refused: this session only
             return False
@@ -71,7 +74,7 @@ class TokenStore:
         if not self.persistent:
             return
         try:
-            self.backend.delete_password(SERVICE, ACCOUNT)
+            self.backend.delete_password(SERVICE, self.account)
         except keyring.errors.PasswordDeleteError:
             pass  # nothing was stored
         except keyring.errors.KeyringError as exc:
