@@ -465,3 +465,22 @@ def test_a_queued_ingestion_cancelled_is_saved_and_offered_after_a_restart_witho
     qtbot.waitUntil(lambda: not later.busy)
     assert later.status_of("default", note) == "done"
     assert with_model.knowledge.store.stopped_jobs() == []
+
+
+def test_the_panel_plans_files_as_the_ingestion_walks_them(tmp_path: Path) -> None:
+    """Issue 14 item 5 in the window: the panel's plan of a dropped folder follows no link
+    out of it and passes over a folder it cannot reach (os.walk + is_file() raised on one,
+    failing the whole drop, and queued /etc/passwd behind a link)."""
+    from desktop.knowledge.jobs import plan_files
+    from tests.hostile_documents import make_deep_folder
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "lease.md").write_text("# Lease\n\nRent is due monthly.\n", encoding="utf-8")
+    (folder / "passwd.txt").symlink_to("/etc/passwd")
+    (folder / "inside.md").symlink_to(folder / "lease.md")
+    make_deep_folder(folder)
+    planned = plan_files([str(folder)])
+    names = [Path(p).name for p in planned.files]
+    assert "lease.md" in names and "inside.md" in names
+    assert "passwd.txt" not in names

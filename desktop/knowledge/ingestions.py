@@ -33,7 +33,8 @@ from core.engine.client import EngineClient
 from core.errors import FiresideError
 from core.knowledge.embedder import resolve_model
 from core.knowledge.errors import NoEmbeddingModel
-from core.knowledge.ingest import IngestReport, Outcome, Progress
+from core.knowledge.ingest import IngestReport, Outcome, Progress, Reading
+from core.knowledge.readers.base import ReadLimits
 from core.knowledge.store import Document
 from desktop.knowledge.jobs import (
     DONE,
@@ -210,7 +211,9 @@ class Ingestions(QObject):
 
             embedder.on_start = embedding
             try:
-                ingestion = kb.ingestion(embedder, task.collection, on_progress=progress)
+                limits = ReadLimits.from_settings(settings.knowledge)
+                ingestion = kb.ingestion(embedder, task.collection, limits=limits,
+                                         on_progress=progress)  # fmt: skip
                 task.attach(ingestion)
                 if task.resume:
                     reports = ingestion.resume()
@@ -269,6 +272,11 @@ class Ingestions(QObject):
         if progress.outcome is not None:
             self._show_outcome(task.collection, progress.outcome)
             task.current = None
+        elif progress.reading is not None and progress.current is not None:
+            task.current = progress.current  # a long document is still being read
+            task.current_start = progress.chunks_done
+            detail = self._reading_detail(progress.reading)
+            self.set_row(task.collection, progress.current, RowState(READING, detail=detail))
         elif progress.current is not None and progress.current != task.current:
             task.current = progress.current
             task.current_start = progress.chunks_done
@@ -276,6 +284,16 @@ class Ingestions(QObject):
         elif progress.current is not None:  # a batch of the current document is embedded
             self._show_embedding(task, progress.chunks_done)
         self.progressed.emit(progress)
+
+    def _reading_detail(self, reading: Reading) -> str:
+        """How far inside a long document the reader is: "page 53 of 3000"."""
+        words = {
+            "page": self.tr("page %1 of %2"),
+            "chapter": self.tr("chapter %1 of %2"),
+            "paragraph": self.tr("paragraph %1 of %2"),
+        }
+        text = words.get(reading.unit, words["page"]).replace("%1", str(reading.done))
+        return text.replace("%2", str(reading.total) if reading.total else "?")
 
     def _show_embedding(self, task: IngestTask, chunks_done: int) -> None:
         if task.current is None:
@@ -362,8 +380,8 @@ class Ingestions(QObject):
         reason, detail = self._reason(outcome.code, outcome.params)
         if status == DUPLICATE:
             detail = self._same_as(outcome.params)
-        elif status != FAILED:
-            reason = detail = ""
+        elif status != FAILED and not outcome.code:
+            reason = detail = ""  # indexed as it is; a note (shortened, moved) is kept
         chunks = outcome.chunks if status in (DONE, UNCHANGED, MOVED) else None
         # A duplicate's document id is its original's; its own row is found on refresh.
         document_id = None if status == DUPLICATE else outcome.document_id

@@ -8,7 +8,6 @@ per-document statuses defined here.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from core.knowledge import readers
 from core.knowledge.embedder import Embedder
+from core.knowledge.folder_walk import walk_folder
 from core.knowledge.ingest import IngestReport, Progress
 from core.knowledge.store import Document
 from desktop.window.workers import Job
@@ -167,10 +166,9 @@ def plan_files(paths: Iterable[str]) -> Planned:
             files.setdefault(given)
             continue
         folders.append(given)
-        for folder, dirs, names in os.walk(path, followlinks=False):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(names):
-                found = Path(folder) / name
-                if not name.startswith(".") and readers.supported(found) and found.is_file():
-                    files.setdefault(str(found))
+        # The ingestion's own walk: links out of the folder are not followed and a folder
+        # that cannot be read is passed over (os.walk with is_file() raised on one, and
+        # listed files behind outside links as queued).
+        for found, _size in walk_folder(path).files:
+            files.setdefault(str(found))
     return Planned(sorted(files), folders)
