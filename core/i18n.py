@@ -288,6 +288,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "HF_HUB_OFFLINE is set, so Fireside will not contact the model hub",
         "zh_CN": "已设置 HF_HUB_OFFLINE，Fireside 不会连接模型仓库",
     },
+    "models_hub_redirect_loop": {
+        "en": "The model hub at {endpoint} keeps redirecting the request for {repo} in a "
+        "circle; check the Hub address in the settings",
+        "zh_CN": "模型仓库 {endpoint} 对 {repo} 的请求不断循环重定向；请检查设置中的 Hub 地址",
+    },
     "models_hub_http": {
         "en": "The model hub at {endpoint} answered {status} for {repo}; try again later",
         "zh_CN": "模型仓库 {endpoint} 对 {repo} 返回了 {status}；请稍后再试",
@@ -739,8 +744,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "zh_CN": "不支持 echo、suffix 和 best_of",
     },
     "server_float_only": {
-        "en": "Only encoding_format 'float' is supported",
-        "zh_CN": "encoding_format 只支持“float”",
+        "en": "encoding_format must be 'float' or 'base64'",
+        "zh_CN": "encoding_format 只能是“float”或“base64”",
     },
     "server_internal": {
         "en": "The server failed ({reason}); the details are in Fireside's log",

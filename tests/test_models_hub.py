@@ -188,3 +188,43 @@ def test_keyring_set_through_the_keyring_api_is_used() -> None:
         assert TokenStore().get() == "hf_global"
     finally:
         keyring.set_keyring(previous)
+
+
+def test_a_hub_that_redirects_in_circles_is_one_line(fireside_home: Path) -> None:
+    """Issue 14 item 5: a redirect loop (a broken or hostile mirror) gave a traceback."""
+    import os
+    import subprocess
+    import sys
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Circle(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", self.path + ("&" if "?" in self.path else "?") + "x")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_HEAD = do_GET
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Circle)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        for lang, words in (("en", "redirecting"), ("zh_CN", "循环重定向")):
+            result = subprocess.run(
+                [sys.executable, "-m", "core.cli", "models", "files", "someone/model",
+                 "--endpoint", endpoint],
+                capture_output=True, text=True, timeout=120,
+                env={**os.environ, "FIRESIDE_LANG": lang},
+            )  # fmt: skip
+            assert result.returncode == 1 and "Traceback" not in result.stderr
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and words in lines[0], result.stderr
+    finally:
+        server.shutdown()
+        server.server_close()

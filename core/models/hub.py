@@ -339,6 +339,8 @@ class HubClient:
             raise kind("models_hub_http", endpoint=self.endpoint, status=status, repo=repo) from exc
         except httpx2.TransportError as exc:
             raise unreachable(exc, self.endpoint) from exc
+        except httpx2.TooManyRedirects as exc:  # a mirror (or a hostile one) sending in circles
+            raise HubError("models_hub_redirect_loop", endpoint=self.endpoint, repo=repo) from exc
 
 
 def _status(exc: HfHubHTTPError) -> int:
