@@ -635,7 +635,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+7"/>
         <source>Use</source>
         <translation type="unfinished"></translation>
     </message>
@@ -655,7 +655,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+34"/>
         <source>Choose an embedding model file</source>
         <translation type="unfinished"></translation>
     </message>
@@ -742,24 +742,25 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
-        <location line="+78"/>
+        <location line="+33"/>
+        <location line="+88"/>
         <source>Download</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-70"/>
-        <location line="+20"/>
+        <location line="-79"/>
+        <location line="+8"/>
+        <location line="+21"/>
         <source>Unknown</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-20"/>
+        <location line="-29"/>
         <source>Not known offline</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+31"/>
         <source>Fireside could not read this model&apos;s size and memory needs.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -913,7 +914,22 @@
 <context>
     <name>Ingestions</name>
     <message>
-        <location filename="../../desktop/knowledge/ingestions.py" line="+284"/>
+        <location filename="../../desktop/knowledge/ingestions.py" line="+291"/>
+        <source>page %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>chapter %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>paragraph %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>Chunks: %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -947,12 +963,12 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+52"/>
+        <location line="+58"/>
         <source>Default</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-52"/>
+        <location line="-58"/>
         <source>File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -977,22 +993,27 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+34"/>
         <source>Chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+0"/>
+        <source>Reranker</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Embedding</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Chat · base model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+85"/>
+        <location line="+82"/>
         <source>Delete %1? Its file (%2) will be removed from this computer.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1035,7 +1056,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+125"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+127"/>
         <source>Knowledge</source>
         <translation type="unfinished"></translation>
     </message>

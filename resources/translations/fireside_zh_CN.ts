@@ -635,7 +635,7 @@
         <translation>它让你的文档可以被搜索。可以使用已安装的模型、从下方目录中获取一个，或使用你已有的 GGUF 文件。</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+7"/>
         <source>Use</source>
         <translation>使用</translation>
     </message>
@@ -655,7 +655,7 @@
         <translation>尚未安装嵌入模型。</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+34"/>
         <source>Choose an embedding model file</source>
         <translation>选择嵌入模型文件</translation>
     </message>
@@ -742,24 +742,25 @@
         <translation>内存</translation>
     </message>
     <message>
-        <location line="+32"/>
-        <location line="+78"/>
+        <location line="+33"/>
+        <location line="+88"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location line="-70"/>
-        <location line="+20"/>
+        <location line="-79"/>
+        <location line="+8"/>
+        <location line="+21"/>
         <source>Unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location line="-20"/>
+        <location line="-29"/>
         <source>Not known offline</source>
         <translation>离线时无法得知</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+31"/>
         <source>Fireside could not read this model&apos;s size and memory needs.</source>
         <translation>Fireside 无法读取此模型的大小和内存需求。</translation>
     </message>
@@ -913,7 +914,22 @@
 <context>
     <name>Ingestions</name>
     <message>
-        <location filename="../../desktop/knowledge/ingestions.py" line="+284"/>
+        <location filename="../../desktop/knowledge/ingestions.py" line="+291"/>
+        <source>page %1 of %2</source>
+        <translation>第 %1 页，共 %2 页</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>chapter %1 of %2</source>
+        <translation>第 %1 章，共 %2 章</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>paragraph %1 of %2</source>
+        <translation>第 %1 段，共 %2 段</translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>Chunks: %1 of %2</source>
         <translation>片段：%1 / %2</translation>
     </message>
@@ -947,12 +963,12 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+52"/>
+        <location line="+58"/>
         <source>Default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location line="-52"/>
+        <location line="-58"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
@@ -977,22 +993,27 @@
         <translation>导入 GGUF 文件…</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+34"/>
         <source>Chat</source>
         <translation>对话</translation>
     </message>
     <message>
         <location line="+0"/>
+        <source>Reranker</source>
+        <translation>重排序</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Embedding</source>
         <translation>嵌入</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Chat · base model</source>
         <translation>对话 · 基础模型</translation>
     </message>
     <message>
-        <location line="+85"/>
+        <location line="+82"/>
         <source>Delete %1? Its file (%2) will be removed from this computer.</source>
         <translation>要删除 %1 吗？它的文件（%2）将从这台电脑上删除。</translation>
     </message>
@@ -1035,7 +1056,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+125"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+127"/>
         <source>Knowledge</source>
         <translation>知识库</translation>
     </message>
