@@ -229,3 +229,56 @@ def test_nothing_of_a_prompt_reaches_a_log_file(
     logs = [p for p in fireside_home.rglob("*") if p.is_file() and p.suffix in (".log", ".txt")]
     for path in [*logs, engine_log]:
         assert secret not in path.read_text(errors="replace"), path
+
+
+def test_embeddings_come_from_the_embedding_model_in_one_batch(
+    server_engine: EngineClient, registry: ModelRegistry, minilm_path: Path
+) -> None:
+    registry.import_file(minilm_path)
+    minilm = model_id(registry, minilm_path)
+    texts = ["The cat sat on the mat.", "A kitten rested on a rug.", "Stock prices fell."]
+    with running(server_engine, registry) as server:
+        result = client_for(server.base_url).embeddings.create(model=minilm, input=texts)
+        (record,) = finished(server, 1)
+        plain = httpx.post(server.base_url + "/embeddings", json={
+            "model": minilm, "input": texts[0], "encoding_format": "float"})  # fmt: skip
+    vectors = [item.embedding for item in result.data]  # the client asked for base64
+    assert plain.json()["data"][0]["embedding"] == pytest.approx(vectors[0], abs=1e-6)
+    assert [item.index for item in result.data] == [0, 1, 2]
+    assert all(len(v) == 384 for v in vectors)
+    direct = server_engine.embed(texts)
+    for got, want in zip(vectors, direct, strict=True):
+        assert sum(a * b for a, b in zip(got, want, strict=True)) == pytest.approx(1.0, abs=1e-4)
+    related = sum(a * b for a, b in zip(vectors[0], vectors[1], strict=True))
+    unrelated = sum(a * b for a, b in zip(vectors[0], vectors[2], strict=True))
+    assert related > unrelated
+    assert result.usage.prompt_tokens > 0 and record.prompt_tokens == result.usage.prompt_tokens
+
+
+def test_a_dying_engine_is_a_500_and_the_next_request_is_answered(
+    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path
+) -> None:
+    qwen = model_id(registry, qwen_path)
+    body = {"model": qwen, "messages": LONG, "max_tokens": 300}
+    with running(server_engine, registry) as server, httpx.Client(timeout=120) as http:
+        result: list[httpx.Response] = []
+        asking = threading.Thread(
+            target=lambda: result.append(
+                http.post(server.base_url + "/chat/completions", json=body)
+            )
+        )
+        asking.start()
+        while not server.recent.snapshot() or server.recent.snapshot()[0].engine_started_at is None:
+            asking.join(0.01)
+        asking.join(1.0)  # mid-reply
+        server_engine.kill()
+        asking.join(60)
+        (failed,) = result
+        assert failed.status_code == 500
+        assert failed.json()["error"]["type"] == "server_error"
+        again = client_for(server.base_url).chat.completions.create(
+            model=qwen,
+            messages=HELLO,
+            max_tokens=2,  # type: ignore[arg-type]
+        )
+        assert again.choices[0].message.content

@@ -242,7 +242,7 @@ class Endpoints:
         finally:
             record.finished_at = record.finished_at or _now()
         record.prompt_tokens, record.outcome = tokens, "embedded"
-        return JSONResponse(fmt.embeddings(model.id, vectors, tokens))
+        return JSONResponse(fmt.embeddings(model.id, vectors, tokens, call.base64))
 
     # ---- generation plumbing -----------------------------------------------------------
 

@@ -8,7 +8,9 @@ that change nothing here (``user``, zero penalties, ``stream_options`` without u
 
 from __future__ import annotations
 
+import base64
 import secrets
+import struct
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Final
@@ -48,6 +50,7 @@ class CompletionCall:
 class EmbeddingCall:
     model: str
     texts: tuple[str, ...]
+    base64: bool = False  # each vector as its little-endian float32 bytes, in base64
 
 
 def _bad(field: str, code: str = "server_bad_field", **params: Any) -> ApiError:
@@ -198,11 +201,11 @@ def parse_embeddings(raw: Any, max_inputs: int) -> EmbeddingCall:
         raise _bad("input", expected="a string or a list of strings")
     if len(texts) > max_inputs:
         raise _bad("input", expected=f"at most {max_inputs} strings")
-    encoding = body.get("encoding_format")
-    if encoding not in (None, "float"):
+    encoding = body.get("encoding_format") or "float"
+    if encoding not in ("float", "base64"):  # the openai package asks for base64 by default
         raise ApiError(400, "server_float_only", api_code="unsupported_value",
                        param="encoding_format")  # fmt: skip
-    return EmbeddingCall(str(body.get("model") or ""), tuple(texts))
+    return EmbeddingCall(str(body.get("model") or ""), tuple(texts), encoding == "base64")
 
 
 # ---- responses ---------------------------------------------------------------------------
@@ -280,10 +283,16 @@ def text_completion(reply_id: str, model: str, text: str, finish: str | None,
     return body
 
 
-def embeddings(model: str, vectors: list[list[float]], tokens: int) -> dict[str, Any]:
+def embeddings(model: str, vectors: list[list[float]], tokens: int,
+               as_base64: bool = False) -> dict[str, Any]:  # fmt: skip
+    def encoded(vector: list[float]) -> list[float] | str:
+        if not as_base64:
+            return vector
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+
     return {
         "object": "list",
-        "data": [{"object": "embedding", "index": i, "embedding": v}
+        "data": [{"object": "embedding", "index": i, "embedding": encoded(v)}
                  for i, v in enumerate(vectors)],
         "model": model,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
