@@ -9,6 +9,7 @@ keyring (made on first use) and prints it, and so does ``--api-key`` on loopback
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -95,5 +96,7 @@ def run_serve(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
         if key is not None:
             print(tr("server_key_shown", key=key), file=sys.stderr)
         sys.stderr.flush()
-        server.serve()
+        # uvicorn stops gracefully on Ctrl-C, then raises it again: the normal way to stop.
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve()
     return 0
