@@ -119,3 +119,51 @@ def test_the_window_starts_without_using_the_network(
     assert started.returncode == 0, started.stderr
     assert started.stdout.startswith("ready ")
     assert internet_calls(log) == []
+
+
+def test_the_local_server_opens_no_outgoing_connection(
+    fireside_home: Path, tmp_path: Path, qwen_path: Path, minilm_path: Path
+) -> None:
+    """fireside-cli serve, watched while other programs use it (issue 17): it answers a
+    chat and an embedding request from this computer and never connects anywhere itself."""
+    import signal
+
+    import httpx
+
+    from core.models.registry import ModelRegistry
+    from core.paths import AppPaths
+
+    paths = AppPaths.from_env()
+    paths.ensure()
+    registry = ModelRegistry(paths)
+    chat_id, embed_id = registry.import_file(qwen_path).id, registry.import_file(minilm_path).id
+    log = tmp_path / "serve.log"
+    command = ["strace", "-f", "-qq", "-e", f"trace={NETWORK_CALLS}", "-o", str(log),
+               sys.executable, "-m", "core.cli", "serve", "--port", "0", "--threads", "1",
+               "--model", chat_id]  # fmt: skip
+    with subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                          text=True, start_new_session=True,
+                          env={**os.environ, "FIRESIDE_LANG": "en"}) as server:  # fmt: skip
+        assert server.stderr is not None
+        url = ""
+        for line in server.stderr:
+            found = re.search(r"(http://\S+/v1)", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url, "serve did not start"
+        try:
+            chat = httpx.post(url + "/chat/completions", timeout=120, json={
+                "model": chat_id, "max_tokens": 3,
+                "messages": [{"role": "user", "content": "Say hi."}],
+            })  # fmt: skip
+            words = {"model": embed_id, "input": ["roses", "lamps"]}
+            embedded = httpx.post(url + "/embeddings", timeout=120, json=words)
+        finally:
+            # strace holds off fatal signals while it runs a command: this stops the server.
+            os.killpg(server.pid, signal.SIGINT)
+            server.wait(timeout=60)
+    assert chat.status_code == 200, chat.text
+    assert embedded.status_code == 200 and len(embedded.json()["data"]) == 2
+    assert server.returncode == 0
+    assert log.exists() and internet_calls(log) == []
