@@ -15,6 +15,10 @@ from core.engine.errors import InvalidRequest
 Role = Literal["system", "user", "assistant"]
 ModelSlot = Literal["chat", "embedding", "reranker"]
 StopReason = Literal["eos", "stop_string", "length", "cancelled", "context_full"]
+DeviceKind = Literal["cpu", "gpu", "igpu", "accel", "other"]
+# "auto": as many layers as the GPU's free memory holds (0 without one); 0: CPU only;
+# a number: that many layers (llama.cpp's n_gpu_layers; more than the model has means all).
+GpuLayers = int | Literal["auto"]
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,18 @@ class LoadOptions:
     # instead of being evaluated again. Costs memory and a few percent of decode speed on
     # such models (bench/engine measures both); no effect on other models.
     swa_full: bool = True
+    gpu_layers: GpuLayers = "auto"
 
     def validate(self) -> None:
         _positive("n_ctx", self.n_ctx)
+        if self.gpu_layers != "auto" and (
+            not isinstance(self.gpu_layers, int)
+            or isinstance(self.gpu_layers, bool)
+            or self.gpu_layers < 0
+        ):
+            raise InvalidRequest(
+                "bad_argument", name="gpu_layers", reason='"auto" or a whole number >= 0'
+            )
         _positive("n_batch", self.n_batch)
         _positive("n_ubatch", self.n_ubatch)
         if self.n_threads is not None:
@@ -120,6 +133,13 @@ class ModelInfo:
     # Texts of the control tokens (``<|im_end|>`` …): in message content they are marked so
     # that they are tokenized as plain text (core/engine/template_marks.py).
     control_texts: tuple[str, ...] = field(default=(), repr=False)
+    # Where it runs: the layers llama.cpp offloaded (of ``n_layers``), the device they went
+    # to ("CPU" when none), and the layers first tried when a load had to be retried with
+    # fewer (None when the first load worked).
+    gpu_layers: int = 0
+    n_layers: int = 0
+    device: str = "CPU"
+    gpu_layers_tried: int | None = None
 
 
 @dataclass(frozen=True)
@@ -215,11 +235,34 @@ Request = (
 
 
 @dataclass(frozen=True)
+class DeviceInfo:
+    """One ggml backend device of the engine's llama.cpp build, with its memory in bytes
+    (for the CPU: the computer's memory)."""
+
+    name: str
+    description: str
+    kind: DeviceKind
+    free: int
+    total: int
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.kind in ("gpu", "igpu")
+
+
+@dataclass(frozen=True)
 class Ready:
     pid: int
     llama_cpp_version: str
     system_info: str
     llama_build: str = ""  # the llama.cpp (ggml) version and commit, "" if not exposed
+    gpu_offload: bool = False  # llama_supports_gpu_offload(): the build has a GPU backend
+    devices: tuple[DeviceInfo, ...] = ()
+
+    @property
+    def gpus(self) -> tuple[DeviceInfo, ...]:
+        """The devices layers can be offloaded to (none unless the build offloads)."""
+        return tuple(d for d in self.devices if d.is_gpu) if self.gpu_offload else ()
 
     @property
     def uses_amx(self) -> bool:

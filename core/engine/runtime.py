@@ -21,7 +21,7 @@ import functools
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import llama_cpp
@@ -35,6 +35,8 @@ from core.engine.errors import (
 )
 from core.engine.gguf import GGUFHeader
 from core.engine.protocol import (
+    DeviceInfo,
+    DeviceKind,
     GenerationStats,
     LoadOptions,
     ModelInfo,
@@ -43,6 +45,7 @@ from core.engine.protocol import (
     uses_amx,
 )
 from core.engine.threads import physical_cores
+from core.models.fit import FitOptions, plan_offload
 
 CancelCheck = Callable[[], bool]
 # A rerank template's placeholders, and the tokens a cut document may gain when its text is
@@ -103,13 +106,47 @@ def _model_params(*, extra_buffers: bool) -> Iterator[None]:
         module.llama_model_default_params = original
 
 
-def _load_llama(header: GGUFHeader, options: LoadOptions, **extra: Any) -> Any:
+@dataclass(frozen=True)
+class Placement:
+    """Where a loaded model's layers went (``ModelInfo`` carries it out)."""
+
+    gpu_layers: int
+    n_layers: int
+    device: str
+    tried: int | None  # the layers of a first load that failed, None if it worked
+
+
+def _load_llama(header: GGUFHeader, options: LoadOptions, **extra: Any) -> tuple[Any, Placement]:
+    """Load with the GPU layers ``options`` ask for ("auto" planned against the first GPU's
+    free memory). A load with layers on the GPU that fails (out of device memory, most
+    often) is tried once more with half the layers; the model then says what was tried
+    (``ModelInfo.gpu_layers_tried``), so the person sees it instead of a failed load."""
     threads = options.n_threads or physical_cores()
-    try:
-        with _model_params(extra_buffers=not build_uses_amx()):
-            return _new_llama(header, options, threads, **extra)
-    except (ValueError, RuntimeError, OSError) as exc:
-        raise ModelLoadError("model_load_failed", path=str(header.path), reason=str(exc)) from exc
+    layers, device = _gpu_layers(header, options, embedding=bool(extra.get("embedding")))
+    tried: int | None = None
+    while True:
+        try:
+            with _model_params(extra_buffers=not build_uses_amx()):
+                llm = _new_llama(header, options, threads, n_gpu_layers=layers, **extra)
+            break
+        except (ValueError, RuntimeError, OSError) as exc:
+            if layers <= 0 or tried is not None:
+                raise ModelLoadError(
+                    "model_load_failed", path=str(header.path), reason=str(exc)
+                ) from exc
+            tried, layers = layers, layers // 2
+    n_layers = int(llama_cpp.llama_model_n_layer(llm.model))
+    return llm, Placement(min(layers, n_layers), n_layers, device if layers else "CPU", tried)
+
+
+def _gpu_layers(header: GGUFHeader, options: LoadOptions, *, embedding: bool) -> tuple[int, str]:
+    """The layers to offload and the device they go to (0 and "CPU" on a CPU-only build)."""
+    gpus = [d for d in list_devices() if d.is_gpu] if supports_gpu_offload() else []
+    if not gpus:
+        return 0, "CPU"
+    fit = FitOptions(n_ctx=options.n_ctx, n_ubatch=options.n_ubatch, swa_full=options.swa_full)
+    plan = plan_offload(header, fit, gpus[0], options.gpu_layers, embedding=embedding)
+    return plan.layers, gpus[0].name
 
 
 def _new_llama(header: GGUFHeader, options: LoadOptions, threads: int, **extra: Any) -> Any:
@@ -127,9 +164,15 @@ def _new_llama(header: GGUFHeader, options: LoadOptions, threads: int, **extra: 
     )
 
 
-def _model_info(llm: Any, header: GGUFHeader, options: LoadOptions, slot: str) -> ModelInfo:
+def _model_info(
+    llm: Any, placement: Placement, header: GGUFHeader, options: LoadOptions, slot: str
+) -> ModelInfo:
     model = llm.model
     return ModelInfo(
+        gpu_layers=placement.gpu_layers,
+        n_layers=placement.n_layers,
+        device=placement.device,
+        gpu_layers_tried=placement.tried,
         slot=slot,  # type: ignore[arg-type]
         path=str(header.path),
         name=header.name,
@@ -203,9 +246,9 @@ class ChatRuntime:
     def __init__(self, header: GGUFHeader, options: LoadOptions) -> None:
         # swa_full keeps the whole context for sliding-window models (Gemma 3), so the cache
         # can be truncated to any earlier position instead of being recomputed.
-        self.llm = _load_llama(header, options, swa_full=options.swa_full)
+        self.llm, placement = _load_llama(header, options, swa_full=options.swa_full)
         self.header = header
-        info = _model_info(self.llm, header, options, "chat")
+        info = _model_info(self.llm, placement, header, options, "chat")
         self.n_ctx = info.n_ctx
         self.n_batch = options.n_batch
         self.ctx = self.llm.ctx
@@ -544,9 +587,10 @@ class EmbeddingRuntime:
             n_ubatch=batch,
             flash_attn=options.flash_attn,
             use_mmap=options.use_mmap,
+            gpu_layers=options.gpu_layers,
         )
-        self.llm = _load_llama(header, opts, **extra)
-        self.info = _model_info(self.llm, header, opts, "embedding")
+        self.llm, placement = _load_llama(header, opts, **extra)
+        self.info = _model_info(self.llm, placement, header, opts, "embedding")
 
     def close(self) -> None:
         self.llm.close()
@@ -585,10 +629,10 @@ class RerankRuntime:
         n_ctx = min(options.n_ctx, header.context_length or options.n_ctx)
         batch = max(options.n_batch, n_ctx)
         opts = replace(options, n_ctx=n_ctx, n_batch=batch, n_ubatch=batch)
-        self.llm = _load_llama(
+        self.llm, placement = _load_llama(
             header, opts, embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_RANK
         )
-        self.info = _model_info(self.llm, header, opts, "reranker")
+        self.info = _model_info(self.llm, placement, header, opts, "reranker")
         self.n_batch = int(self.llm.n_batch)  # llama-cpp-python keeps it within n_ctx
         model = self.llm.model
         self.ctx = self.llm.ctx
@@ -720,6 +764,63 @@ def llama_build() -> str:
         value = function()
         parts.append(value.decode("utf-8", errors="replace") if value else "")
     return f"{parts[0]} ({parts[1]})" if parts[1] else parts[0]
+
+
+def supports_gpu_offload() -> bool:
+    """Whether this llama.cpp build has a backend that can take layers (Metal, CUDA, Vulkan…)."""
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+_DEVICE_KINDS: dict[int, DeviceKind] = {0: "cpu", 1: "gpu", 2: "igpu", 3: "accel"}
+
+
+@functools.cache
+def _ggml() -> Any:
+    """libggml as llama-cpp-python ships it, with the backend device calls typed.
+
+    The bindings do not wrap the ggml backend device API (ggml-backend.h), so it is called
+    through ctypes on the same shared library llama.cpp already loaded."""
+    from llama_cpp._ggml import libggml as lib
+
+    device = ctypes.c_void_p
+    size = ctypes.c_size_t
+    for name, restype, argtypes in (
+        ("ggml_backend_dev_count", size, []),
+        ("ggml_backend_dev_get", device, [size]),
+        ("ggml_backend_dev_name", ctypes.c_char_p, [device]),
+        ("ggml_backend_dev_description", ctypes.c_char_p, [device]),
+        ("ggml_backend_dev_type", ctypes.c_int, [device]),
+        ("ggml_backend_dev_memory", None, [device, ctypes.POINTER(size), ctypes.POINTER(size)]),
+    ):
+        function = getattr(lib, name)
+        function.restype = restype
+        function.argtypes = argtypes
+    return lib
+
+
+def list_devices() -> tuple[DeviceInfo, ...]:
+    """Every backend device the build registered, with its memory now (free, total).
+
+    The enum order is ggml-backend.h's (CPU, GPU, IGPU, ACCEL, …); anything newer is
+    "other". Memory is read at each call: free device memory changes as programs run."""
+    lib = _ggml()
+    devices = []
+    for index in range(int(lib.ggml_backend_dev_count())):
+        device = lib.ggml_backend_dev_get(index)
+        free, total = ctypes.c_size_t(0), ctypes.c_size_t(0)
+        lib.ggml_backend_dev_memory(device, ctypes.byref(free), ctypes.byref(total))
+        name = lib.ggml_backend_dev_name(device) or b""
+        description = lib.ggml_backend_dev_description(device) or b""
+        devices.append(
+            DeviceInfo(
+                name=name.decode("utf-8", errors="replace"),
+                description=description.decode("utf-8", errors="replace"),
+                kind=_DEVICE_KINDS.get(int(lib.ggml_backend_dev_type(device)), "other"),
+                free=int(free.value),
+                total=int(total.value),
+            )
+        )
+    return tuple(devices)
 
 
 def require(runtime: object | None, slot: str) -> None:

@@ -71,9 +71,12 @@ class Engine:
         import llama_cpp
 
         info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
-        from core.engine.runtime import llama_build
+        from core.engine.runtime import list_devices, llama_build, supports_gpu_offload
 
-        self.conn.send(Ready(os.getpid(), llama_cpp.__version__, info.strip(), llama_build()))
+        self.conn.send(
+            Ready(os.getpid(), llama_cpp.__version__, info.strip(), llama_build(),
+                  supports_gpu_offload(), list_devices())
+        )  # fmt: skip
         while True:
             try:
                 request: Request = self.conn.recv()

@@ -23,8 +23,10 @@ from typing import Final
 import psutil
 
 from core.engine.gguf import GGUFHeader
+from core.engine.protocol import DeviceInfo, GpuLayers
 from core.models.errors import WontFit
 from core.models.naming import ModelFileGroup
+from core.models.offload import LayerWeights, OffloadPlan, Speed, gpu_bytes, layers_that_fit
 from core.models.units import human_size
 
 # Every n-th layer attends to the whole context; the others use the sliding window
@@ -145,6 +147,34 @@ def estimate_memory(figures: ModelFigures, weights: int, options: FitOptions) ->
     )
 
 
+def plan_offload(
+    header: GGUFHeader,
+    options: FitOptions,
+    device: DeviceInfo | None,
+    requested: GpuLayers = "auto",
+    *,
+    embedding: bool = False,
+) -> OffloadPlan:
+    """How many layers go to ``device`` (None: no GPU, so none) and the memory they take
+    there. "auto" fits the device's free memory (an embedding model: all of it, they are
+    small); a number is taken as asked, up to every layer and the output."""
+    weights = LayerWeights.from_header(header)
+    n = weights.n_layers
+    if device is None:
+        return OffloadPlan(0, n, 0, None)
+    figures = ModelFigures.from_header(header)
+    kv_per_layer = kv_cache_bytes(figures, options) // max(1, figures.n_layers)
+    compute = compute_bytes(figures, options)
+    if requested != "auto":
+        layers = min(requested, n + 1)
+    elif embedding:
+        layers = n + 1
+    else:
+        layers = layers_that_fit(weights, kv_per_layer, compute, device.free)
+    used = gpu_bytes(weights, layers, kv_per_layer, compute)
+    return OffloadPlan(layers, n, used, device.name if layers > 0 else None)
+
+
 class Verdict(enum.Enum):
     FITS = "fits"
     TIGHT = "tight"  # fits in what is free now with little room, or after closing programs
@@ -176,6 +206,20 @@ class FitAnswer:
     estimate: MemoryEstimate
     memory: SystemMemory
     verdict: Verdict
+    offload: OffloadPlan | None = None  # None: known by size only, so planned for the CPU
+
+    @property
+    def gpu_bytes(self) -> int:
+        return self.offload.gpu_bytes if self.offload else 0
+
+    @property
+    def ram_bytes(self) -> int:
+        """What stays in the computer's memory (the whole estimate on the CPU)."""
+        return max(0, self.estimate.total - self.gpu_bytes)
+
+    @property
+    def speed(self) -> Speed:
+        return self.offload.speed if self.offload else Speed.CPU
 
     @property
     def params(self) -> dict[str, str]:
@@ -200,13 +244,27 @@ class Recommendation:
 class FitAdvisor:
     """Answers fits / tight / won't fit against this computer's memory (or a given figure)."""
 
-    def __init__(self, memory: Callable[[], SystemMemory] = SystemMemory.current) -> None:
+    def __init__(
+        self,
+        memory: Callable[[], SystemMemory] = SystemMemory.current,
+        device: DeviceInfo | None = None,
+    ) -> None:
+        """``device``: the GPU the engine would offload to (``Ready.gpus``), None for CPU only."""
         self._memory = memory
+        self._device = device
 
-    def check(self, figures: ModelFigures, weights: int, options: FitOptions) -> FitAnswer:
+    def check(
+        self,
+        figures: ModelFigures,
+        weights: int,
+        options: FitOptions,
+        offload: OffloadPlan | None = None,
+    ) -> FitAnswer:
+        """Judged on what stays in RAM: the part ``offload`` puts on the GPU is not there."""
         estimate = estimate_memory(figures, weights, options)
         memory = self._memory()
-        return FitAnswer(estimate, memory, judge(estimate.total, memory))
+        need = max(0, estimate.total - (offload.gpu_bytes if offload else 0))
+        return FitAnswer(estimate, memory, judge(need, memory), offload)
 
     def check_size(self, weights: int, options: FitOptions) -> FitAnswer:
         """A model known only by its file size (a catalogue entry before its header is read).
@@ -221,7 +279,9 @@ class FitAdvisor:
 
     def check_header(self, header: GGUFHeader, options: FitOptions, weights: int = 0) -> FitAnswer:
         """A local (or remote-header) file; ``weights`` defaults to the file's size."""
-        return self.check(ModelFigures.from_header(header), weights or header.file_size, options)
+        plan = plan_offload(header, options, self._device, embedding=header.is_embedding_model)
+        figures = ModelFigures.from_header(header)
+        return self.check(figures, weights or header.file_size, options, plan)
 
     def assess(
         self, figures: ModelFigures, groups: Sequence[ModelFileGroup], options: FitOptions
