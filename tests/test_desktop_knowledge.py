@@ -378,7 +378,7 @@ def test_drops_that_are_not_files_are_ignored(
     link.setUrls([QUrl("https://example.com/paper.pdf")])
     assert drop(panel, link) == (False, False)
     assert panel.documents.paths() == [] and not panel.busy and not lane.busy
-    assert not panel.empty_label.isHidden()
+    assert not panel.empty_state.isHidden() and panel.documents.isHidden()
 
 
 def test_an_ingestion_a_kill_left_is_finished_when_the_panel_opens(

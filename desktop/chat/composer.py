@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.window.drops import local_files
+from desktop.window.icons import themed_icon
 
 
 class ComposerEdit(QPlainTextEdit):
@@ -108,10 +109,10 @@ class Composer(QWidget):
         self.edit_bar.setLayout(edit_row)
         self.edit_bar.hide()
 
-        self.send_button = QPushButton(self.tr("Send"))
+        self.send_button = QPushButton(themed_icon("send"), self.tr("Send"))
         self.send_button.setDefault(True)
         self.send_button.clicked.connect(self.submit)
-        self.stop_button = QPushButton(self.tr("Stop"))
+        self.stop_button = QPushButton(themed_icon("stop"), self.tr("Stop"))
         self.stop_button.setToolTip(self.tr("Stop the reply (Esc)"))
         self.stop_button.clicked.connect(self.stop_requested)
         buttons = QVBoxLayout()

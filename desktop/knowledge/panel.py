@@ -70,6 +70,8 @@ from desktop.knowledge.widgets import (
     IngestProgress,
 )
 from desktop.window.drops import local_files
+from desktop.window.empty_state import EmptyState
+from desktop.window.icons import themed_icon
 from desktop.window.messages import describe_error
 from desktop.window.services import AppServices
 from desktop.window.workers import Job, JobRunner
@@ -149,13 +151,21 @@ class KnowledgePanel(QWidget):
         self.documents.setToolTip(self.tr("Drop files or folders here to make them searchable"))
         self.documents.customContextMenuRequested.connect(self._document_menu)
         self.documents.currentItemChanged.connect(self._update_buttons)
+        # Whatever fills or empties the list, the drop target follows it.
+        rows = self.documents.model()
+        for change in (rows.rowsInserted, rows.rowsRemoved, rows.modelReset):
+            change.connect(self._update_empty)
         remove_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.documents)
         remove_key.setContext(Qt.ShortcutContext.WidgetShortcut)
         remove_key.activated.connect(self.remove_selected)
-        self.empty_label = QLabel(self.tr("Drop files or folders here to make them searchable."))
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.add_files_button = QPushButton(self.tr("Add files…"))
+        # No documents yet: the list gives way to a drop target that says what to do.
+        self.empty_state = EmptyState(
+            "add-files", self.tr("No documents yet. Drop files or folders here to make them "
+                                 "searchable."), self.tr("Add files…"),
+        )  # fmt: skip
+        assert self.empty_state.button is not None
+        self.empty_state.button.clicked.connect(self.choose_files)
+        self.add_files_button = QPushButton(themed_icon("add-files"), self.tr("Add files…"))
         self.add_files_button.clicked.connect(self.choose_files)
         self.add_folder_button = QPushButton(self.tr("Add folder…"))
         self.add_folder_button.clicked.connect(self.choose_folder)
@@ -184,7 +194,7 @@ class KnowledgePanel(QWidget):
         body.addWidget(self.picker)
         body.addWidget(self.chat_collections)
         body.addWidget(self.documents, 1)
-        body.addWidget(self.empty_label)
+        body.addWidget(self.empty_state, 1)
         body.addLayout(buttons)
         body.addWidget(self.progress)
         body.addWidget(self.message_label)
@@ -503,8 +513,11 @@ class KnowledgePanel(QWidget):
         self._update_buttons()
         self.check_languages()
 
-    def _update_empty(self) -> None:
-        self.empty_label.setVisible(self.documents.topLevelItemCount() == 0)
+    def _update_empty(self, *_change: object) -> None:
+        empty = self.documents.topLevelItemCount() == 0
+        self.empty_state.setVisible(empty)
+        self.documents.setVisible(not empty)
+        self.add_files_button.setVisible(not empty)  # the drop target has its own
 
     def _update_buttons(self, *_args: object) -> None:
         removable = self.documents.selected_document() is not None

@@ -33,6 +33,7 @@ from desktop.chat.conversation import Conversation, ReplyEnded, ReplyStarted, So
 from desktop.knowledge.panel import KnowledgePanel
 from desktop.models.welcome import WelcomeWidget
 from desktop.window.dialogs import WindowDialogs
+from desktop.window.empty_state import EmptyChatText
 from desktop.window.error_bar import ErrorBar
 from desktop.window.layout_memory import LayoutMemory
 from desktop.window.menus import MainMenus
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.dialogs = WindowDialogs(self)
         self._unsent: talk.UnsentText | None = None  # see _text_returned
         self.chat_files = ChatFiles(services.chats, self)
+        self.empty_chat = EmptyChatText(self)
 
         self.setWindowTitle("Fireside")
         self.setAcceptDrops(False)
@@ -140,12 +142,15 @@ class MainWindow(QMainWindow):
         self.undo_action = self.menus.undo_action
         self.sidebar_action = self.menus.sidebar_action
         self.knowledge_action = self.menus.knowledge_action
+        for action in self.menus.sidebar_footer:
+            self.sidebar.add_footer_action(action)
 
     def _connect(self) -> None:
         self.sidebar.chat_selected.connect(self.open_chat)
         self.sidebar.message_selected.connect(self._open_search_hit)
         self.sidebar.new_chat_requested.connect(self.new_chat)
         self.sidebar.chat_deleted.connect(self._chat_deleted)
+        self.sidebar.chat_renamed.connect(self._chat_renamed)
         self.sidebar.export_requested.connect(self.export_chat)
         self.composer.send_requested.connect(self.send)
         self.composer.edit_submitted.connect(self.submit_edit)
@@ -271,10 +276,7 @@ class MainWindow(QMainWindow):
         self.composer.cancel_edit()
         branch = chats.branch(chat_id)
         self.chat_view.show_branch(branch, positions_in(chats.messages(chat_id)))
-        self.chat_view.set_placeholder(
-            self.tr("Ask anything. Your words stay on this computer.") if self.model
-            else self.tr("Load a model to start chatting (Models → Model manager…).")
-        )  # fmt: skip
+        self.chat_view.set_placeholder(self._empty_chat_text())
         self._show_context(chat_id)
         self.sidebar.select(chat_id)
         self.knowledge.set_chat(chat_id)
@@ -282,6 +284,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{title} — Fireside")
         self._update_composer()
         self.chat_opened.emit(chat_id)
+
+    def _empty_chat_text(self) -> str:
+        return self.empty_chat.text(loaded=self.model is not None, loading=self.loading is not None)
 
     def _open_search_hit(self, chat_id: int, message_id: int) -> None:
         """A search hit inside another branch: make that branch active, then show it."""
@@ -294,9 +299,17 @@ class MainWindow(QMainWindow):
         self.open_chat(chat_id)
 
     def rename_chat(self) -> None:
+        """Edit the open chat's title in place in the sidebar (shown if it was hidden)."""
         if self.chat_id is not None:
+            self.sidebar.setVisible(True)
+            self.sidebar_action.setChecked(True)
             self.sidebar.rename(self.chat_id)
-            self.open_chat(self.chat_id)
+
+    def _chat_renamed(self, chat_id: int) -> None:
+        if chat_id == self.chat_id:
+            title = self.services.chats.get_chat(chat_id).title or self.tr("New chat")
+            self.setWindowTitle(f"{title} — Fireside")
+            self.sidebar.select(chat_id)
 
     def delete_chat(self) -> None:
         if self.chat_id is not None:
@@ -486,6 +499,7 @@ class MainWindow(QMainWindow):
 
     def _update_composer(self) -> None:
         generating = self.conversation.busy
+        self.chat_view.set_placeholder(self._empty_chat_text())  # loading, loaded, none
         self.composer.set_state(can_send=self.model is not None and self.loading is None,
                                 generating=generating)  # fmt: skip
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
+from desktop.window.icons import themed_icon
+
 if TYPE_CHECKING:
     from desktop.window.main_window import MainWindow
 
@@ -30,8 +32,10 @@ class MainMenus(QObject):
 
     def _action(self, text: str, slot: Callable[..., Any],
                 shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-                checkable: bool = False) -> QAction:  # fmt: skip
+                checkable: bool = False, icon: str | None = None) -> QAction:  # fmt: skip
         action = QAction(text, self.window)
+        if icon is not None:
+            action.setIcon(themed_icon(icon))
         if isinstance(shortcut, QKeySequence.StandardKey):
             action.setShortcuts(shortcut)  # all the platform's keys for it
         elif shortcut is not None:
@@ -45,27 +49,30 @@ class MainMenus(QObject):
         w = self.window
         bar = w.menuBar()
         file_menu = bar.addMenu(self.tr("&File"))
-        self.new_chat_action = self._action(self.tr("&New chat"), w.new_chat, "Ctrl+N")
+        self.new_chat_action = self._action(self.tr("&New chat"), w.new_chat, "Ctrl+N",
+                                            icon="new-chat")  # fmt: skip
         file_menu.addAction(self.new_chat_action)
         file_menu.addAction(self._action(self.tr("&Import chat…"), w.import_chat))
         self.export_action = self._action(self.tr("&Export chat…"), w.export_chat, "Ctrl+E")
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
-        file_menu.addAction(self._action(self.tr("Add &documents…"), w.knowledge_add_files))
+        file_menu.addAction(self._action(self.tr("Add &documents…"), w.knowledge_add_files,
+                                         icon="add-files"))  # fmt: skip
         file_menu.addSeparator()
         file_menu.addAction(self._action(self.tr("&Quit"), w.close, QKeySequence.StandardKey.Quit))
 
         edit_menu = bar.addMenu(self.tr("&Edit"))
-        self.stop_action = self._action(self.tr("&Stop the reply"), w.stop, "Esc")
+        self.stop_action = self._action(self.tr("&Stop the reply"), w.stop, "Esc", icon="stop")
         self.stop_action.setEnabled(False)
         w.composer.generating_changed.connect(self.stop_action.setEnabled)
         w.composer.generating_changed.connect(w.chat_view.set_generating)
         edit_menu.addAction(self.stop_action)
         edit_menu.addSeparator()
         edit_menu.addAction(self._action(self.tr("&Copy last reply"), w.copy_last_reply,
-                                         "Ctrl+Shift+C"))  # fmt: skip
-        edit_menu.addAction(self._action(self.tr("&Rename chat…"), w.rename_chat, "F2"))
-        edit_menu.addAction(self._action(self.tr("&Delete chat"), w.delete_chat))
+                                         "Ctrl+Shift+C", icon="copy"))  # fmt: skip
+        edit_menu.addAction(self._action(self.tr("&Rename chat…"), w.rename_chat, "F2",
+                                         icon="rename"))  # fmt: skip
+        edit_menu.addAction(self._action(self.tr("&Delete chat"), w.delete_chat, icon="delete"))
         self.undo_action = self._action(self.tr("&Undo delete chat"), w.undo_delete)
         self.undo_action.setEnabled(False)
         edit_menu.addAction(self.undo_action)
@@ -78,24 +85,30 @@ class MainMenus(QObject):
                                            "Ctrl+Shift+L", checkable=True)  # fmt: skip
         self.sidebar_action.setChecked(True)
         self.knowledge_action = self._action(self.tr("&Knowledge panel"), w.set_knowledge_shown,
-                                             "Ctrl+Shift+K", checkable=True)  # fmt: skip
+                                             "Ctrl+Shift+K", checkable=True,
+                                             icon="knowledge")  # fmt: skip
         self.knowledge_action.setChecked(True)
         view_menu.addActions([self.sidebar_action, self.knowledge_action])
 
         models_menu = bar.addMenu(self.tr("&Models"))
-        models_menu.addAction(self._action(self.tr("&Model manager…"), w.open_model_manager,
-                                           "Ctrl+M"))  # fmt: skip
+        self.models_action = self._action(self.tr("&Model manager…"), w.open_model_manager,
+                                          "Ctrl+M", icon="models")  # fmt: skip
+        models_menu.addAction(self.models_action)
         models_menu.addAction(self._action(self.tr("&Import a GGUF file…"), w.import_model,
                                            QKeySequence.StandardKey.Open))  # fmt: skip
         models_menu.addSeparator()
         models_menu.addAction(self._action(self.tr("&Restart engine"), w.restart_engine))
 
         settings_menu = bar.addMenu(self.tr("&Settings"))
-        self.settings_action = self._action(self.tr("&Settings…"), w.open_settings, "Ctrl+,")
+        self.settings_action = self._action(self.tr("&Settings…"), w.open_settings, "Ctrl+,",
+                                            icon="settings")  # fmt: skip
         preferences = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
         if preferences and preferences[0] != QKeySequence("Ctrl+,"):
             self.settings_action.setShortcuts([QKeySequence("Ctrl+,"), *preferences])
         settings_menu.addAction(self.settings_action)
+
+        # The sidebar's foot shows these three as buttons too (found without the menus).
+        self.sidebar_footer = [self.models_action, self.knowledge_action, self.settings_action]
 
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self._action(self.tr("Open &data folder"), w.open_data_folder))

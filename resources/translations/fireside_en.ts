@@ -201,14 +201,14 @@
 <context>
     <name>ChatListPanel</name>
     <message>
-        <location filename="../../desktop/chat/chat_list.py" line="+46"/>
-        <location line="+45"/>
-        <location line="+17"/>
+        <location filename="../../desktop/chat/chat_list.py" line="+103"/>
+        <location line="+79"/>
+        <location line="+47"/>
         <source>New chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-61"/>
+        <location line="-125"/>
         <source>Start a new chat (Ctrl+N)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -218,12 +218,37 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+82"/>
         <source>No chat matches “%1”</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+18"/>
+        <source>Today</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Yesterday</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last 7 days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last 30 days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Older</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+137"/>
         <source>Rename…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -235,16 +260,6 @@
     <message>
         <location line="+2"/>
         <source>Delete</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+12"/>
-        <source>Rename chat</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Title:</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -337,7 +352,7 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop/chat/composer.py" line="+87"/>
+        <location filename="../../desktop/chat/composer.py" line="+88"/>
         <source>Message Fireside — Enter sends, Shift+Enter adds a line</source>
         <translation type="unfinished"></translation>
     </message>
@@ -690,6 +705,39 @@
     <message>
         <location line="+4"/>
         <source>No embedding model is set, so documents cannot be made searchable yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EmptyChatText</name>
+    <message>
+        <location filename="../../desktop/window/empty_state.py" line="+79"/>
+        <source>No messages yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Type a question below and press Enter. Your words stay on this computer; drop documents on the right to ask about them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The model is loading</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>You can ask as soon as it is ready; this takes a few seconds.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No model loaded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose one in Models → Model manager… (Ctrl+M), or import a GGUF file you already have.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1056,7 +1104,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+127"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+129"/>
         <source>Knowledge</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1071,12 +1119,13 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
-        <source>Drop files or folders here to make them searchable.</source>
+        <location line="+12"/>
+        <source>No documents yet. Drop files or folders here to make them searchable.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+1"/>
+        <location line="+4"/>
         <source>Add files…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1158,7 +1207,7 @@
 <context>
     <name>MainMenus</name>
     <message>
-        <location filename="../../desktop/window/menus.py" line="+47"/>
+        <location filename="../../desktop/window/menus.py" line="+51"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1168,7 +1217,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>&amp;Import chat…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1183,7 +1232,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>&amp;Quit</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1208,7 +1257,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>&amp;Delete chat</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1238,7 +1287,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>&amp;Models</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1248,7 +1297,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>&amp;Import a GGUF file…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1268,7 +1317,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+10"/>
         <source>&amp;Help</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1291,27 +1340,18 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+275"/>
-        <source>Ask anything. Your words stay on this computer.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Load a model to start chatting (Models → Model manager…).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
+        <location filename="../../desktop/window/main_window.py" line="+283"/>
+        <location line="+27"/>
         <source>New chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+187"/>
+        <location line="+171"/>
         <source>Answered without your documents: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+40"/>
         <source>This chat&apos;s documents changed</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1674,6 +1714,19 @@
     <message>
         <location line="+7"/>
         <source>%1 · recommended</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>RowActions</name>
+    <message>
+        <location filename="../../desktop/chat/chat_list.py" line="-297"/>
+        <source>Rename</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Delete (Undo brings it back)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -201,14 +201,14 @@
 <context>
     <name>ChatListPanel</name>
     <message>
-        <location filename="../../desktop/chat/chat_list.py" line="+46"/>
-        <location line="+45"/>
-        <location line="+17"/>
+        <location filename="../../desktop/chat/chat_list.py" line="+103"/>
+        <location line="+79"/>
+        <location line="+47"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location line="-61"/>
+        <location line="-125"/>
         <source>Start a new chat (Ctrl+N)</source>
         <translation>开始新对话（Ctrl+N）</translation>
     </message>
@@ -218,12 +218,37 @@
         <translation>搜索对话</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+82"/>
         <source>No chat matches “%1”</source>
         <translation>没有与“%1”匹配的对话</translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+18"/>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Yesterday</source>
+        <translation>昨天</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last 7 days</source>
+        <translation>最近 7 天</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last 30 days</source>
+        <translation>最近 30 天</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Older</source>
+        <translation>更早</translation>
+    </message>
+    <message>
+        <location line="+137"/>
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
@@ -236,16 +261,6 @@
         <location line="+2"/>
         <source>Delete</source>
         <translation>删除</translation>
-    </message>
-    <message>
-        <location line="+12"/>
-        <source>Rename chat</source>
-        <translation>重命名对话</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Title:</source>
-        <translation>标题：</translation>
     </message>
 </context>
 <context>
@@ -337,7 +352,7 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop/chat/composer.py" line="+87"/>
+        <location filename="../../desktop/chat/composer.py" line="+88"/>
         <source>Message Fireside — Enter sends, Shift+Enter adds a line</source>
         <translation>给 Fireside 发消息（Enter 发送，Shift+Enter 换行）</translation>
     </message>
@@ -691,6 +706,39 @@
         <location line="+4"/>
         <source>No embedding model is set, so documents cannot be made searchable yet.</source>
         <translation>尚未设置嵌入模型，暂时无法让文档可被搜索。</translation>
+    </message>
+</context>
+<context>
+    <name>EmptyChatText</name>
+    <message>
+        <location filename="../../desktop/window/empty_state.py" line="+79"/>
+        <source>No messages yet</source>
+        <translation>还没有消息</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Type a question below and press Enter. Your words stay on this computer; drop documents on the right to ask about them.</source>
+        <translation>在下方输入问题并按 Enter 发送。你的文字只留在这台电脑上；把文档拖到右侧，就可以就它们提问。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The model is loading</source>
+        <translation>模型正在加载</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>You can ask as soon as it is ready; this takes a few seconds.</source>
+        <translation>加载完成后即可提问，只需几秒钟。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No model loaded</source>
+        <translation>尚未加载模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose one in Models → Model manager… (Ctrl+M), or import a GGUF file you already have.</source>
+        <translation>在“模型 → 模型管理器…”（Ctrl+M）中选择一个，或导入你已有的 GGUF 文件。</translation>
     </message>
 </context>
 <context>
@@ -1056,7 +1104,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+127"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+129"/>
         <source>Knowledge</source>
         <translation>知识库</translation>
     </message>
@@ -1071,12 +1119,13 @@
         <translation>将文件或文件夹拖放到此处，使其可被搜索</translation>
     </message>
     <message>
-        <location line="+6"/>
-        <source>Drop files or folders here to make them searchable.</source>
-        <translation>将文件或文件夹拖放到此处，使其可被搜索。</translation>
+        <location line="+12"/>
+        <source>No documents yet. Drop files or folders here to make them searchable.</source>
+        <translation>还没有文档。把文件或文件夹拖到这里，即可搜索其中的内容。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+1"/>
+        <location line="+4"/>
         <source>Add files…</source>
         <translation>添加文件…</translation>
     </message>
@@ -1158,7 +1207,7 @@
 <context>
     <name>MainMenus</name>
     <message>
-        <location filename="../../desktop/window/menus.py" line="+47"/>
+        <location filename="../../desktop/window/menus.py" line="+51"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -1168,7 +1217,7 @@
         <translation>新建对话(&amp;N)</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>&amp;Import chat…</source>
         <translation>导入对话(&amp;I)…</translation>
     </message>
@@ -1183,7 +1232,7 @@
         <translation>添加文档(&amp;D)…</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
@@ -1208,7 +1257,7 @@
         <translation>重命名对话(&amp;R)…</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>&amp;Delete chat</source>
         <translation>删除对话(&amp;D)</translation>
     </message>
@@ -1238,7 +1287,7 @@
         <translation>知识库面板(&amp;K)</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>&amp;Models</source>
         <translation>模型(&amp;M)</translation>
     </message>
@@ -1248,7 +1297,7 @@
         <translation>模型管理器(&amp;M)…</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>&amp;Import a GGUF file…</source>
         <translation>导入 GGUF 文件(&amp;I)…</translation>
     </message>
@@ -1268,7 +1317,7 @@
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+10"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
@@ -1291,27 +1340,18 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+275"/>
-        <source>Ask anything. Your words stay on this computer.</source>
-        <translation>想问什么都可以。你输入的内容只会留在这台电脑上。</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Load a model to start chatting (Models → Model manager…).</source>
-        <translation>加载一个模型即可开始对话（模型 → 模型管理器…）。</translation>
-    </message>
-    <message>
-        <location line="+5"/>
+        <location filename="../../desktop/window/main_window.py" line="+283"/>
+        <location line="+27"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location line="+187"/>
+        <location line="+171"/>
         <source>Answered without your documents: %1</source>
         <translation>本次回答未使用你的文档：%1</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+40"/>
         <source>This chat&apos;s documents changed</source>
         <translation>此对话使用的文档已更改</translation>
     </message>
@@ -1675,6 +1715,19 @@
         <location line="+7"/>
         <source>%1 · recommended</source>
         <translation>%1 · 推荐</translation>
+    </message>
+</context>
+<context>
+    <name>RowActions</name>
+    <message>
+        <location filename="../../desktop/chat/chat_list.py" line="-297"/>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Delete (Undo brings it back)</source>
+        <translation>删除（可撤销）</translation>
     </message>
 </context>
 <context>
