@@ -13,6 +13,9 @@ the Gemma test model, drives it to each view and saves a PNG per view and langua
   paragraph, a long URL, a wide table, a 400-character code line, eight citation chips, an
   unseen turn, a stopped reply) at 800 px and at full width, in the light and dark themes,
   scrolled to the reply with sources and to the end; no model needed,
+* the look (``--cases look``): the sidebar grouped by date with the pointer on a chat, an
+  empty new chat and the knowledge panel without documents, at 800 px and full width, light
+  and dark; no model needed,
 
 in English and in Simplified Chinese. Not a test: nothing is asserted, the pictures are.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -115,6 +119,8 @@ def views(app: Any, language: str, folder: Path, model: Path) -> None:
         window.model_ready.connect(ready.append)
         window.use_model(installed.id)
         pump(app, 120, lambda: bool(ready))
+        pump(app, 0.5)
+        shoot(window, folder, f"{language}-empty-chat")  # a model, no message yet
         store = services.chats
         chat = store.create_chat("Quantization" if language == "en" else "量化方式")
         question = store.add_message(chat.id, None, "user", "Which quantization should I pick?")
@@ -202,15 +208,72 @@ def layout_cases(app: Any, language: str, folder: Path) -> None:
             app.removeTranslator(translator)
 
 
+def look_cases(app: Any, language: str, folder: Path) -> None:
+    """The sidebar grouped by date (a chat in each group, the pointer on one), an empty new
+    chat and the knowledge panel without documents, at each width and theme; no model."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+
+    from core.engine.client import EngineClient
+    from core.paths import AppPaths
+    from core.settings import Settings
+    from desktop.window.main_window import MainWindow
+    from desktop.window.services import AppServices
+    from desktop.window.theme import apply_theme
+    from desktop.window.translations import install_translators
+
+    with tempfile.TemporaryDirectory(prefix="fireside-shots-") as tmp:
+        services = AppServices(AppPaths.under(Path(tmp) / "home"), EngineClient(),
+                               settings=Settings(language=language),
+                               hf_cache_dir=Path(tmp) / "hf")  # fmt: skip
+        translators = install_translators(app, language)
+        store = services.chats
+        english = ["Harbour logbook", "Storm warnings for the north coast and the islands",
+                   "Lighthouse lenses", "Keeper rota", "Quantization"]  # fmt: skip
+        chinese = ["港口日志", "北部海岸和岛屿的风暴预警", "灯塔透镜", "守塔人值班表", "量化方式"]
+        titles = english if language == "en" else chinese
+        now = time.time()
+        for title, days in zip(titles, (100, 20, 3, 1, 0), strict=True):
+            chat = store.create_chat(title)
+            store.add_message(chat.id, None, "user", title)
+            with sqlite3.connect(store.path) as db:  # a date set straight, for the picture
+                db.execute("UPDATE chats SET updated_at = ? WHERE id = ?",
+                           (now - days * 86_400, chat.id))  # fmt: skip
+        window = MainWindow(services)
+        window.show()
+        window.start()  # opens the newest chat; then a new, empty one
+        window.new_chat()
+        for theme in ("light", "dark"):
+            apply_theme(app, theme)
+            for width in LAYOUT_WIDTHS:
+                window.resize(width, SIZE[1])
+                pump(app, 0.5)
+                chats = window.sidebar.list
+                item = window.sidebar.item_for(store.list_chats()[2].id)
+                if item is not None:
+                    where = QPointF(chats.visualItemRect(item).center())
+                    none = Qt.MouseButton.NoButton
+                    move = QMouseEvent(QEvent.Type.MouseMove, where, where, none, none,
+                                       Qt.KeyboardModifier.NoModifier)  # fmt: skip
+                    app.sendEvent(chats.viewport(), move)
+                pump(app, 0.3)
+                shoot(window, folder, f"{language}-look-{theme}-{width}")
+        apply_theme(app, "system")
+        window.close()
+        services.close()
+        for translator in translators:
+            app.removeTranslator(translator)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--language", action="append", choices=["en", "zh_CN"])
-    parser.add_argument("--cases", action="append", choices=["views", "layout"],
+    parser.add_argument("--cases", action="append", choices=["views", "layout", "look"],
                         help="which pictures (default: both)")  # fmt: skip
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
-    cases = args.cases or ["views", "layout"]
+    cases = args.cases or ["views", "layout", "look"]
     from tests.model_files import GEMMA_270M, fetch
 
     model = fetch(GEMMA_270M) if "views" in cases else None
@@ -224,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
                 views(app, language, args.output, model)
             if "layout" in cases:
                 layout_cases(app, language, args.output)
+            if "look" in cases:
+                look_cases(app, language, args.output)
     return 0
 
 
