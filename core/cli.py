@@ -24,6 +24,7 @@ from core.chat.session import ChatSession, Reply
 from core.chat.store import ChatStore
 from core.data_lock import DataFolderBusy, DataFolderLock, LockOwner
 from core.diagnostics import Diagnostics
+from core.doctor import add_doctor_parser, run_doctor
 from core.engine.client import EngineClient
 from core.engine.errors import EngineCrashed, EngineError, TemplateError
 from core.engine.protocol import LoadOptions, ModelInfo, SamplingParams
@@ -136,6 +137,7 @@ def build_parser(tr: Translator, settings: Settings) -> argparse.ArgumentParser:
     add_models_parser(sub, tr)
     add_kb_parser(sub, tr, _int_arg(tr))
     add_serve_parser(sub, tr, _int_arg(tr))
+    add_doctor_parser(sub, tr)
     return parser
 
 
@@ -342,6 +344,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return run_kb(args, paths, tr)
         if args.command == "serve":
             return run_serve(args, paths, tr)
+        if args.command == "doctor":
+            return run_doctor(args, paths, tr, sys.stdout)
     except UsageError as exc:
         print(f"fireside-cli: {tr('cli_error', message=str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -377,6 +381,8 @@ _READ_ONLY: Final = {
 
 
 def _writes(args: argparse.Namespace) -> bool:
+    if args.command == "doctor":
+        return False  # it only reads
     if args.command == "serve":
         return False  # it stores nothing; it runs beside the window (its own server later)
     action = {"chats": "action", "kb": "kb_command", "models": "models_command"}.get(args.command)

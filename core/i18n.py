@@ -406,6 +406,67 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "zh_CN": "勉强（请先关闭其他程序）",
     },
     "models_verdict_wont_fit": {"en": "won't fit", "zh_CN": "内存不够"},
+    "fit_speed_gpu": {
+        "en": "runs on the GPU ({device}): all {layers} layers",
+        "zh_CN": "在 GPU（{device}）上运行：全部 {layers} 层",
+    },
+    "fit_speed_partial": {
+        "en": "partly on the GPU ({device}): {offloaded} of {layers} layers",
+        "zh_CN": "部分在 GPU（{device}）上：{layers} 层中的 {offloaded} 层",
+    },
+    "fit_speed_cpu": {"en": "CPU only", "zh_CN": "仅使用 CPU"},
+    "models_fit_split_cpu": {
+        "en": "{speed}: all {need} in RAM",
+        "zh_CN": "{speed}：{need} 全部在内存中",
+    },
+    "models_fit_split_gpu": {
+        "en": "{speed}: {gpu} on the GPU, {ram} in RAM",
+        "zh_CN": "{speed}：GPU 上 {gpu}，内存中 {ram}",
+    },
+    "doctor_build": {
+        "en": "llama.cpp: llama-cpp-python {version}, build {build}",
+        "zh_CN": "llama.cpp：llama-cpp-python {version}，构建 {build}",
+    },
+    "doctor_system_info": {"en": "CPU features: {info}", "zh_CN": "CPU 特性：{info}"},
+    "doctor_offload_yes": {
+        "en": "GPU offload: yes (this llama.cpp build has a GPU backend)",
+        "zh_CN": "GPU 加速：支持（此 llama.cpp 构建带有 GPU 后端）",
+    },
+    "doctor_offload_no": {
+        "en": "GPU offload: no (this llama.cpp build runs models on the CPU only)",
+        "zh_CN": "GPU 加速：不支持（此 llama.cpp 构建只在 CPU 上运行模型）",
+    },
+    "doctor_device": {
+        "en": "Device {index}: {name} ({kind}, {description}): {free} free of {total}",
+        "zh_CN": "设备 {index}：{name}（{kind}，{description}）：可用 {free} / 共 {total}",
+    },
+    "doctor_threads": {
+        "en": "Threads: {threads} (physical cores {cores}, logical CPUs {logical})",
+        "zh_CN": "线程：{threads}（物理核心 {cores}，逻辑 CPU {logical}）",
+    },
+    "doctor_folder_data": {
+        "en": "Chats, models and documents: {path}",
+        "zh_CN": "对话、模型和文档：{path}",
+    },
+    "doctor_folder_settings": {"en": "Settings: {path}", "zh_CN": "设置：{path}"},
+    "doctor_folder_logs": {"en": "Logs: {path}", "zh_CN": "日志：{path}"},
+    "doctor_folder_cache": {"en": "Cache: {path}", "zh_CN": "缓存：{path}"},
+    "doctor_model": {
+        "en": "Default chat model: {name} ({path})",
+        "zh_CN": "默认对话模型：{name}（{path}）",
+    },
+    "doctor_model_none": {
+        "en": "Default chat model: none chosen (fireside-cli models use ID)",
+        "zh_CN": "默认对话模型：尚未选择（fireside-cli models use ID）",
+    },
+    "doctor_model_unusable": {
+        "en": "  It cannot be used: {reason}",
+        "zh_CN": "  无法使用：{reason}",
+    },
+    "doctor_model_plan": {
+        "en": "  Would run with a {n_ctx}-token context: {split} ({verdict})",
+        "zh_CN": "  以 {n_ctx} 个 token 的上下文运行：{split}（{verdict}）",
+    },
     "models_fit_recommend": {
         "en": "Recommended: {quant} ({filename}), the largest that fits",
         "zh_CN": "推荐：{quant}（{filename}），是能运行的最大版本",
@@ -786,6 +847,18 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "zh_CN": "没有系统密钥环：这个 API 密钥只在本次运行中有效",
     },
     "server_loaded": {"en": "Loaded {model}", "zh_CN": "已加载 {model}"},
+    "server_bad_kb_model": {
+        "en": "'{model}' should read fireside-kb:<collection>@<chat model id>",
+        "zh_CN": "“{model}”的格式应为 fireside-kb:<知识库>@<对话模型 id>",
+    },
+    "server_kb_unavailable": {
+        "en": "This server does not answer from the knowledge base",
+        "zh_CN": "这个服务器不提供知识库回答",
+    },
+    "server_kb_needs_user": {
+        "en": "A knowledge answer needs the last message to be the user's question",
+        "zh_CN": "知识库回答要求最后一条消息是用户的问题",
+    },
     "server_no_models": {
         "en": "No chat or embedding model is installed (fireside-cli models download …)",
         "zh_CN": "没有安装对话或嵌入模型（fireside-cli models download …）",

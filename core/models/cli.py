@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.engine.gguf import read_header
+from core.engine.probe import offload_device, probe_engine
 from core.errors import FiresideError
 from core.i18n import Translator
 from core.models.catalogue import KINDS, load_catalogue
 from core.models.errors import BadRequest, ModelsError
 from core.models.fit import FitAdvisor, FitAnswer, FitOptions, ModelFigures
 from core.models.naming import check_filename, check_repo_id
+from core.models.offload import Speed
 from core.models.registry import InstalledModel, ModelRegistry, default_hf_cache
 from core.models.switching import ModelSwitcher
 from core.models.tokens import TokenStore
@@ -193,14 +195,15 @@ class ModelsCommand:
         if n_ctx <= 0:
             raise BadRequest("models_bad_ctx", ctx=n_ctx)
         options = FitOptions(n_ctx=n_ctx)
-        advisor = FitAdvisor()
         local = self._local_model(self.args.repo)
         if local is not None:
             header = read_header(local[0])
+            # The split between GPU and RAM needs the engine build's devices.
+            advisor = FitAdvisor(device=offload_device(probe_engine(self.paths)))
             answer = advisor.check_header(header, options, weights=local[1])
-            return self.emit(
-                self._fit_json(local[0].name, answer), [self._fit_line(local[0].name, answer)]
-            )
+            lines = [self._fit_line(local[0].name, answer), "  " + split_text(self.tr, answer)]
+            return self.emit(self._fit_json(local[0].name, answer), lines)
+        advisor = FitAdvisor()
         repo = check_repo_id(self.args.repo)
         hub = self.hub()
         workdir = self.paths.cache_dir / "headers"
@@ -268,6 +271,7 @@ class ModelsCommand:
             "n_ctx": answer.estimate.n_ctx,
             "memory_total_bytes": answer.memory.total,
             "memory_available_bytes": answer.memory.available,
+            **(split_json(answer) if answer.offload is not None else {}),
         }
 
     # ---- download ------------------------------------------------------------------------
@@ -424,3 +428,27 @@ class _ProgressBar:
 def run_models(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
     """Entry point from core.cli for ``fireside-cli models …``."""
     return ModelsCommand(args, paths, tr).run()
+
+
+def split_text(tr: Translator, answer: FitAnswer) -> str:
+    """Where the model would run: "CPU only: all 650 MB in RAM", or the GPU's part."""
+    plan = answer.offload
+    if plan is None or plan.speed is Speed.CPU:
+        return tr("models_fit_split_cpu", speed=tr("fit_speed_cpu"),
+                  need=human_size(answer.ram_bytes))  # fmt: skip
+    code = "fit_speed_gpu" if plan.speed is Speed.GPU else "fit_speed_partial"
+    speed = tr(code, device=plan.device, offloaded=plan.offloaded, layers=plan.n_layers)
+    return tr("models_fit_split_gpu", speed=speed, gpu=human_size(answer.gpu_bytes),
+              ram=human_size(answer.ram_bytes))  # fmt: skip
+
+
+def split_json(answer: FitAnswer) -> dict[str, Any]:
+    plan = answer.offload
+    return {
+        "speed": answer.speed.value,
+        "device": plan.device if plan is not None else None,
+        "gpu_layers": plan.offloaded if plan is not None else 0,
+        "n_layers": plan.n_layers if plan is not None else None,
+        "gpu_bytes": answer.gpu_bytes,
+        "ram_bytes": answer.ram_bytes,
+    }
