@@ -76,6 +76,7 @@ def test_a_consumer_that_raises_does_not_block_the_next_request(
     assert reply.message is not None
     stored = store.get_message(reply.message.id)
     assert stored.incomplete and stored.content == reply.generation.text
+    gemma_engine.reset_cache()  # the shared engine as other tests expect it: cold
 
 
 def test_a_generation_left_by_a_thread_that_ended_does_not_block(
@@ -97,6 +98,7 @@ def test_a_generation_left_by_a_thread_that_ended_does_not_block(
         gemma_engine.tokenize("Again"), SamplingParams(max_tokens=2)
     )
     assert reply.result() is not None
+    gemma_engine.reset_cache()
 
 
 def test_close_during_a_load_returns_at_once(fresh_engine: EngineClient, gemma_path: Path) -> None:
