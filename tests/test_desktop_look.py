@@ -230,6 +230,10 @@ def test_delete_from_the_hover_button_is_undone_with_undo(qtbot: QtBot, window: 
     window.undo_button.click()
     assert ids["100 days"] in sidebar.chat_ids()
     assert window.chat_id == ids["100 days"]
+    # The Delete key on the list deletes the chat selected there, the same way.
+    sidebar.list.setFocus()
+    qtbot.keyClick(sidebar.list, Qt.Key.Key_Delete)
+    assert ids["100 days"] not in sidebar.chat_ids() and window.undo_button.isVisible()
 
 
 # ---- empty states ------------------------------------------------------------------------------

@@ -16,8 +16,18 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QPalette
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QKeySequence,
+    QLinearGradient,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -40,6 +50,7 @@ _MESSAGE_ID = Qt.ItemDataRole.UserRole + 1
 _HEADING = Qt.ItemDataRole.UserRole + 2  # the DateGroup of a heading row
 SEARCH_DELAY_MS = 150  # wait for a pause in typing before searching
 ICON_SIZE = QSize(16, 16)
+FADE = 16  # pixels over which the hover buttons' background fades in
 
 
 class RowActions(QWidget):
@@ -56,8 +67,9 @@ class RowActions(QWidget):
         self.rename_button.clicked.connect(self._rename)
         self.delete_button = self._button("delete", self.tr("Delete (Undo brings it back)"))
         self.delete_button.clicked.connect(self._delete)
+        self.background = QPalette.ColorRole.Base  # the row's: Highlight when selected
         row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 4, 0)
+        row.setContentsMargins(FADE, 0, 4, 0)
         row.setSpacing(2)
         row.addWidget(self.rename_button)
         row.addWidget(self.delete_button)
@@ -72,6 +84,20 @@ class RowActions(QWidget):
         button.setAccessibleName(tip)
         button.setCursor(Qt.CursorShape.PointingHandCursor)
         return button
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The row's colour under the buttons, fading in from the left so that the title
+        they cover does not end on a hard edge."""
+        color = self.palette().color(self.background)
+        clear = QColor(color)
+        clear.setAlpha(0)
+        fade = QLinearGradient(0, 0, FADE, 0)
+        fade.setColorAt(0, clear)
+        fade.setColorAt(1, color)
+        painter = QPainter(self)
+        painter.fillRect(QRect(0, 0, FADE, self.height()), fade)
+        painter.fillRect(QRect(FADE, 0, self.width() - FADE, self.height()), color)
+        painter.end()
 
     def _rename(self) -> None:
         if self.chat_id is not None:
@@ -128,6 +154,9 @@ class ChatListPanel(QWidget):
         self.list.setMouseTracking(True)
         self.list.viewport().installEventFilter(self)
         self.list.verticalScrollBar().valueChanged.connect(self._place_actions)
+        delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list)
+        delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)  # not while typing a title
+        delete_key.activated.connect(self._delete_current)
         self.row_actions = RowActions(self.list.viewport())
         self.row_actions.rename_requested.connect(self.rename)
         self.row_actions.delete_requested.connect(self.delete)
@@ -321,9 +350,9 @@ class ChatListPanel(QWidget):
         actions.adjustSize()
         width = actions.sizeHint().width()
         actions.setGeometry(rect.right() - width + 1, rect.top(), width, rect.height())
-        actions.setAutoFillBackground(True)
-        role = QPalette.ColorRole.Highlight if item.isSelected() else QPalette.ColorRole.Base
-        actions.setBackgroundRole(role)
+        selected = item.isSelected()
+        actions.background = QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Base
+        actions.update()
         actions.show()
         actions.raise_()
 
@@ -395,6 +424,11 @@ class ChatListPanel(QWidget):
     def _edit_closed(self, *_args: object) -> None:
         """The title editor closed (kept, blank or Esc): list the store's titles again."""
         QTimer.singleShot(0, self.refresh)
+
+    def _delete_current(self) -> None:
+        item = self.list.currentItem()
+        if item is not None and item.isSelected() and item.data(_CHAT_ID) is not None:
+            self.delete(int(item.data(_CHAT_ID)))
 
     def delete(self, chat_id: int) -> None:
         """Move a chat to the trash; :meth:`restore` brings it back."""
