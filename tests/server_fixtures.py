@@ -15,6 +15,7 @@ from core.engine.protocol import LoadOptions, SamplingParams
 from core.i18n import Translator
 from core.models.registry import InstalledModel, ModelRegistry
 from core.paths import AppPaths
+from core.server.knowledge import ServedKnowledge
 from core.server.recent import RequestRecord
 from core.server.served_models import ServedModels
 from core.server.server import LocalServer, ServerConfig
@@ -51,11 +52,12 @@ def model_id(registry: ModelRegistry, path: Path) -> str:
 
 @contextmanager
 def running(client: EngineClient, registry: ModelRegistry, config: ServerConfig | None = None,
-            *, pinned: bool = False) -> Iterator[LocalServer]:  # fmt: skip
+            *, pinned: bool = False,
+            knowledge: ServedKnowledge | None = None) -> Iterator[LocalServer]:  # fmt: skip
     """A server on 127.0.0.1 at a free port, in a thread, stopped afterwards."""
     config = config or ServerConfig(port=0)
     models = ServedModels(registry, client, chat_options=CHAT_OPTIONS, pinned=pinned)
-    server = LocalServer(config, client, models, GREEDY_SHORT, Translator("en"))
+    server = LocalServer(config, client, models, GREEDY_SHORT, Translator("en"), knowledge)
     server.start()
     try:
         yield server

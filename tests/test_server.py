@@ -108,7 +108,7 @@ def test_errors_come_in_openai_shape_with_their_status(
                 model=qwen, messages=[{"role": "user", "content": "word " * 2500}], max_tokens=4
             )
         assert long_prompt.value.code == "context_length_exceeded"
-        with httpx.Client(base_url=server.base_url) as http:
+        with httpx.Client(base_url=server.base_url, timeout=120) as http:
             not_json = http.post("/chat/completions", content=b"{not json")
             assert not_json.status_code == 400
             assert not_json.json()["error"]["code"] == "invalid_json"
@@ -128,7 +128,7 @@ def test_a_client_that_leaves_mid_stream_stops_its_generation(
 ) -> None:
     qwen = model_id(registry, qwen_path)
     body = {"model": qwen, "messages": LONG, "max_tokens": 300, "stream": True}
-    with running(server_engine, registry) as server, httpx.Client() as http:
+    with running(server_engine, registry) as server, httpx.Client(timeout=120) as http:
         pieces = 0
         with http.stream("POST", server.base_url + "/chat/completions", json=body) as response:
             assert response.status_code == 200
@@ -179,7 +179,7 @@ def test_a_busy_server_says_503_with_retry_after(
     qwen = model_id(registry, qwen_path)
     body = {"model": qwen, "messages": LONG, "max_tokens": 300, "stream": True}
     config = ServerConfig(port=0, max_waiting=0)
-    with running(server_engine, registry, config) as server, httpx.Client() as http:
+    with running(server_engine, registry, config) as server, httpx.Client(timeout=120) as http:
         with http.stream("POST", server.base_url + "/chat/completions", json=body) as streaming:
             next(streaming.iter_lines())  # the first request holds the engine
             busy = http.post(server.base_url + "/chat/completions",
@@ -199,7 +199,7 @@ def test_another_installed_model_is_loaded_for_its_request_unless_pinned(
             client_for(server.base_url).completions.create(model=gemma, prompt="Once", max_tokens=2)
         assert pinned.value.param == "model"
     try:
-        with running(server_engine, registry) as server, httpx.Client() as http:
+        with running(server_engine, registry) as server, httpx.Client(timeout=120) as http:
             # Gemma 270M is a base model: /v1/completions continues the text as it is.
             response = http.post(server.base_url + "/completions", json={
                 "model": gemma, "prompt": "The capital of France is", "max_tokens": 4,
@@ -240,7 +240,7 @@ def test_embeddings_come_from_the_embedding_model_in_one_batch(
     with running(server_engine, registry) as server:
         result = client_for(server.base_url).embeddings.create(model=minilm, input=texts)
         (record,) = finished(server, 1)
-        plain = httpx.post(server.base_url + "/embeddings", json={
+        plain = httpx.post(server.base_url + "/embeddings", timeout=120, json={
             "model": minilm, "input": texts[0], "encoding_format": "float"})  # fmt: skip
     vectors = [item.embedding for item in result.data]  # the client asked for base64
     assert plain.json()["data"][0]["embedding"] == pytest.approx(vectors[0], abs=1e-6)

@@ -27,13 +27,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.engine.client import EngineClient, Generation
-from core.engine.protocol import SamplingParams
+from core.engine.protocol import ChatMessage, SamplingParams
 from core.errors import FiresideError
 from core.i18n import Translator
 from core.server import openai_format as fmt
 from core.server.errors import ApiError, from_fireside_error
 from core.server.jobs import GenerationJob, Outcome
 from core.server.keys import key_matches
+from core.server.knowledge import KnowledgeModel, ServedKnowledge, parse_knowledge_model
 from core.server.lane import EngineLane
 from core.server.recent import RecentRequests
 from core.server.served_models import ServedModels
@@ -55,6 +56,7 @@ class ServerContext:
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 4 * 1024 * 1024
     max_embedding_inputs: int = 256
+    knowledge: ServedKnowledge | None = None  # fireside-kb:<collection>@<chat model>
     jobs: set[GenerationJob] = field(default_factory=set)
 
     def error_response(self, error: ApiError) -> JSONResponse:
@@ -157,39 +159,65 @@ class Endpoints:
 
     async def models(self, request: Request) -> Response:
         listed = self.context.models.listed()
-        return JSONResponse(
-            {"object": "list", "data": [fmt.model_entry(m.id, m.added_at) for m in listed]}
-        )
+        data = [fmt.model_entry(m.id, m.added_at) for m in listed]
+        knowledge = self.context.knowledge
+        if knowledge is not None:
+            collections = await asyncio.to_thread(knowledge.collection_names)
+            data += [
+                fmt.model_entry(KnowledgeModel(c, m.id).name, m.added_at)
+                for c in collections for m in listed if m.kind == "chat"
+            ]  # fmt: skip
+        return JSONResponse({"object": "list", "data": data})
 
     async def chat(self, request: Request) -> Response:
         call = fmt.parse_chat(await self.read_json(request), self.context.sampling)
-        model = self.context.models.find(call.model, "chat")
+        kb = parse_knowledge_model(call.model)
+        model = self.context.models.find(kb.chat_model if kb else call.model, "chat")
+        name = kb.name if kb else model.id
         client = self.context.client
+        extra: dict[str, Any] = {}  # the citations of a knowledge answer
 
         def start() -> Generation:
             self.context.models.ensure(model)
-            return client.generate(call.messages, call.sampling)
+            messages = call.messages
+            if kb is not None:
+                messages = self._grounded(kb.collection, messages, extra)
+            return client.generate(messages, call.sampling)
 
         reply_id = fmt.new_id("chatcmpl")
-        job, first = await self._start(request, "/v1/chat/completions", model.id, start)
+        job, first = await self._start(request, "/v1/chat/completions", name, start)
         if not call.stream:
             outcome = await self._collect(request, job, first)
-            return JSONResponse(fmt.chat_completion(reply_id, model.id, outcome.text,
-                                                    outcome.stats))  # fmt: skip
+            body = fmt.chat_completion(reply_id, name, outcome.text, outcome.stats)
+            return JSONResponse({**body, **extra})
 
         async def chunks() -> AsyncIterator[dict[str, Any]]:
-            yield fmt.chat_chunk(reply_id, model.id, {"role": "assistant", "content": ""})
+            yield fmt.chat_chunk(reply_id, name, {"role": "assistant", "content": ""})
             async for kind, value in self._events(job, first):
                 if kind == "piece":
-                    yield fmt.chat_chunk(reply_id, model.id, {"content": value})
+                    yield fmt.chat_chunk(reply_id, name, {"content": value})
                 else:
                     stats = value.stats
-                    yield fmt.chat_chunk(reply_id, model.id, {},
-                                         fmt.finish_reason(stats.stop_reason))  # fmt: skip
+                    finish = fmt.finish_reason(stats.stop_reason)
+                    yield {**fmt.chat_chunk(reply_id, name, {}, finish), **extra}
                     if call.include_usage:
-                        yield fmt.usage_chunk(reply_id, model.id, stats)
+                        yield fmt.usage_chunk(reply_id, name, stats)
 
         return self._sse(job, chunks())
+
+    def _grounded(self, collection: str, messages: tuple[ChatMessage, ...],
+                  extra: dict[str, Any]) -> tuple[ChatMessage, ...]:  # fmt: skip
+        """The messages with the last user turn grounded in ``collection`` (on the lane)."""
+        knowledge = self.context.knowledge
+        if knowledge is None:
+            raise ApiError(400, "server_kb_unavailable", api_code="knowledge_unavailable",
+                           param="model")  # fmt: skip
+        if messages[-1].role != "user":
+            raise ApiError(400, "server_kb_needs_user", api_code="invalid_value",
+                           param="messages")  # fmt: skip
+        turn = knowledge.ground(collection, messages[-1].content)
+        extra["citations"] = turn.citations
+        return (*messages[:-1], ChatMessage("user", turn.model_text))
 
     async def completions(self, request: Request) -> Response:
         call = fmt.parse_completion(await self.read_json(request), self.context.sampling)

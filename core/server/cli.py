@@ -22,6 +22,7 @@ from core.models.registry import ModelRegistry
 from core.models.switching import ModelSwitcher
 from core.paths import AppPaths
 from core.server.keys import ApiKeyStore
+from core.server.knowledge import ServedKnowledge
 from core.server.served_models import ServedModels
 from core.server.server import DEFAULT_HOST, DEFAULT_PORT, LocalServer, ServerConfig, is_loopback
 from core.settings import Settings, SettingsStore
@@ -90,7 +91,8 @@ def run_serve(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
         except FiresideError as exc:  # an unknown id, a model that won't fit or won't load
             print(tr("cli_error", message=exc.message(tr)), file=sys.stderr)
             return 1
-        server = LocalServer(config, client, models, sampling_defaults(settings), tr)
+        knowledge = ServedKnowledge(paths, client, n_threads=options.n_threads)
+        server = LocalServer(config, client, models, sampling_defaults(settings), tr, knowledge)
         server.bind()
         print(tr("server_listening", url=server.base_url), file=sys.stderr)
         if key is not None:

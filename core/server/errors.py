@@ -20,6 +20,7 @@ from core.engine.errors import (
 )
 from core.errors import FiresideError
 from core.i18n import Translator
+from core.knowledge.errors import KnowledgeError
 from core.models.errors import ModelsError
 
 
@@ -68,6 +69,9 @@ def from_fireside_error(exc: FiresideError) -> ApiError:
                         **params)  # fmt: skip
     if isinstance(exc, ModelsError | ModelFileError | NoModelLoaded | TemplateError):
         return ApiError(400, exc.code, api_code="model_unusable", param="model", **params)
+    if isinstance(exc, KnowledgeError):  # no embedding model, unknown collection, reindex
+        return ApiError(400, exc.code, api_code="knowledge_unavailable", param="model",
+                        **params)  # fmt: skip
     if isinstance(exc, EngineError):
         return ApiError(500, exc.code, api_code="engine_failed", **params)
     return ApiError(500, exc.code, **params)

@@ -8,6 +8,7 @@ needs an API key: a server reachable from the network is never open to it.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import threading
@@ -20,6 +21,7 @@ from core.engine.protocol import SamplingParams
 from core.errors import FiresideError
 from core.i18n import Translator
 from core.server.app import ServerContext, build_app
+from core.server.knowledge import ServedKnowledge
 from core.server.lane import EngineLane
 from core.server.recent import RecentRequests
 from core.server.served_models import ServedModels
@@ -61,6 +63,7 @@ class LocalServer:
         models: ServedModels,
         sampling: SamplingParams,
         translate: Translator | None = None,
+        knowledge: ServedKnowledge | None = None,
     ) -> None:
         if not is_loopback(config.host) and not config.api_key:
             raise ServerError("server_key_needed", host=config.host)
@@ -71,6 +74,7 @@ class LocalServer:
             client=client, models=models, lane=self.lane, recent=self.recent, sampling=sampling,
             translate=translate or Translator(), api_key=config.api_key,
             cors_origins=config.cors_origins, max_body_bytes=config.max_body_bytes,
+            knowledge=knowledge,
         )  # fmt: skip
         self.app = build_app(self.context)
         self._server: uvicorn.Server | None = None
@@ -138,6 +142,10 @@ class LocalServer:
 
     def _shutdown(self) -> None:
         self.context.cancel_all()
+        knowledge = self.context.knowledge
+        if knowledge is not None:  # its connections belong to the lane's thread
+            with contextlib.suppress(Exception):
+                self.lane.submit(knowledge.close).result(timeout=10)
         self.lane.close()
         if self._socket is not None:
             self._socket.close()
