@@ -282,3 +282,16 @@ def test_a_dying_engine_is_a_500_and_the_next_request_is_answered(
             max_tokens=2,  # type: ignore[arg-type]
         )
         assert again.choices[0].message.content
+
+
+def test_a_client_that_gives_up_on_a_whole_reply_stops_its_generation(
+    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path
+) -> None:
+    qwen = model_id(registry, qwen_path)
+    body = {"model": qwen, "messages": LONG, "max_tokens": 300}
+    with running(server_engine, registry) as server:
+        with pytest.raises(httpx.ReadTimeout):  # the client hangs up, as a script's timeout does
+            httpx.post(server.base_url + "/chat/completions", json=body, timeout=3)
+        (record,) = finished(server, 1)
+    assert record.outcome == "cancelled"
+    assert record.completion_tokens < 300, record
