@@ -57,6 +57,19 @@ def test_shows_the_running_engines_build(qtbot: QtBot, services: AppServices) ->
     assert f"CPU: {ready.system_info}" in dialog.details()
 
 
+def test_shows_the_engines_devices_and_cpu_only(qtbot: QtBot, services: AppServices) -> None:
+    before = _dialog(qtbot, services)
+    assert before.devices_label.text() == "known once the engine has started"
+    ready = services.client.start()
+    dialog = _dialog(qtbot, services)
+    lines = dialog.devices_label.text().splitlines()
+    assert lines[0] == "CPU only: this llama.cpp build has no GPU backend"
+    cpu = ready.devices[0]
+    assert lines[1].startswith(f"CPU ({cpu.description}): ") and " free of " in lines[1]
+    assert len(lines) == 1 + len(ready.devices)
+    assert f"Devices: {lines[0]}" in dialog.details()
+
+
 def test_data_folders_are_shown_and_open_in_the_file_manager(
     qtbot: QtBot, services: AppServices, monkeypatch: pytest.MonkeyPatch
 ) -> None:

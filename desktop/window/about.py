@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.models.units import human_size
 from desktop.window.resources import resource_path
 from desktop.window.services import AppServices
 
@@ -152,9 +153,11 @@ class AboutDialog(QDialog):
         )
         self.python_label = PathText(f"{platform.python_version()} ({sys.executable})")
         self.system_label = self._value(platform.platform())
+        self.devices_label = self._value(self._devices_text())
         built = QGroupBox(self.tr("Built with"))
         built_form = QFormLayout(built)
         built_form.addRow(self.tr("llama.cpp:"), self.engine_label)
+        built_form.addRow(self.tr("Devices:"), self.devices_label)
         built_form.addRow(self.tr("Qt:"), self.qt_label)
         built_form.addRow(self.tr("Python:"), self.python_label)
         built_form.addRow(self.tr("System:"), self.system_label)
@@ -220,6 +223,27 @@ class AboutDialog(QDialog):
             return self.tr("not installed")
         return self.tr("llama-cpp-python %1 (engine not started)").replace("%1", installed)
 
+    def _devices_text(self) -> str:
+        """Whether the build offloads to a GPU, and each device it sees with its memory
+        (from the engine's greeting; unknown until the engine has started)."""
+        ready = self.services.client.ready
+        if ready is None:
+            return self.tr("known once the engine has started")
+        lines = [
+            self.tr("GPU offload: yes")
+            if ready.gpu_offload
+            else self.tr("CPU only: this llama.cpp build has no GPU backend")
+        ]
+        for device in ready.devices:
+            lines.append(
+                self.tr("%1 (%2): %3 free of %4")
+                .replace("%1", device.name)
+                .replace("%2", device.description)
+                .replace("%3", human_size(device.free))
+                .replace("%4", human_size(device.total))
+            )
+        return "\n".join(lines)
+
     # ---- what the buttons do -----------------------------------------------------------
 
     def details(self) -> str:
@@ -231,6 +255,7 @@ class AboutDialog(QDialog):
             f"Python: {self.python_label.text()}",
             f"System: {self.system_label.text()}",
         ]
+        lines += [f"Devices: {line}" for line in self.devices_label.text().splitlines()]
         ready = self.services.client.ready
         if ready is not None and ready.system_info:
             lines.append(f"CPU: {ready.system_info}")

@@ -49,6 +49,26 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Devices:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>known once the engine has started</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>GPU offload: yes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CPU only: this llama.cpp build has no GPU backend</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (%2): %3 free of %4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+9"/>
         <source>Where your data lives</source>
         <translation type="unfinished"></translation>

@@ -49,6 +49,26 @@
         <translation>系统：</translation>
     </message>
     <message>
+        <source>Devices:</source>
+        <translation>设备：</translation>
+    </message>
+    <message>
+        <source>known once the engine has started</source>
+        <translation>引擎启动后可知</translation>
+    </message>
+    <message>
+        <source>GPU offload: yes</source>
+        <translation>GPU 加速：支持</translation>
+    </message>
+    <message>
+        <source>CPU only: this llama.cpp build has no GPU backend</source>
+        <translation>仅使用 CPU：此 llama.cpp 构建没有 GPU 后端</translation>
+    </message>
+    <message>
+        <source>%1 (%2): %3 free of %4</source>
+        <translation>%1（%2）：可用 %3 / 共 %4</translation>
+    </message>
+    <message>
         <location line="+9"/>
         <source>Where your data lives</source>
         <translation>数据存放位置</translation>
