@@ -360,3 +360,27 @@ def test_the_main_actions_carry_their_icons(window: MainWindow) -> None:
     window.set_knowledge_shown(True)
     footer[1].click()
     assert not window.knowledge.isVisible()
+
+
+def test_the_welcomes_links_follow_a_theme_switch(qapp: QApplication, window: MainWindow) -> None:
+    """The welcome (no model yet) reads on dark too: its links were left in the light
+    palette's link colour, dark blue on dark grey, after a switch."""
+    link = window.welcome.check_link
+    link.resize(link.sizeHint())
+
+    def link_ink() -> QColor:
+        image = link.grab().toImage()
+        pixels = [image.pixelColor(x, y) for x in range(image.width())
+                  for y in range(image.height())]  # fmt: skip
+        return max(pixels, key=lambda c: c.saturation() * c.alpha())
+
+    try:
+        for theme in ("light", "dark"):
+            apply_theme(qapp, theme)
+            QApplication.processEvents()
+            wanted = qapp.palette().color(QPalette.ColorRole.Link)
+            drawn = link_ink()
+            assert abs(drawn.hue() - wanted.hue()) <= 12, (theme, drawn.name(), wanted.name())
+            assert abs(drawn.lightness() - wanted.lightness()) <= 40, (theme, drawn.name())
+    finally:
+        apply_theme(qapp, "system")

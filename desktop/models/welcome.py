@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtGui import QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -160,7 +160,7 @@ class WelcomeWidget(QWidget):
         self.import_button = QPushButton(self.tr("I already have a GGUF file…"))
         self.import_button.clicked.connect(self.choose_file)
         browse = self.tr("Browse all models…")  # outside the f-string, where lupdate sees it
-        self.browse_link = QLabel(f'<a href="browse">{html.escape(browse)}</a>')
+        self.browse_link = QLabel()
         self.browse_link.setTextFormat(Qt.TextFormat.RichText)
         self.browse_link.setTextInteractionFlags(
             Qt.TextInteractionFlag.LinksAccessibleByMouse
@@ -168,7 +168,9 @@ class WelcomeWidget(QWidget):
         )
         self.browse_link.linkActivated.connect(self._browse)
         check = self.tr("Check which version suits this computer (asks the Hugging Face Hub)")
-        self.check_link = QLabel(f'<a href="check">{html.escape(check)}</a>')
+        self.check_link = QLabel()
+        self._links = {self.browse_link: ("browse", browse), self.check_link: ("check", check)}
+        self._write_links()
         self.check_link.setTextFormat(Qt.TextFormat.RichText)
         self.check_link.setWordWrap(True)
         self.check_link.setTextInteractionFlags(
@@ -206,6 +208,19 @@ class WelcomeWidget(QWidget):
         outer.addStretch(2)
 
     # ---- the suggestion ----------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A theme change: the links take the new palette's link colour. A label's rich text
+        keeps the colour of the palette it was first parsed under (blue on dark), so
+        they are written again in the application palette's link colour, named outright."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._write_links()
+
+    def _write_links(self) -> None:
+        color = QGuiApplication.palette().color(QPalette.ColorRole.Link).name()
+        for label, (target, words) in self._links.items():
+            label.setText(f'<a href="{target}" style="color:{color}">{html.escape(words)}</a>')
 
     def _offline_suggestion(self) -> Suggestion:
         chat = self.catalogue.of_kind("chat")
