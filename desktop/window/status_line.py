@@ -74,9 +74,24 @@ class StatusLine(QObject):
         text = (self.tr("%1 · %2 · context %3").replace("%1", info.name)
                 .replace("%2", info.quantization or info.architecture)
                 .replace("%3", human_count(info.n_ctx)))  # fmt: skip
+        text += " · " + self._placement(info)
         base = not info.has_chat_template  # a base model: it continues text
         self.model_label.setText(text + " · " + self.tr("base model") if base else text)
-        self.model_label.setToolTip(base_model_hint() if base else "")
+        tips = [base_model_hint()] if base else []
+        if info.gpu_layers_tried is not None:  # the engine had to retry with fewer layers
+            tips.append(self.tr("%1 layers on the GPU did not fit; loaded with %2")
+                        .replace("%1", str(info.gpu_layers_tried))
+                        .replace("%2", str(info.gpu_layers)))  # fmt: skip
+        self.model_label.setToolTip("\n".join(tips))
+
+    def _placement(self, info: ModelInfo) -> str:
+        """Where the model runs: "CPU", "Vulkan0, all layers" or "Vulkan0, 20 of 28 layers"."""
+        if info.gpu_layers <= 0:
+            return self.tr("CPU")
+        if info.gpu_layers >= info.n_layers:
+            return self.tr("%1, all layers").replace("%1", info.device)
+        return (self.tr("%1, %2 of %3 layers").replace("%1", info.device)
+                .replace("%2", str(info.gpu_layers)).replace("%3", str(info.n_layers)))  # fmt: skip
 
     # ---- the reply and the context -----------------------------------------------------
 

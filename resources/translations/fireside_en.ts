@@ -2049,6 +2049,22 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>CPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1, all layers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1, %2 of %3 layers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 layers on the GPU did not fit; loaded with %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+4"/>
         <source>base model</source>
         <translation type="unfinished"></translation>

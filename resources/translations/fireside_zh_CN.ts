@@ -2049,6 +2049,22 @@
         <translation>%1 · %2 · 上下文 %3</translation>
     </message>
     <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>%1, all layers</source>
+        <translation>%1，全部层</translation>
+    </message>
+    <message>
+        <source>%1, %2 of %3 layers</source>
+        <translation>%1，%3 层中的 %2 层</translation>
+    </message>
+    <message>
+        <source>%1 layers on the GPU did not fit; loaded with %2</source>
+        <translation>GPU 放不下 %1 层，已改为 %2 层加载</translation>
+    </message>
+    <message>
         <location line="+4"/>
         <source>base model</source>
         <translation>基础模型</translation>
