@@ -8,8 +8,9 @@ opening or starting a chat means.
 The chats sit under date headings (Today, Yesterday, Last 7 days, Last 30 days, Older; see
 ``desktop.chat.date_groups``), which cannot be picked. Search results are not grouped: they
 come in the order of how well they match, and a date heading would break that order.
-Pointing at a chat shows its Rename and Delete buttons (``RowActions``); Rename edits the
-title in place, Delete moves the chat to the trash and the window offers Undo.
+Pointing at a chat shows its Rename and Delete buttons (``RowActions``; not on search
+results, whose rows hold a snippet too); Rename edits the title in place (F2 too), Delete
+(the Delete key too) moves the chat to the trash and the window offers Undo.
 """
 
 from __future__ import annotations
