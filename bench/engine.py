@@ -73,6 +73,7 @@ class Settings:
     flash_attn: bool
     repetitions: int
     swa_full: bool = False
+    gpu_layers: int = 0  # llama-bench -ngl; the engine's LoadOptions.gpu_layers
 
     @property
     def n_ctx(self) -> int:
@@ -91,6 +92,7 @@ class EngineSide:
             n_ubatch=settings.n_ubatch,
             flash_attn=settings.flash_attn,
             swa_full=settings.swa_full,
+            gpu_layers=settings.gpu_layers,
         )
         self._one_token = SamplingParams(temperature=0.0, max_tokens=1, ignore_eos=True)
         self._decode = SamplingParams(
@@ -218,6 +220,7 @@ def bench_model(model: Path, settings: Settings) -> dict[str, Any]:
                     n_batch=settings.n_batch,
                     n_ubatch=settings.n_ubatch,
                     repack=engine.extra_buffers,
+                    gpu_layers=settings.gpu_layers,
                 )
             )
 
@@ -345,8 +348,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
              "cache back to any turn); off by default here because llama-bench cannot set "
              "it, so the comparison stays like for like",
     )  # fmt: skip
+    parser.add_argument(
+        "--gpu-layers", type=int, default=0,
+        help="layers on the GPU in both (llama-bench -ngl; default 0: CPU only). On a build "
+             "with a GPU backend, 99 puts every layer there",
+    )  # fmt: skip
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
+    if args.gpu_layers < 0:
+        parser.error("--gpu-layers must be at least 0")
     for name in ("threads", "repetitions", "n_prompt", "n_gen", "batch", "ubatch"):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -419,6 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         flash_attn=args.flash_attn,
         repetitions=args.repetitions,
         swa_full=args.swa_full,
+        gpu_layers=args.gpu_layers,
     )
     rows: list[dict[str, Any]] = []
     for model in models:

@@ -246,6 +246,7 @@ def run_llama_bench(
     n_batch: int = 512,
     n_ubatch: int = 512,
     repack: bool = True,
+    gpu_layers: int = 0,
 ) -> NativeResult:
     """Run llama-bench's pp test (``-p n_prompt``) and tg test (``-n n_gen``), ``-o json``.
 
@@ -263,7 +264,7 @@ def run_llama_bench(
         "-b", str(n_batch),
         "-ub", str(n_ubatch),
         "-fa", "1" if flash_attn else "0",
-        "-ngl", "0",
+        "-ngl", str(gpu_layers),
         "--repack", "1" if repack else "0",
         "-r", str(repetitions),
         "-o", "json",
