@@ -295,3 +295,30 @@ def test_a_client_that_gives_up_on_a_whole_reply_stops_its_generation(
         (record,) = finished(server, 1)
     assert record.outcome == "cancelled"
     assert record.completion_tokens < 300, record
+
+
+def test_stop_strings_end_the_reply_and_a_seed_repeats_a_sampled_one(
+    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path
+) -> None:
+    qwen = model_id(registry, qwen_path)
+    count = [{"role": "user", "content": "Count from 1 to 10, one number per line."}]
+    with running(server_engine, registry) as server:
+        api = client_for(server.base_url)
+        stopped = api.chat.completions.create(
+            model=qwen,
+            messages=count,
+            max_tokens=40,
+            temperature=0,
+            stop=["4"],  # type: ignore[arg-type]
+        )
+        sampled = []
+        for _ in range(2):
+            server_engine.reset_cache()  # the same cold state for both: equal logits
+            reply = api.chat.completions.create(
+                model=qwen, messages=HELLO, max_tokens=8, temperature=1.0, top_p=1.0,  # type: ignore[arg-type]
+                seed=1234,
+            )  # fmt: skip
+            sampled.append(reply.choices[0].message.content)
+    text = stopped.choices[0].message.content or ""
+    assert "3" in text and "4" not in text and stopped.choices[0].finish_reason == "stop"
+    assert sampled[0] and sampled[0] == sampled[1]
