@@ -13,8 +13,11 @@ from core.engine.errors import InvalidRequest
 from core.engine.gguf import read_header
 from core.engine.protocol import DeviceInfo, LoadOptions, Ready
 from core.models.fit import (
+    FitAdvisor,
     FitOptions,
     ModelFigures,
+    SystemMemory,
+    Verdict,
     compute_bytes,
     kv_cache_bytes,
     plan_offload,
@@ -130,3 +133,23 @@ def test_a_number_of_layers_is_taken_as_asked(qwen_path: Path) -> None:
     too_many = plan_offload(header, FitOptions(), _gpu(GIB), requested=500)
     assert too_many.layers == 25 and too_many.speed is Speed.GPU
     assert plan_offload(header, FitOptions(), None, requested=10).speed is Speed.CPU
+
+
+def test_the_fit_judges_what_stays_in_ram(qwen_path: Path) -> None:
+    header = read_header(qwen_path)
+    options = FitOptions(n_ctx=4096)
+    small = SystemMemory(total=800 << 20, available=400 << 20)
+    on_cpu = FitAdvisor(lambda: small).check_header(header, options)
+    assert on_cpu.verdict is Verdict.WONT_FIT and on_cpu.speed is Speed.CPU
+    assert on_cpu.gpu_bytes == 0 and on_cpu.ram_bytes == on_cpu.estimate.total
+    # The same computer with an 8 GiB GPU: the layers, the KV cache and the compute buffer
+    # go there, and what stays in RAM fits.
+    with_gpu = FitAdvisor(lambda: small, device=_gpu(8 * GIB)).check_header(header, options)
+    assert with_gpu.speed is Speed.GPU and with_gpu.verdict is Verdict.FITS
+    assert with_gpu.gpu_bytes + with_gpu.ram_bytes == with_gpu.estimate.total
+    assert with_gpu.ram_bytes < on_cpu.ram_bytes / 2
+    # Asked for CPU only, the GPU does not count.
+    cpu_only = FitAdvisor(lambda: small, device=_gpu(8 * GIB)).check_header(
+        header, options, gpu_layers=0
+    )
+    assert cpu_only.speed is Speed.CPU and cpu_only.verdict is Verdict.WONT_FIT

@@ -253,6 +253,10 @@ class FitAdvisor:
         self._memory = memory
         self._device = device
 
+    def with_device(self, device: DeviceInfo | None) -> FitAdvisor:
+        """The same advisor judging for ``device`` (what a running engine reported)."""
+        return FitAdvisor(self._memory, device)
+
     def check(
         self,
         figures: ModelFigures,
@@ -277,9 +281,18 @@ class FitAdvisor:
         memory = self._memory()
         return FitAnswer(estimate, memory, judge(estimate.total, memory))
 
-    def check_header(self, header: GGUFHeader, options: FitOptions, weights: int = 0) -> FitAnswer:
-        """A local (or remote-header) file; ``weights`` defaults to the file's size."""
-        plan = plan_offload(header, options, self._device, embedding=header.is_embedding_model)
+    def check_header(
+        self,
+        header: GGUFHeader,
+        options: FitOptions,
+        weights: int = 0,
+        gpu_layers: GpuLayers = "auto",
+    ) -> FitAnswer:
+        """A local (or remote-header) file; ``weights`` defaults to the file's size;
+        ``gpu_layers`` as the engine would be asked (``LoadOptions.gpu_layers``)."""
+        plan = plan_offload(
+            header, options, self._device, gpu_layers, embedding=header.is_embedding_model
+        )
         figures = ModelFigures.from_header(header)
         return self.check(figures, weights or header.file_size, options, plan)
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from core.engine.client import EngineClient
 from core.engine.gguf import read_header
+from core.engine.probe import offload_device
 from core.engine.protocol import LoadOptions, ModelInfo
 from core.models.catalogue import ModelKind
 from core.models.fit import FitAdvisor, FitOptions
@@ -98,8 +99,15 @@ class ModelSwitcher:
             header = read_header(model.path)
             n_ctx = options.n_ctx if options is not None else 512
             n_ubatch = options.n_ubatch if options is not None else 512
-            answer = self.advisor.check_header(
-                header, FitOptions(n_ctx=n_ctx, n_ubatch=n_ubatch), weights=model.size
+            # What goes to the engine's GPU (if it reported one) does not need RAM.
+            advisor = self.advisor
+            if client.ready is not None:
+                advisor = advisor.with_device(offload_device(client.ready))
+            answer = advisor.check_header(
+                header,
+                FitOptions(n_ctx=n_ctx, n_ubatch=n_ubatch),
+                weights=model.size,
+                gpu_layers=options.gpu_layers if options is not None else "auto",
             )
             answer.raise_if_wont_fit()
         if model.kind == "chat":
