@@ -130,12 +130,11 @@ def test_a_bare_reply_is_regenerated_once_and_the_person_sees_one_answer(
     assert {c["n"] for c in message.citations if c["cited"]} == cited_numbers(shown)
 
 
-def test_a_chinese_question_over_the_chinese_pdf_is_answered_from_its_page(
+def test_a_chinese_question_cites_the_page_that_holds_the_fact(
     library: Library,
 ) -> None:
-    """Source [1] is the page that holds the fact and the answer states it. (Qwen 0.5B rarely
-    writes the [n] after a Chinese answer, so the citation itself is not asserted here: see
-    bench.grounded, Chinese "cite".)"""
+    """Source [1] is the page that holds the fact, the answer states it, and every source it
+    cites is that page."""
     question = _question("zh-04")  # 黑颈鹤越冬种群有多少只？ (page 2 of the Chinese PDF)
     hits = library.search(question.text)
     assert Path(hits[0].file).name == LAKE_PDF and hits[0].page == 2
@@ -146,6 +145,8 @@ def test_a_chinese_question_over_the_chinese_pdf_is_answered_from_its_page(
     citations = reply.result.message.citations or []
     assert (Path(citations[0]["file"]).name, citations[0]["page"]) == (LAKE_PDF, 2)
     assert all(c["cited"] == (c["n"] in cited_numbers(text)) for c in citations)
+    cited = [(Path(c["file"]).name, c["page"]) for c in citations if c["cited"]]
+    assert cited and set(cited) == {(LAKE_PDF, 2)}, text
 
 
 def test_a_question_the_documents_cannot_answer_is_answered_honestly(library: Library) -> None:

@@ -51,18 +51,16 @@ _TEMPLATES: Final = {
             'documents do not say."'
         ),
     },
+    # Chinese: measured apart (bench.grounded, 19 Chinese questions). The English frame
+    # above made Qwen 0.5B answer Chinese questions with a bare "[1]" half the time and drop
+    # the number after a full answer (cite 0.13); one instruction line, then the excerpts
+    # as "[n] text", then the question alone gave cite 0.87 and fact 0.73.
     "zh_CN": {
-        "intro": "以下是用户文档中的摘录：",
-        "label": "资料 [{n}]：",
-        "question": "问题：{question}",
-        "ask": (
-            "请只根据上面的摘录，用一两句完整的话回答问题，并在句末用方括号写出所用资料的编号，"
-            "如 [2]。如果摘录中没有答案，只回答：“文档中没有提到。”"
-        ),
-        "strict": (
-            "请只根据上面的摘录，用一两句完整的话直接写出答案本身，不要只写资料编号，"
-            "并在句末用方括号写出资料编号。如果摘录中没有答案，只回答：“文档中没有提到。”"
-        ),
+        "intro": "根据以下资料回答，并用 [n] 注明出处。",
+        "label": "[{n}] ",
+        "question": "{question}",
+        "ask": "",
+        "strict": "请用完整的句子写出答案本身，不要只写资料编号，并在句末用 [n] 注明出处。",
     },
 }
 
@@ -106,9 +104,13 @@ def ground(question: str, hits: Sequence[Hit]) -> GroundedTurn:
     words = _TEMPLATES["zh_CN" if has_cjk(question) else "en"]
     blocks = [words["intro"], ""]
     for number, hit in enumerate(hits, start=1):
-        blocks += [words["label"].format(n=number), hit.text.strip(), ""]
+        label = words["label"].format(n=number)
+        if label.endswith(" "):  # on the excerpt's own line
+            blocks += [label + hit.text.strip(), ""]
+        else:
+            blocks += [label, hit.text.strip(), ""]
     blocks.append(words["question"].format(question=question.strip()))
-    text = "\n".join([*blocks, "", words["ask"]])
+    text = "\n".join([*blocks, "", words["ask"]] if words["ask"] else blocks)
     strict = "\n".join([*blocks, "", words["strict"]])
     return GroundedTurn(text, [citation(n, h) for n, h in enumerate(hits, 1)], strict)
 
