@@ -163,17 +163,38 @@ def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
 
 def open_database(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit), rows by column name."""
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, check_same_thread=False,
+                         isolation_level=None)  # fmt: skip
     try:
         db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode = WAL")
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        _enter_wal(db, busy_timeout_ms)
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     except BaseException:
         db.close()
         raise
     return db
+
+
+def _enter_wal(db: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    """Switch to WAL, waiting out other processes doing the same. SQLite answers BUSY to a
+    journal-mode change at once, without its busy handler, while another connection is
+    converting or recovering the same file: three first starts at one moment made one of
+    them fail with "in use by another program". So it is retried here, for as long as the
+    busy timeout would have waited."""
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    delay = 0.005
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF not in (5, 6) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 def _rollback(db: sqlite3.Connection) -> None:

@@ -127,8 +127,13 @@ def test_download_killed_half_way_resumes_without_fetching_again(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     ) as process:
         assert hub.reached_event(MEDIUM).wait(timeout=60), "the download never got half way"
-        part = next(paths.downloads_dir.glob("*.part"))
         deadline = time.monotonic() + 10
+        # The server has sent half; the client opens its .part once the headers are read,
+        # which on a busy machine can come after the bytes are already in the socket.
+        while not (parts := list(paths.downloads_dir.glob("*.part"))):
+            assert time.monotonic() < deadline, "the client never opened its .part file"
+            time.sleep(0.02)
+        part = parts[0]
         while part.stat().st_size < hub.served_bytes(MEDIUM) and time.monotonic() < deadline:
             time.sleep(0.02)  # the last bytes sent are on their way to the disk
         process.send_signal(signal.SIGKILL)
