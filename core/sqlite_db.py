@@ -191,7 +191,7 @@ def _enter_wal(db: sqlite3.Connection, busy_timeout_ms: int) -> None:
             return
         except sqlite3.OperationalError as exc:
             code = getattr(exc, "sqlite_errorcode", None)
-            if code is not None and code & 0xFF not in (5, 6) or time.monotonic() > deadline:
+            if (code is not None and code & 0xFF not in (5, 6)) or time.monotonic() > deadline:
                 raise
         time.sleep(delay)
         delay = min(delay * 2, 0.1)

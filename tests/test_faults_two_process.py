@@ -170,8 +170,12 @@ def test_first_starts_at_the_same_moment_migrate_once(tmp_path: Path) -> None:
         folder.mkdir()
         start = time.time() + 1.5  # after every interpreter has started
         openers = [
-            subprocess.Popen([sys.executable, "-c", OPENER, str(folder), str(start)], cwd=ROOT,
-                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, str(folder), str(start)],
+                cwd=ROOT,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for _ in range(3)
         ]
         errors = [p.communicate(timeout=120)[1] for p in openers]
