@@ -138,6 +138,18 @@ class KnowledgeSettings:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    """The window's local OpenAI-compatible server (core/server/). It runs only while the
+    person has it switched on; these say how it listens and what it answers."""
+
+    host: str = "127.0.0.1"  # any other address needs the API key and a confirmation
+    port: int = 8808
+    require_key: bool = False  # the API key on this computer too
+    cors_origins: tuple[str, ...] = ()  # web pages allowed to read answers; none by default
+    pinned: bool = False  # answer only with the loaded chat model
+
+
+@dataclass(frozen=True)
 class Settings:
     language: str = "system"  # "system", "zh_CN" or "en"
     theme: str = "system"  # "system", "light" or "dark"
@@ -149,6 +161,7 @@ class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
     # "Use in this chat" is remembered: a new chat starts with the collections the person
     # chose last (``last_collections``), unless this is turned off.
     remember_collections: bool = True
@@ -185,6 +198,8 @@ class Settings:
                 values[f.name] = _sub(SamplingSettings, value)
             elif f.name == "knowledge":
                 values[f.name] = _sub(KnowledgeSettings, value)
+            elif f.name == "server":
+                values[f.name] = _server(value)
             elif f.name == "system_prompt_presets":
                 values[f.name] = _presets(value)
             elif f.name == "last_collections":
@@ -219,6 +234,13 @@ def _names(raw: Any) -> tuple[str, ...]:
     if not isinstance(raw, list):
         return ()
     return tuple(dict.fromkeys(n for n in raw[:MAX_REMEMBERED] if isinstance(n, str) and n))
+
+
+def _server(raw: Any) -> ServerSettings:
+    """The server's settings; the origins come back from JSON as a list of text."""
+    server: ServerSettings = _sub(ServerSettings, raw)
+    origins = raw.get("cors_origins") if isinstance(raw, dict) else None
+    return replace(server, cors_origins=_names(origins))
 
 
 def _sub(cls: type[Any], raw: Any) -> Any:

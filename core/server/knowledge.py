@@ -5,18 +5,22 @@ chat --kb`` does (core/knowledge/grounding.py: the retrieved chunks go into that
 numbered, with the request to cite them), and the response carries the citations (a
 ``citations`` field on the completion, and on the last chunk of a stream). Collections are
 opened on the engine lane and kept there: their SQLite connections stay on one thread, and
-retrieval's query embedding takes its turn on the engine like everything else.
+retrieval's query embedding takes its turn on the engine like everything else. In the
+window the server searches the window's own knowledge base (``base``: one Chroma client per
+process, and its store is safe to share between threads) instead of opening another.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 from core.engine.client import EngineClient
 from core.knowledge.cli import CHAT_SOURCES, ChatKnowledge
-from core.knowledge.embedder import resolve_model
-from core.knowledge.grounding import GroundedTurn
+from core.knowledge.embedder import Embedder, resolve_model
+from core.knowledge.grounding import GroundedTurn, ground
+from core.knowledge.knowledge_base import KnowledgeBase
 from core.knowledge.store import KnowledgeStore
 from core.paths import AppPaths
 from core.server.errors import ApiError
@@ -50,15 +54,20 @@ class ServedKnowledge:
     """The person's collections, opened on first use (on the engine lane only)."""
 
     def __init__(self, paths: AppPaths, client: EngineClient, *, k: int = CHAT_SOURCES,
-                 n_threads: int | None = None) -> None:  # fmt: skip
+                 n_threads: int | None = None,
+                 base: Callable[[], KnowledgeBase] | None = None) -> None:  # fmt: skip
         self.paths = paths
         self.client = client
         self.k = k
         self.n_threads = n_threads
+        self.base = base  # the window's knowledge base, shared (never closed here)
         self._open: dict[str, ChatKnowledge] = {}
+        self._embedder: Embedder | None = None
 
     def collection_names(self) -> list[str]:
         """Safe from any thread: opens and closes its own connection."""
+        if self.base is not None:
+            return [c.name for c in self.base().collections()]
         if not self.paths.knowledge_db.exists():
             return []
         store = KnowledgeStore(self.paths.knowledge_db)
@@ -69,6 +78,8 @@ class ServedKnowledge:
 
     def ground(self, collection: str, question: str) -> GroundedTurn:
         """The grounded user turn for ``question`` (lane only)."""
+        if self.base is not None:
+            return self._ground_shared(self.base(), collection, question)
         knowledge = self._open.get(collection)
         if knowledge is None:
             settings = SettingsStore(self.paths.settings_file).load()
@@ -77,6 +88,14 @@ class ServedKnowledge:
                                       n_threads=self.n_threads, k=self.k)  # fmt: skip
             self._open[collection] = knowledge
         return knowledge.ground(question)
+
+    def _ground_shared(self, base: KnowledgeBase, collection: str,
+                       question: str) -> GroundedTurn:  # fmt: skip
+        model = resolve_model(None, SettingsStore(self.paths.settings_file).load(), self.paths)
+        if self._embedder is None or self._embedder.model_path != model:
+            self._embedder = Embedder(self.client, model, n_threads=self.n_threads)
+        retriever = base.retriever(self._embedder)  # an unknown collection fails its search
+        return ground(question, retriever.search(question, self.k, [collection]))
 
     def close(self) -> None:
         """Lane only, like the connections it closes."""

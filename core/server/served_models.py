@@ -4,16 +4,19 @@ Models are named by their registry id (core/models/registry.py), as ``GET /v1/mo
 them. A request for the chat model that is loaded uses it as it is (the engine keeps its KV
 cache, so a client resending a growing conversation gets the prefix reuse the window gets);
 a request for another installed chat model loads it in its place when it fits, unless the
-server is pinned to the loaded model. Loading happens on the engine lane, between requests.
+server is pinned to the loaded model. Loading happens on the engine lane, between requests;
+``on_switch`` hears of every chat model loaded this way (the window shows it in its status
+line, since its own chat now talks to that model too).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from core.engine.client import EngineClient
 from core.engine.gguf import read_header
-from core.engine.protocol import LoadOptions, ModelSlot
+from core.engine.protocol import LoadOptions, ModelInfo, ModelSlot
 from core.models.fit import FitAdvisor, FitOptions
 from core.models.registry import InstalledModel, ModelRegistry
 from core.server.errors import ApiError
@@ -34,6 +37,7 @@ class ServedModels:
         self.embedding_options = embedding_options or LoadOptions(n_ctx=512)
         self.pinned = pinned  # only the loaded chat model answers
         self.advisor = advisor or FitAdvisor()
+        self.on_switch: Callable[[InstalledModel, ModelInfo], None] | None = None
 
     def listed(self) -> list[InstalledModel]:
         return [m for m in self.registry.models() if m.kind in SERVED_KINDS]
@@ -75,7 +79,9 @@ class ServedModels:
         )  # fmt: skip
         answer.raise_if_wont_fit()  # WontFit: a clear 400, the loaded model stays
         if slot == "chat":
-            self.client.load_chat(model.path, options)
+            loaded = self.client.load_chat(model.path, options)
+            if self.on_switch is not None:
+                self.on_switch(model, loaded)
         else:
             self.client.load_embedding(model.path, options)
 

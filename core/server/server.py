@@ -23,6 +23,7 @@ from core.i18n import Translator
 from core.server.app import ServerContext, build_app
 from core.server.knowledge import ServedKnowledge
 from core.server.lane import EngineLane
+from core.server.priority import PersonFirst
 from core.server.recent import RecentRequests
 from core.server.served_models import ServedModels
 
@@ -64,12 +65,14 @@ class LocalServer:
         sampling: SamplingParams,
         translate: Translator | None = None,
         knowledge: ServedKnowledge | None = None,
+        person_first: PersonFirst | None = None,
     ) -> None:
+        """``person_first``: the window's turns, which go before queued requests."""
         if not is_loopback(config.host) and not config.api_key:
             raise ServerError("server_key_needed", host=config.host)
         self.config = config
         self.recent = RecentRequests()
-        self.lane = EngineLane(config.max_waiting)
+        self.lane = EngineLane(config.max_waiting, person_first=person_first)
         self.context = ServerContext(
             client=client, models=models, lane=self.lane, recent=self.recent, sampling=sampling,
             translate=translate or Translator(), api_key=config.api_key,
