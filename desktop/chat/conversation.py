@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -24,13 +25,13 @@ from core.chat.session import ChatSession, Reply, TurnResult, TurnSources, model
 from core.chat.store import Message
 from core.engine.errors import NoModelLoaded
 from core.engine.protocol import SamplingParams
-from core.knowledge.embedder import Embedder, resolve_model
-from core.knowledge.grounding import ground
-from core.knowledge.rerank import Reranker, resolve_reranker
-from core.knowledge.retrieval import Retriever
 from core.settings import Settings
 from desktop.window.services import AppServices
 from desktop.window.workers import Job, JobRunner
+
+if TYPE_CHECKING:
+    from core.knowledge.embedder import Embedder
+    from core.knowledge.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -268,9 +269,15 @@ class Conversation(QObject):
         if not chosen:
             return None
         hits = retriever.search(text, SOURCES_PER_TURN, chosen)
+        from core.knowledge.grounding import ground
+
         return ground(text, hits) if hits else None
 
     def _knowledge_retriever(self) -> Retriever:
+        # Imported here, off the window's start: the knowledge modules bring numpy along.
+        from core.knowledge.embedder import Embedder, resolve_model
+        from core.knowledge.rerank import Reranker, resolve_reranker
+
         settings = self.services.settings
         model: Path = resolve_model(None, settings, self.services.paths)
         if self._embedder is None or self._embedder.model_path != model:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
     QMainWindow,
@@ -31,7 +32,6 @@ from desktop.chat.chat_view import ChatView, positions_in
 from desktop.chat.composer import Composer
 from desktop.chat.conversation import Conversation, ReplyEnded, ReplyStarted, SourcesSkipped
 from desktop.knowledge.panel import KnowledgePanel
-from desktop.models.welcome import WelcomeWidget
 from desktop.window.dialogs import WindowDialogs
 from desktop.window.empty_state import EmptyChatText
 from desktop.window.error_bar import ErrorBar
@@ -45,7 +45,11 @@ from desktop.window.services import AppServices
 from desktop.window.status_line import StatusLine
 from desktop.window.workers import Job, JobRunner
 
+if TYPE_CHECKING:
+    from desktop.models.welcome import WelcomeWidget
+
 UNDO_SECONDS = 12  # how long "Chat deleted · Undo" stays in the status line
+WARM_UP_DELAY_MS = 1000  # the vector index opens this long after start (see start)
 
 
 class MainWindow(QMainWindow):
@@ -64,6 +68,7 @@ class MainWindow(QMainWindow):
         self.chat_id: int | None = None
         self.url_opener = QDesktopServices.openUrl  # replaced in tests
         self._deleted: int | None = None
+        self._closed = False
 
         self.engine_lane = JobRunner(self, "engine")
         self.knowledge_lane = JobRunner(self, "knowledge")
@@ -100,10 +105,9 @@ class MainWindow(QMainWindow):
         chat_column.addWidget(self.composer)
         chat_page = QWidget()
         chat_page.setLayout(chat_column)
-        self.welcome = WelcomeWidget(services, self.download_lane, tokens=services.tokens)
+        self._welcome: WelcomeWidget | None = None  # built when first shown (see welcome)
         self.center = PageStack()  # only as wide as the page shown
         self.center.addWidget(chat_page)
-        self.center.addWidget(self.welcome)
         self.chat_page = chat_page
         # The error bar heads the middle column, so it shows over the welcome page too.
         middle_column = QVBoxLayout()
@@ -173,11 +177,22 @@ class MainWindow(QMainWindow):
         self.conversation.text_returned.connect(self._text_returned)
         self.error_bar.restart_button.clicked.connect(self.restart_engine)
         self.presenter = ModelPresenter(self)
-        self.welcome.model_ready.connect(self.presenter.installed)
-        self.welcome.browse_requested.connect(self.open_model_manager)
         self.knowledge.embedding_model_needed.connect(self.dialogs.open_embedding_models)
         self.knowledge.embedding_model_suggested.connect(self.dialogs.open_embedding_models)
         self.knowledge.chat_collections_changed.connect(self._collections_changed)
+
+    @property
+    def welcome(self) -> WelcomeWidget:
+        """The first-run welcome, built when first needed (with a chat model, never)."""
+        if self._welcome is None:
+            from desktop.models.welcome import WelcomeWidget
+
+            self._welcome = WelcomeWidget(self.services, self.download_lane,
+                                          tokens=self.services.tokens)  # fmt: skip
+            self.center.addWidget(self._welcome)
+            self._welcome.model_ready.connect(self.presenter.installed)
+            self._welcome.browse_requested.connect(self.open_model_manager)
+        return self._welcome
 
     # ---- layout memory -----------------------------------------------------------------
 
@@ -196,13 +211,19 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Open the newest chat and load the default chat model (or welcome the person);
         meanwhile open the knowledge base's vector index, so that its slow first start
-        never lands in the middle of a reply."""
+        never lands in the middle of a reply; but only once the window is painted: importing
+        Chroma holds Python's lock for a second or more on a busy computer."""
         chats = self.services.chats.list_chats()
         if chats:
             self.open_chat(chats[0].id)
         else:
             self.new_chat()
         self.load_default_model()
+        QTimer.singleShot(WARM_UP_DELAY_MS, self, self._warm_up_knowledge)
+
+    def _warm_up_knowledge(self) -> None:
+        if self._closed:
+            return
         knowledge = self.services.knowledge
 
         def warm_up() -> Iterator[object]:
@@ -562,9 +583,11 @@ class MainWindow(QMainWindow):
     # ---- end ---------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._closed = True
         self.save_layout()
         self.conversation.stop()
-        self.welcome.shutdown()
+        if self._welcome is not None:
+            self._welcome.shutdown()
         self.dialogs.shutdown()
         for lane in (self.download_lane, self.knowledge_lane, self.engine_lane):
             if not lane.shutdown(timeout_ms=3_000):

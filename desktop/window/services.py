@@ -13,7 +13,7 @@ import contextlib
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject
@@ -21,13 +21,15 @@ from PySide6.QtCore import QObject
 from core.chat.store import ChatStore
 from core.engine.client import EngineClient
 from core.i18n import Translator, resolve_language
-from core.knowledge.knowledge_base import KnowledgeBase
 from core.models.catalogue import Catalogue, load_catalogue
 from core.models.registry import ModelRegistry, default_hf_cache
 from core.models.switching import ModelSwitcher
-from core.models.tokens import TokenStore
 from core.paths import AppPaths
 from core.settings import Settings, SettingsStore
+
+if TYPE_CHECKING:  # both imported when first used: off the window's start
+    from core.knowledge.knowledge_base import KnowledgeBase
+    from core.models.tokens import TokenStore
 
 _Owner = TypeVar("_Owner", bound=QObject)
 
@@ -61,7 +63,7 @@ class AppServices:
             paths, hf_cache_dir=hf_cache_dir if hf_cache_dir is not None else default_hf_cache()
         )
         self.switcher = ModelSwitcher(self.registry, self.settings_store)
-        self.tokens = tokens if tokens is not None else TokenStore()
+        self._tokens = tokens
         self._catalogue: Catalogue | None = None
         self._knowledge: KnowledgeBase | None = None
         self._listeners: list[Callable[[Settings, Settings], None]] = []
@@ -74,9 +76,20 @@ class AppServices:
         return self._catalogue
 
     @property
+    def tokens(self) -> TokenStore:
+        """The Hub token store (made on first use: the keyring is slow to import)."""
+        if self._tokens is None:
+            from core.models.tokens import TokenStore
+
+            self._tokens = TokenStore()
+        return self._tokens
+
+    @property
     def knowledge(self) -> KnowledgeBase:
         """The knowledge base (opened on first use: Chroma is slow to import)."""
         if self._knowledge is None:
+            from core.knowledge.knowledge_base import KnowledgeBase
+
             self._knowledge = KnowledgeBase(self.paths)
         return self._knowledge
 
