@@ -166,6 +166,10 @@ class Settings:
     # chose last (``last_collections``), unless this is turned off.
     remember_collections: bool = True
     last_collections: tuple[str, ...] = ()
+    # Models whose own chat template was refused and whose chats the person agreed to write
+    # as Fireside's plain transcript instead, by model key (file name and size); the window
+    # asks before adding one and its Models menu takes one off again.
+    plain_transcript_models: tuple[str, ...] = ()
 
     @property
     def system_prompt(self) -> str:
@@ -202,7 +206,7 @@ class Settings:
                 values[f.name] = _server(value)
             elif f.name == "system_prompt_presets":
                 values[f.name] = _presets(value)
-            elif f.name == "last_collections":
+            elif f.name in ("last_collections", "plain_transcript_models"):
                 values[f.name] = _names(value)
             elif current is None or isinstance(value, type(current)):
                 values[f.name] = value

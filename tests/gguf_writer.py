@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 _TYPES = {int: (10, "<Q"), float: (6, "<f"), bool: (7, "<?")}
 
@@ -73,3 +75,49 @@ def write_gguf(
     out += data if data is not None else b"\0" * offset
     path.write_bytes(bytes(out))
     return path
+
+
+# ---- a real model with another chat template -------------------------------------------
+
+_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
+def _skip_value(f: BinaryIO, vtype: int) -> None:
+    if vtype == 8:
+        f.seek(struct.unpack("<Q", f.read(8))[0], 1)
+    elif vtype == 9:
+        etype, count = struct.unpack("<IQ", f.read(12))
+        if etype == 8:
+            for _ in range(count):
+                f.seek(struct.unpack("<Q", f.read(8))[0], 1)
+        else:
+            f.seek(_SIZES[etype] * count, 1)
+    else:
+        f.seek(_SIZES[vtype], 1)
+
+
+def with_chat_template(src: Path, dst: Path, template: str) -> Path:
+    """A copy of a real model with ``tokenizer.chat_template`` added to its header."""
+    with src.open("rb") as f:
+        magic, version, n_tensors, n_kv = struct.unpack("<4sIQQ", f.read(24))
+        for _ in range(n_kv):
+            f.seek(struct.unpack("<Q", f.read(8))[0], 1)
+            _skip_value(f, struct.unpack("<I", f.read(4))[0])
+        kv_end = f.tell()
+        for _ in range(n_tensors):
+            f.seek(struct.unpack("<Q", f.read(8))[0], 1)
+            (dims,) = struct.unpack("<I", f.read(4))
+            f.seek(8 * dims + 4 + 8, 1)
+        infos_end = f.tell()
+        f.seek(0)
+        head = f.read(infos_end)
+        key, value = b"tokenizer.chat_template", template.encode()
+        entry = struct.pack("<Q", len(key)) + key + struct.pack("<IQ", 8, len(value)) + value
+        out = bytearray(struct.pack("<4sIQQ", magic, version, n_tensors, n_kv + 1))
+        out += head[24:kv_end] + entry + head[kv_end:infos_end]
+        out += b"\0" * (-len(out) % 32)
+        f.seek(infos_end + (-infos_end % 32))
+        with dst.open("wb") as target:
+            target.write(out)
+            shutil.copyfileobj(f, target, 16 << 20)
+    return dst

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
 import signal
-import struct
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 import pytest
 
@@ -26,6 +23,7 @@ from core.engine.protocol import ChatMessage, SamplingParams
 from core.engine.template import ChatTemplate
 from core.engine.template_process import TemplateProcess
 from core.i18n import Translator
+from tests.gguf_writer import with_chat_template
 
 SHORT = SamplingParams(temperature=0.0, max_tokens=4)
 
@@ -159,49 +157,6 @@ def test_sandbox_still_holds_in_the_template_process(gemma_engine: EngineClient)
 
 # ---- a model file with a hostile template, through the real CLI ------------------------
 
-_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
-
-
-def _skip_value(f: BinaryIO, vtype: int) -> None:
-    if vtype == 8:
-        f.seek(struct.unpack("<Q", f.read(8))[0], 1)
-    elif vtype == 9:
-        etype, count = struct.unpack("<IQ", f.read(12))
-        if etype == 8:
-            for _ in range(count):
-                f.seek(struct.unpack("<Q", f.read(8))[0], 1)
-        else:
-            f.seek(_SIZES[etype] * count, 1)
-    else:
-        f.seek(_SIZES[vtype], 1)
-
-
-def _with_template(src: Path, dst: Path, template: str) -> Path:
-    """A copy of a real model with ``tokenizer.chat_template`` added to its header."""
-    with src.open("rb") as f:
-        magic, version, n_tensors, n_kv = struct.unpack("<4sIQQ", f.read(24))
-        for _ in range(n_kv):
-            f.seek(struct.unpack("<Q", f.read(8))[0], 1)
-            _skip_value(f, struct.unpack("<I", f.read(4))[0])
-        kv_end = f.tell()
-        for _ in range(n_tensors):
-            f.seek(struct.unpack("<Q", f.read(8))[0], 1)
-            (dims,) = struct.unpack("<I", f.read(4))
-            f.seek(8 * dims + 4 + 8, 1)
-        infos_end = f.tell()
-        f.seek(0)
-        head = f.read(infos_end)
-        key, value = b"tokenizer.chat_template", template.encode()
-        entry = struct.pack("<Q", len(key)) + key + struct.pack("<IQ", 8, len(value)) + value
-        out = bytearray(struct.pack("<4sIQQ", magic, version, n_tensors, n_kv + 1))
-        out += head[24:kv_end] + entry + head[kv_end:infos_end]
-        out += b"\0" * (-len(out) % 32)
-        f.seek(infos_end + (-infos_end % 32))
-        with dst.open("wb") as target:
-            target.write(out)
-            shutil.copyfileobj(f, target, 16 << 20)
-    return dst
-
 
 def _cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
     script = Path(sys.executable).with_name("fireside-cli")
@@ -212,7 +167,7 @@ def _cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
 def test_cli_refuses_a_hostile_template_and_offers_the_transcript(
     gemma_path: Path, tmp_path: Path
 ) -> None:
-    model = _with_template(gemma_path, tmp_path / "hostile.gguf", HOSTILE["divides by zero"][0])
+    model = with_chat_template(gemma_path, tmp_path / "hostile.gguf", HOSTILE["divides by zero"][0])
     refused = _cli("chat", "--model", str(model), "--max-tokens", "4", stdin="Hello\n")
     assert refused.returncode == 1
     assert "Traceback" not in refused.stderr

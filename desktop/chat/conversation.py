@@ -24,7 +24,8 @@ from PySide6.QtCore import QObject, Signal
 from core.chat.session import ChatSession, Reply, TurnResult, TurnSources, model_key
 from core.chat.store import Message
 from core.engine.errors import NoModelLoaded
-from core.engine.protocol import SamplingParams
+from core.engine.protocol import ModelInfo, SamplingParams
+from core.engine.template import ChatTemplate
 from core.settings import Settings
 from desktop.window.services import AppServices
 from desktop.window.workers import Job, JobRunner
@@ -146,6 +147,28 @@ class Conversation(QObject):
             except OSError:
                 log.info("the collections used last could not be saved", exc_info=True)
 
+    def plain_transcript(self) -> bool | None:
+        """Whether the loaded chat model talks through Fireside's plain transcript instead of
+        its own template (None without a model)."""
+        info = self.services.client.models.get("chat")
+        if info is None:
+            return None
+        return model_key(info) in self.services.settings.plain_transcript_models
+
+    def use_plain_transcript(self, on: bool) -> None:
+        """The person's choice for the loaded model, kept in the settings by its key (so it
+        holds at the next start, for this model only, until they take it back). Only the
+        person makes it: a refused template is never replaced on its own."""
+        info = self.services.client.models.get("chat")
+        if info is None or self.plain_transcript() == on:
+            return
+        key, settings = model_key(info), self.services.settings
+        kept = tuple(k for k in settings.plain_transcript_models if k != key)
+        self.services.update_settings(
+            replace(settings, plain_transcript_models=(*kept, key) if on else kept)
+        )
+        self.forget()  # the next turn makes its session with the template now chosen
+
     def last_said(self, chat_id: int) -> Message | None:
         """The person's last message on the chat's active branch."""
         mine = [m for m in self.services.chats.branch(chat_id) if m.role == "user"]
@@ -153,10 +176,12 @@ class Conversation(QObject):
 
     def settings_changed(self, old: Settings, new: Settings) -> None:
         """Drop what changed settings outdate: the embedder (another embedding model), the
-        sessions (sampling sizes their reply reserve; the system prompt heads new chats)."""
+        sessions (sampling sizes their reply reserve; the system prompt heads new chats; a
+        model taken to or from the plain transcript)."""
         if old.embedding_model != new.embedding_model:
             self.forget_knowledge()
-        if old.sampling != new.sampling or old.system_prompt != new.system_prompt:
+        outdating = ("sampling", "system_prompt", "plain_transcript_models")
+        if any(getattr(old, name) != getattr(new, name) for name in outdating):
             self.forget()
 
     def prepare(self, chat_id: int) -> Job | None:
@@ -243,9 +268,15 @@ class Conversation(QObject):
             # The sampling settings size the reply's reserve in the context stack; when they
             # change, the window forgets the sessions and the next turn makes a new one.
             session = ChatSession(self.services.chats, self.services.client, chat_id,
-                                  self._sampling())  # fmt: skip
+                                  self._sampling(), template=self._template(info))  # fmt: skip
             self._sessions[key] = session
         return session
+
+    def _template(self, info: ModelInfo) -> ChatTemplate | None:
+        """Fireside's plain transcript for a model whose template the person agreed to
+        replace (``Settings.plain_transcript_models``), else None: the model's own."""
+        chosen = model_key(info) in self.services.settings.plain_transcript_models
+        return ChatTemplate.plain_transcript() if chosen else None
 
     def _sampling(self) -> SamplingParams:
         s = self.services.settings.sampling

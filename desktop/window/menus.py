@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
+from desktop.chat.transcript_offer import PlainTranscriptOffer
 from desktop.window.icons import themed_icon
 
 if TYPE_CHECKING:
@@ -98,6 +99,9 @@ class MainMenus(QObject):
                                            QKeySequence.StandardKey.Open))  # fmt: skip
         models_menu.addSeparator()
         models_menu.addAction(self._action(self.tr("&Restart engine"), w.restart_engine))
+        models_menu.addSeparator()
+        # A refused chat template: the offer of the plain transcript, and its check box here.
+        self.transcript_offer = PlainTranscriptOffer(w, models_menu)
 
         settings_menu = bar.addMenu(self.tr("&Settings"))
         self.settings_action = self._action(self.tr("&Settings…"), w.open_settings, "Ctrl+,",

@@ -1647,6 +1647,44 @@
     </message>
 </context>
 <context>
+    <name>PlainTranscriptOffer</name>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>Use a plain &amp;transcript for this model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>Write this model&apos;s chats as plain “User:” and “Assistant:” lines, not with its chat template</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>Chat template refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>The chat template of %1 cannot be used.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>Fireside can write this model&apos;s chats as a plain transcript instead: your messages and its replies as lines that start with “User:” and “Assistant:”. Most models still answer that way, though often less well than with their own template. You can turn it off again in the Models menu.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>Use the plain transcript</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>Not now</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>PresetsPage</name>
     <message>
         <location filename="../../desktop/settings/presets.py" line="+42"/>

@@ -1647,6 +1647,44 @@
     </message>
 </context>
 <context>
+    <name>PlainTranscriptOffer</name>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>Use a plain &amp;transcript for this model</source>
+        <translation>为此模型使用纯文本对话记录(&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>Write this model&apos;s chats as plain “User:” and “Assistant:” lines, not with its chat template</source>
+        <translation>以“User:”和“Assistant:”开头的纯文本行记录此模型的聊天，不使用它的聊天模板</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>Chat template refused</source>
+        <translation>聊天模板已被拒绝</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>The chat template of %1 cannot be used.</source>
+        <translation>无法使用 %1 的聊天模板。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>Fireside can write this model&apos;s chats as a plain transcript instead: your messages and its replies as lines that start with “User:” and “Assistant:”. Most models still answer that way, though often less well than with their own template. You can turn it off again in the Models menu.</source>
+        <translation>Fireside 可以改用纯文本对话记录来写此模型的聊天：你的消息和它的回复各成一行，分别以“User:”和“Assistant:”开头。大多数模型这样仍能回答，但效果往往不如使用它自己的模板。你可以在“模型”菜单中再次关闭此选项。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>Use the plain transcript</source>
+        <translation>使用纯文本对话记录</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <source>Not now</source>
+        <translation>暂不</translation>
+    </message>
+</context>
+<context>
     <name>PresetsPage</name>
     <message>
         <location filename="../../desktop/settings/presets.py" line="+42"/>
