@@ -226,6 +226,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "defaults are in use",
         "zh_CN": "设置文件 {path} 无法读取，也无法另存（{reason}）；现使用默认设置",
     },
+    "settings_value_invalid": {
+        "en": "{name} in the settings file {path} cannot be used ({value}); Auto is used instead",
+        "zh_CN": "设置文件 {path} 中的 {name} 无法使用（{value}）；现改用“自动”",
+    },
     "chat_not_found": {
         "en": "There is no chat with id {chat_id}",
         "zh_CN": "没有编号为 {chat_id} 的对话",
@@ -587,6 +591,34 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "{path} needs more memory to read than Fireside allows; the file was skipped",
         "zh_CN": "读取 {path} 所需的内存超出 Fireside 的限制，已跳过该文件",
     },
+    "kb_image_corrupt": {
+        "en": "{path} is not a readable image ({reason})",
+        "zh_CN": "{path} 不是可读取的图片（{reason}）",
+    },
+    "kb_image_too_large": {
+        "en": "{path} is too large an image ({size} pixels; Fireside reads images up to "
+        "{limit} million pixels); it was skipped",
+        "zh_CN": "{path} 图片过大（{size} 像素，Fireside 最多读取 {limit} 百万像素），已跳过",
+    },
+    "kb_image_ocr_off": {
+        "en": "{path} is an image; text recognition (OCR) is turned off in Settings",
+        "zh_CN": "{path} 是图片，而文字识别（OCR）已在设置中关闭",
+    },
+    "kb_file_no_text_ocr_off": {
+        "en": "{path} has no text layer; turn on text recognition (OCR) in Settings to read "
+        "scanned pages",
+        "zh_CN": "{path} 没有文字层；在设置中打开文字识别（OCR）即可读取扫描页",
+    },
+    "kb_ocr_failed": {
+        "en": "Text recognition (OCR) failed on {path}, page {page} ({reason}); the file was "
+        "skipped",
+        "zh_CN": "文字识别（OCR）在 {path} 第 {page} 页失败（{reason}），已跳过该文件",
+    },
+    "kb_ocr_pages_failed": {
+        "en": "Text recognition (OCR) failed on {path}, page(s) {pages} ({reason}); the other "
+        "pages are indexed",
+        "zh_CN": "文字识别（OCR）在 {path} 的第 {pages} 页失败（{reason}），其余页面已索引",
+    },
     "kb_folder_unreadable": {
         "en": "The folder {path} cannot be read ({reason}); it was skipped",
         "zh_CN": "无法读取文件夹 {path}（{reason}），已跳过",
@@ -642,6 +674,24 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "kb_document_not_found": {
         "en": "There is no document {document} (see: fireside-cli kb list)",
         "zh_CN": "没有文档 {document}（查看：fireside-cli kb list）",
+    },
+    "kb_whole_empty": {
+        "en": "The collection {collection} has no documents to read (add some with: "
+        "fireside-cli kb add --collection {collection} FILE)",
+        "zh_CN": "知识库 {collection} 中没有可阅读的文档（添加文档：fireside-cli kb add "
+        "--collection {collection} FILE）",
+    },
+    "kb_whole_needs_kb": {
+        "en": "--whole reads the documents of a collection: name it with --kb COLLECTION",
+        "zh_CN": "--whole 会阅读知识库中的全部文档：请用 --kb COLLECTION 指定知识库",
+    },
+    "kb_whole_progress": {
+        "en": "Reading {done} of {total} documents…",
+        "zh_CN": "正在阅读第 {done} 篇文档，共 {total} 篇…",
+    },
+    "kb_whole_stopped": {
+        "en": "Stopped after reading {done} of {total} documents; answering from those.",
+        "zh_CN": "已在读完 {total} 篇中的 {done} 篇后停止，仅根据已读的文档回答。",
     },
     "kb_bad_collection_name": {
         "en": "Not a collection name: {name} (1 to 64 characters, no slashes)",
