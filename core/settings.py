@@ -128,7 +128,10 @@ class KnowledgeSettings:
     document with more text is indexed up to the limit, one that takes longer is skipped."""
 
     max_document_chars: int = 20_000_000  # ≈ 10,000 pages of a book
-    parse_time_limit_s: float = 300.0  # one document's reading, before it is given up
+    parse_time_limit_s: float = 300.0  # one document's reading (or one OCR page), then given up
+    # Scanned PDF pages and images are recognised through OCR (core/knowledge/ocr.py); off,
+    # they are not indexed (the reason says how to turn it on).
+    ocr: bool = True
     # The reranking stage (core/knowledge/rerank.py): off unless turned on, with a reranker
     # model (a file or an installed model's id); it reorders the fused retrieval's best
     # ``rerank_candidates``.

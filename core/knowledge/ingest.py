@@ -14,7 +14,10 @@ skips what is already done without embedding it again:
 * a file that is gone from a folder being added is dropped from the collection;
 * a file that cannot be read is recorded with its reason and skipped; the rest go on;
 * a document with more text than :attr:`ReadLimits.max_chars` is indexed up to the limit
-  and recorded with the reason (``kb_file_truncated``).
+  and recorded with the reason (``kb_file_truncated``);
+* pages without text are recognised through OCR in the parser process, each stored as soon
+  as it is read (a stopped job resumes at the next page); pages OCR could not read are
+  recorded with the reason beside the indexed rest (``kb_ocr_pages_failed``).
 
 Walking a folder never follows a link out of it (a link to ``/etc/passwd`` is reported,
 not read), does not descend into linked folders (so link loops cannot hang it) and skips a
@@ -51,6 +54,7 @@ from core.knowledge.errors import IngestCancelled, UnreadableDocument
 from core.knowledge.eta import EtaEstimate
 from core.knowledge.folder_walk import walk_folder
 from core.knowledge.languages import SAMPLE_CHARS, detect_language
+from core.knowledge.ocr import OcrRequest
 from core.knowledge.parser_process import ParserProcess
 from core.knowledge.readers.base import ReadLimits, Unit, human_size
 from core.knowledge.store import Collection, DocumentFacts, NewChunk
@@ -59,7 +63,7 @@ from core.knowledge.vectors import VectorIndex
 Status = Literal["indexed", "replaced", "unchanged", "moved", "duplicate", "failed", "removed"]
 _EXPLICIT: Final = "explicit"
 # Reasons recorded beside an indexed document that stay true while the file is unchanged.
-_NOTES: Final = frozenset({"kb_file_truncated"})
+_NOTES: Final = frozenset({"kb_file_truncated", "kb_ocr_pages_failed"})
 _HASH_PIECE: Final = 1 << 20
 
 
@@ -380,9 +384,12 @@ class Ingestion:
                            document_id=twin.id), collection  # fmt: skip
 
         began = self._clock()
+        known = OcrRequest(digest, tuple(self.store.ocr_pages(digest))) if self.limits.ocr \
+            else None  # fmt: skip
         try:
             parsed = self.parser.parse(task.path, self.limits, on_read=on_read,
-                                       cancelled=self._cancel.is_set)  # fmt: skip
+                                       cancelled=self._cancel.is_set, ocr=known,
+                                       on_page=self.store.save_ocr_page)  # fmt: skip
         except UnreadableDocument as exc:
             return self._failed(collection, path, exc.code, exc.params, stat.st_size,
                                 stat.st_mtime, digest), collection  # fmt: skip
@@ -424,6 +431,11 @@ class Ingestion:
         if document.truncated:  # indexed up to the limit; the reason stays beside it
             cut = "kb_file_truncated"
             facts_noted = {"path": path, "limit": f"{self.limits.max_chars:,}"}
+            self.store.record_problem(collection.id, path, cut, facts_noted)
+        elif document.unrecognised:  # pages OCR could not read; the rest is indexed
+            cut = "kb_ocr_pages_failed"
+            pages = ", ".join(str(p) for p, _ in document.unrecognised)
+            facts_noted = {"path": path, "reason": document.unrecognised[0][1], "pages": pages}
             self.store.record_problem(collection.id, path, cut, facts_noted)
         return Outcome(path, status, len(rows), document.pages, cut, facts_noted,
                        document_id), collection  # fmt: skip

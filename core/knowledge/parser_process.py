@@ -19,6 +19,12 @@ that reads and parses each file and sends back its text:
   ``memory_limit_bytes``, so a memory blow-up fails inside the child (a ``MemoryError``,
   reported as such, or its death) instead of swapping the machine.
 
+Pages without text (scans, images) are recognised here too (core/knowledge/ocr.py), one
+page at a time: each recognised page is sent back at once (``on_page``: the ingestion stores
+it, so a stopped job resumes at the next page), pages recognised before are passed in and
+not read again, and the time limit counts per recognised page rather than per document
+(a 200-page scan takes longer than any one page may).
+
 The child ignores SIGINT: Ctrl-C in a terminal reaches the whole process group, and it is
 the ingestion's job (the parent) to decide what a Ctrl-C means. On Linux it also dies with
 its parent (``PR_SET_PDEATHSIG``), so a ``kill -9`` of ``kb add`` leaves no parse running.
@@ -45,6 +51,7 @@ from typing import Any, Final
 from core.child_process import limit_address_space, stop_child
 from core.knowledge import readers
 from core.knowledge.errors import IngestCancelled, UnreadableDocument
+from core.knowledge.ocr import OcrPage, OcrRequest, PageRecognition, Recogniser
 from core.knowledge.readers.base import OnRead, ParsedDocument, ReadLimits, Unit
 
 MEMORY_LIMIT_BYTES: Final = 3 << 30  # address space the child may add to what it starts with
@@ -85,13 +92,17 @@ class ParserProcess:
         *,
         on_read: OnRead | None = None,
         cancelled: Callable[[], bool] = lambda: False,
+        ocr: OcrRequest | None = None,
+        on_page: Callable[[str, OcrPage], None] | None = None,
     ) -> Parsed:
         """Read and parse ``path`` in the child. Raises :class:`UnreadableDocument` (the
-        file's own problem, a time limit, a crash) or :class:`IngestCancelled`."""
+        file's own problem, a time limit, a crash) or :class:`IngestCancelled`. ``ocr``
+        holds the pages recognised before; ``on_page`` hears each page recognised now, with the
+        content hash of the bytes it was recognised from."""
         with self._lock:
             conn = self._start(path, cancelled)
             try:
-                conn.send(("parse", str(path), limits))
+                conn.send(("parse", str(path), limits, ocr or OcrRequest()))
             except OSError:
                 self._gone(path, cancelled)
             deadline = time.monotonic() + limits.max_seconds
@@ -115,6 +126,10 @@ class ParserProcess:
                 if kind == "read":
                     if on_read is not None:
                         on_read(message[1], message[2], message[3])
+                elif kind == "ocr":  # a page recognised: the time limit starts again
+                    deadline = time.monotonic() + limits.max_seconds
+                    if on_page is not None:
+                        on_page(message[2], message[1])
                 elif kind == "done":
                     return Parsed(message[1], message[2])
                 else:
@@ -226,15 +241,18 @@ class _Reporter:
             self.conn.send(("read", done, total, unit))
 
 
-def _parse(conn: Connection, path: Path, limits: ReadLimits) -> tuple[Any, ...]:
+def _parse(conn: Connection, path: Path, limits: ReadLimits, request: OcrRequest,
+           recogniser: Recogniser) -> tuple[Any, ...]:  # fmt: skip
     try:
         data = path.read_bytes()
     except OSError as exc:
         return ("error", "kb_file_unreadable", {"path": str(path),
                                                 "reason": exc.strerror or str(exc)})  # fmt: skip
     digest = hashlib.sha256(data).hexdigest()
+    known = {p.page: p for p in request.known} if request.content_hash == digest else {}
+    ocr = PageRecognition(recogniser, known, lambda page: conn.send(("ocr", page, digest)))
     try:
-        document = readers.parse(path, data, limits, _Reporter(conn))
+        document = readers.parse(path, data, limits, _Reporter(conn), ocr)
     except UnreadableDocument as exc:
         return ("error", exc.code, exc.params)
     return ("done", document, digest)
@@ -260,14 +278,15 @@ def serve(conn: Connection, memory_limit_bytes: int) -> None:
     import pypdfium2  # noqa: F401
 
     limit_address_space(memory_limit_bytes)
+    recogniser = Recogniser()  # RapidOCR loads when a first page needs it
     conn.send("ready")
     while True:
         try:
-            _, name, limits = conn.recv()
+            _, name, limits, request = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            reply = _parse(conn, Path(name), limits)
+            reply = _parse(conn, Path(name), limits, request, recogniser)
         except MemoryError:
             reply = ("error", "kb_file_out_of_memory", {"path": name})
         try:

@@ -17,6 +17,12 @@ citation reads the file again and finds the passage there:
   zero height) are joined into one rectangle per line, in page coordinates (points, origin
   bottom-left), which the viewer maps onto the rendered page.
 
+* **Recognised pages** (scans and images read through OCR, core/knowledge/ocr.py): the
+  passage is found in the page's recognised text (its lines joined as the reader joined
+  them) and each line it touches gives its box, cut to the part the passage covers (by the
+  characters' widths: a Chinese character counts two Latin ones). The boxes were stored
+  in page points when the page was recognised, so the viewer maps them as any other.
+
 A passage that is no longer in the file at all (the file was edited) is found approximately
 when most of its characters are still there in order (``exact`` is then False), and not at
 all otherwise; the viewer then opens at the page and says so.
@@ -24,6 +30,7 @@ all otherwise; the viewer then opens at the page and says so.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -31,6 +38,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from core.knowledge.chunking import document_text
+from core.knowledge.ocr import OcrPage, page_text
 from core.knowledge.readers import ReadLimits, parse
 
 ELLIPSIS: Final = "…"
@@ -194,20 +202,56 @@ def pdf_passage(document: Any, page: int, text: str, hint: int | None = None) ->
         pdf_page.close()
 
 
-def find_in_pdf(document: Any, page: int | None, text: str,
-                hint: int | None = None) -> PdfPassage | None:  # fmt: skip
+def find_in_pdf(document: Any, page: int | None, text: str, hint: int | None = None,
+                recognised: Sequence[OcrPage] = ()) -> PdfPassage | None:  # fmt: skip
     """The passage on its cited page, else on the pages next to it (a page inserted or
-    removed since indexing), else on any page when no page was cited."""
+    removed since indexing), else on any page when no page was cited. A page in
+    ``recognised`` (read through OCR) is searched in its recognised lines."""
     count = len(document)
+    by_page = {p.page: p for p in recognised if p.error is None}
     if page is None:
         pages: list[int] = list(range(1, count + 1))
     else:
         pages = [p for p in (page, page - 1, page + 1) if 1 <= p <= count]
     for number in pages:
-        found = pdf_passage(document, number, text, hint if number == page else None)
+        near = hint if number == page else None
+        ocr = by_page.get(number)
+        found = ocr_passage(ocr, text, near) if ocr is not None else \
+            pdf_passage(document, number, text, near)  # fmt: skip
         if found is not None:
             return found
     return None
+
+
+def ocr_passage(page: OcrPage, text: str, hint: int | None = None) -> PdfPassage | None:
+    """``text`` in a recognised page's lines: one box per line it touches, cut to the part
+    it covers. ``chars`` are then offsets into the page's recognised text."""
+    whole, starts = page_text(page.lines)
+    span = find_span(whole, text, hint)
+    if span is None:
+        return None
+    boxes: list[Box] = []
+    for line, start in zip(page.lines, starts, strict=True):
+        end = start + len(line.text)
+        first, last = max(start, span.start), min(end, span.end)
+        if first >= last:
+            continue
+        left, bottom, right, top = line.box
+        widths = [_width(ch) for ch in line.text]
+        total = sum(widths) or 1.0
+        before = sum(widths[: first - start]) / total
+        upto = sum(widths[: last - start]) / total
+        span_width = right - left
+        boxes.append(Box(left + span_width * before, bottom, left + span_width * upto, top))
+    return PdfPassage(page.page, tuple(boxes), (span.start, span.end), span.exact)
+
+
+def _width(ch: str) -> float:
+    """A character's width in a recognised line, roughly: CJK and full-width ones count
+    two, a space less than a letter."""
+    if ch.isspace():
+        return 0.6
+    return 2.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.0
 
 
 def _char_index(textpage: Any, raw: str, index: int) -> int:

@@ -32,6 +32,7 @@ from typing import Any, Final
 import numpy as np
 
 from core.knowledge.errors import CollectionNotFound, DocumentNotFound
+from core.knowledge.ocr import OcrLine, OcrPage
 from core.knowledge.terms import index_text
 from core.sqlite_db import (
     RecoveryReport,
@@ -118,6 +119,23 @@ MIGRATIONS: Final[list[tuple[str, str]]] = [
     # the full-text index is emptied here and refilled from the chunks with today's terms
     # when the store opens (KnowledgeStore._fill_full_text: the terms are computed in Python).
     ("full-text terms: numbers apart from Chinese", "DELETE FROM chunks_fts;"),
+    # Pages recognised through OCR (core/knowledge/ocr.py), by the content hash of the file
+    # and the page: stored as each page is read, so a stopped ingestion resumes at the next
+    # page, and kept for citations (each line's box on its page) and for the panel's
+    # "recognised from image". ``lines`` is JSON: [[text, left, bottom, right, top, score]].
+    (
+        "ocr_pages",
+        """
+        CREATE TABLE ocr_pages (
+            content_hash TEXT    NOT NULL,
+            page         INTEGER NOT NULL,
+            lines        TEXT    NOT NULL,
+            error        TEXT,
+            seconds      REAL    NOT NULL DEFAULT 0,
+            PRIMARY KEY (content_hash, page)
+        );
+    """,
+    ),
 ]
 DEFAULT_COLLECTION: Final = "default"
 
@@ -155,6 +173,7 @@ class Document:
     added_at: float
     indexed_at: float
     language: str | None = None  # zh, en or other, detected at ingestion
+    recognised: bool = False  # some of its text was recognised from images (OCR)
 
 
 @dataclass(frozen=True)
@@ -239,6 +258,7 @@ def _document(row: sqlite3.Row) -> Document:
         error_params=json.loads(row["error_params"]) if row["error_params"] else None,
         duplicate_of=row["duplicate_of"], chunk_count=row["chunk_count"],
         added_at=row["added_at"], indexed_at=row["indexed_at"], language=row["language"],
+        recognised=bool(row["recognised"]),
     )  # fmt: skip
 
 
@@ -263,7 +283,9 @@ def unpack_vectors(blobs: Sequence[bytes]) -> np.ndarray:
 
 
 _DOCUMENT_SQL: Final = (
-    "SELECT d.*, c.name AS collection FROM documents d JOIN collections c ON c.id = d.collection_id"
+    "SELECT d.*, c.name AS collection, EXISTS(SELECT 1 FROM ocr_pages o WHERE o.content_hash"
+    " = d.content_hash AND o.error IS NULL) AS recognised"
+    " FROM documents d JOIN collections c ON c.id = d.collection_id"
 )
 _CHUNK_SQL: Final = (
     "SELECT k.seq, k.id, k.document_id, k.ordinal, k.text, k.page, k.heading, k.char_start,"
@@ -601,7 +623,7 @@ class KnowledgeStore:
         """Delete a document and its chunks; returns the chunk ids that Chroma must drop."""
         with self._tx() as db:
             row = db.execute(
-                "SELECT collection_id FROM documents WHERE id = ?", (document_id,)
+                "SELECT collection_id, content_hash FROM documents WHERE id = ?", (document_id,)
             ).fetchone()
             if row is None:
                 raise DocumentNotFound("kb_document_not_found", document=str(document_id))
@@ -610,6 +632,11 @@ class KnowledgeStore:
             )]  # fmt: skip
             db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
             db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+            db.execute(  # its recognised pages, unless another document has the same bytes
+                "DELETE FROM ocr_pages WHERE content_hash = ? AND NOT EXISTS"
+                " (SELECT 1 FROM documents WHERE content_hash = ?)",
+                (row["content_hash"], row["content_hash"]),
+            )
             if ids:
                 db.execute(
                     "UPDATE collections SET vectors_dirty = 1 WHERE id = ?", (row["collection_id"],)
@@ -787,3 +814,31 @@ class KnowledgeStore:
             ):
                 stopped.append(job)
         return stopped
+
+    # ---- pages recognised through OCR --------------------------------------------------
+
+    def save_ocr_page(self, content_hash: str, page: OcrPage) -> None:
+        """Keep one recognised page (or why it failed) of the file with ``content_hash``."""
+        lines = json.dumps([[ln.text, *ln.box, round(ln.score, 4)] for ln in page.lines],
+                           ensure_ascii=False)  # fmt: skip
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO ocr_pages(content_hash, page, lines, error, seconds)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (content_hash, page.page, lines, page.error, page.seconds),
+            )
+
+    def ocr_pages(self, content_hash: str) -> list[OcrPage]:
+        """The pages of that file recognised so far, by page number."""
+        rows = self._rows(
+            "SELECT page, lines, error, seconds FROM ocr_pages WHERE content_hash = ?"
+            " ORDER BY page",
+            (content_hash,),
+        )
+        return [
+            OcrPage(r["page"], tuple(OcrLine(str(v[0]), (float(v[1]), float(v[2]), float(v[3]),
+                                                        float(v[4])), float(v[5]))
+                                     for v in json.loads(r["lines"])),
+                    r["error"], r["seconds"])
+            for r in rows
+        ]  # fmt: skip

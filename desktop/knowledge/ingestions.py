@@ -412,7 +412,8 @@ class Ingestions(QObject):
         if status == DUPLICATE:
             detail = self._same_as(document.error_params)
         chunks = document.chunk_count if document.status == "indexed" else None
-        return RowState(status, reason, detail, document.pages, chunks, document.id)
+        return RowState(status, reason, detail, document.pages, chunks, document.id,
+                        document.recognised)  # fmt: skip
 
     def rows(self, collection: str) -> dict[str, RowState]:
         """Every row of a collection: its stored documents (SQLite), each with what this
@@ -430,7 +431,8 @@ class Ingestions(QObject):
             if earlier is not None and earlier.status != READY:
                 indexed = document.status == "indexed"
                 state = replace(earlier, document_id=document.id, pages=document.pages,
-                                chunks=document.chunk_count if indexed else None)  # fmt: skip
+                                chunks=document.chunk_count if indexed else None,
+                                recognised=document.recognised)  # fmt: skip
             states[document.path] = state
         for path, earlier in seen.items():  # not stored (yet): in flight, stopped, missing
             if path not in states and earlier.status in (*IN_FLIGHT, STOPPED, FAILED):

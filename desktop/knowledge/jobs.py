@@ -90,6 +90,7 @@ class RowState:
     pages: int | None = None
     chunks: int | None = None
     document_id: int | None = None  # set when the store holds a row that can be removed
+    recognised: bool = False  # some of its text was recognised from images (OCR)
 
 
 @dataclass(eq=False)

@@ -3,7 +3,9 @@
 A person who clicks a source wants to see the sentence the answer came from, not hunt for it
 in whatever program the system may (or may not) have for the file. A PDF is shown page by
 page as PDFium renders it, at a zoom that fits the width, opened at the cited page and
-scrolled to the passage, which lies under translucent rectangles over its characters; every
+scrolled to the passage, which lies under translucent rectangles over its characters (on a
+scanned page, over the lines recognised there); an image is shown the same way, as a PDF
+page made of it in memory; every
 other format is shown as the text the reader made of it (what the chunk offsets point
 into), scrolled to the passage with it highlighted. Where the passage is comes from
 ``core.knowledge.passages``; what may be opened at all from ``core.knowledge.cited`` (only
@@ -50,9 +52,11 @@ from PySide6.QtWidgets import (
 from core.i18n import Translator
 from core.knowledge.chunking import document_text
 from core.knowledge.cited import CitedSource
+from core.knowledge.errors import UnreadableDocument
 from core.knowledge.parser_process import ParserProcess
 from core.knowledge.passages import Box, PdfPassage, Span, find_in_pdf, text_passage
 from core.knowledge.readers import ReadLimits
+from core.knowledge.readers.image import image_document
 from desktop.window.messages import describe_error, plain_label
 from desktop.window.workers import JobRunner, own_lane
 
@@ -364,7 +368,7 @@ class DocumentViewer(QDialog):
         self.note.hide()
         self.where.clear()
         self.pdf_view.close_document()
-        if source.kind == "pdf":
+        if source.kind in ("pdf", "image"):
             self._show_pdf(source)
         else:
             self._show_text(source)
@@ -373,12 +377,19 @@ class DocumentViewer(QDialog):
         import pypdfium2 as pdfium
 
         try:
-            document = pdfium.PdfDocument(source.path)
+            if source.kind == "image":  # shown as a PDF page made of the image
+                document = image_document(source.path)
+            else:
+                document = pdfium.PdfDocument(source.path)
+        except UnreadableDocument as exc:
+            self._cannot_show(describe_error(exc, self.translate))
+            return
         except (pdfium.PdfiumError, OSError) as exc:
             self._cannot_show(str(exc) or type(exc).__name__)
             return
         try:
-            passage = find_in_pdf(document, source.page, source.passage, source.hint)
+            passage = find_in_pdf(document, source.page, source.passage, source.hint,
+                                  source.recognised)  # fmt: skip
         except pdfium.PdfiumError:
             passage = None
         self.stack.setCurrentWidget(self.pdf_view)

@@ -139,7 +139,11 @@ class DocumentList(QTreeWidget):
 
     def status_text(self, state: RowState) -> str:
         word = self._words.get(state.status, state.status)
-        return f"{word}: {state.detail}" if state.detail else word
+        text = f"{word}: {state.detail}" if state.detail else word
+        if state.recognised:  # a scan or an image: its text may hold recognition errors
+            recognised = self.tr("recognised from image")
+            text = f"{text} · {recognised}"
+        return text
 
     def paths(self) -> list[str]:
         return list(self._items)

@@ -87,6 +87,17 @@ class ModelsPage(SettingsPage):
             self.tr("New chats use the collections I chose last (“Use in this chat”)")
         )
         form.addRow("", self.remember_collections)
+        self.ocr_check = QCheckBox(self.tr("Recognise text in scanned pages and images (OCR)"))
+        form.addRow("", self.ocr_check)
+        form.addRow(
+            "",
+            hint_label(
+                self.tr(
+                    "Recognition runs on this computer, a few seconds per page. Turned off, "
+                    "images and PDF pages without text are not indexed."
+                )
+            ),
+        )
         form.addRow(self.tr("Context size:"), self.context_combo)
         form.addRow("", self.context_hint)
         form.addRow(self.tr("Threads:"), self.threads_spin)
@@ -107,6 +118,7 @@ class ModelsPage(SettingsPage):
         for combo in (self.chat_combo, self.embedding_combo, self.context_combo):
             combo.currentIndexChanged.connect(self.changed)
         self.remember_collections.toggled.connect(self.changed)
+        self.ocr_check.toggled.connect(self.changed)
         for spin in (self.threads_spin, self.batch_spin):
             spin.valueChanged.connect(self.changed)
 
@@ -115,6 +127,7 @@ class ModelsPage(SettingsPage):
     def load(self, settings: Settings) -> None:
         self._fill_models(settings.chat_model, settings.embedding_model)
         self.remember_collections.setChecked(settings.remember_collections)
+        self.ocr_check.setChecked(settings.knowledge.ocr)
         self.context_combo.blockSignals(True)
         self.context_combo.clear()
         current = settings.engine.n_ctx
@@ -211,6 +224,7 @@ class ModelsPage(SettingsPage):
             embedding_model=self.embedding_combo.currentData(),
             engine=engine,
             remember_collections=self.remember_collections.isChecked(),
+            knowledge=replace(settings.knowledge, ocr=self.ocr_check.isChecked()),
         )
 
     def set_context(self, n_ctx: int) -> None:

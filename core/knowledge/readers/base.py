@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Final, Literal
 from core.knowledge.errors import UnreadableDocument
 
 if TYPE_CHECKING:
+    from core.knowledge.ocr import PageRecognition
     from core.settings import KnowledgeSettings
 
 MIB: Final = 1024 * 1024
@@ -43,13 +44,17 @@ class ReadLimits:
     max_unpacked_bytes: int = 512 * MIB  # all members of a DOCX or EPUB: declared, and read
     max_ratio: int = 200  # unpacked / packed size of one zip member
     max_chars: int = 20_000_000  # text taken from one document; the rest is left out
-    max_seconds: float = 300.0  # parsing one document (the parser process enforces it)
+    max_seconds: float = 300.0  # parsing one document, or one page through OCR (enforced
+    # by the parser process)
+    max_image_pixels: int = 100_000_000  # one image or TIFF page (a 600 dpi A4 scan is 35 M)
+    ocr: bool = True  # scans and images are recognised (in the parser process only)
 
     @classmethod
     def from_settings(cls, knowledge: KnowledgeSettings) -> ReadLimits:
         """The limits the person's settings ask for (the rest as built in)."""
         return cls(max_chars=max(1, knowledge.max_document_chars),
-                   max_seconds=max(0.1, knowledge.parse_time_limit_s))  # fmt: skip
+                   max_seconds=max(0.1, knowledge.parse_time_limit_s),
+                   ocr=knowledge.ocr)  # fmt: skip
 
 
 Unit = Literal["page", "chapter", "paragraph"]
@@ -66,8 +71,12 @@ class Reading:
     of repeated text) costs no more than the limit allows.
     """
 
-    def __init__(self, limits: ReadLimits, on_read: OnRead | None = None) -> None:
+    def __init__(self, limits: ReadLimits, on_read: OnRead | None = None,
+                 ocr: PageRecognition | None = None) -> None:  # fmt: skip
         self.limits = limits
+        # Recognition of pages without text (None: not here, e.g. outside the parser
+        # process, or turned off in the settings).
+        self.ocr = ocr if limits.ocr else None
         self.chars = 0
         self.truncated = False
         self.unpacked = 0  # bytes really produced by the container's members
@@ -115,11 +124,13 @@ class Section:
 
 @dataclass
 class ParsedDocument:
-    kind: str  # "pdf", "docx", "epub", "html", "markdown", "rst", "text", "code"
+    kind: str  # "pdf", "docx", "epub", "html", "markdown", "rst", "text", "code", "image"
     title: str
     sections: list[Section] = field(default_factory=list)
     pages: int | None = None  # page count where the format has pages
     truncated: bool = False  # text beyond ReadLimits.max_chars was left out
+    recognised: list[int] = field(default_factory=list)  # pages whose text came from OCR
+    unrecognised: list[tuple[int, str]] = field(default_factory=list)  # OCR failed: why
 
     @property
     def has_text(self) -> bool:

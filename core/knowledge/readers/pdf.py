@@ -6,15 +6,21 @@ password-protected file as such. Each page is one section; the document outline,
 is one, gives each page the heading of the bookmark it falls under. Pages are read until the
 document's character limit is reached (a file of a few kilobytes can repeat one page's
 text thousands of times); each page read is reported.
+
+A page whose text layer is (almost) empty but which holds an image is a scan: when the
+reading has OCR (in the parser process, unless turned off) the page is rendered and
+recognised instead (core/knowledge/ocr.py), and its number is kept in ``recognised``.
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
 from core.knowledge.errors import UnreadableDocument
+from core.knowledge.ocr import OCR_DPI, OCR_LONG_SIDE, scant
 from core.knowledge.readers.base import ParsedDocument, Reading, Section
 
 SUFFIXES: Final = frozenset({".pdf"})
@@ -52,16 +58,44 @@ def read_pdf(path: Path, data: bytes, reading: Reading) -> ParsedDocument:
                     text = textpage.get_text_range()
                 finally:
                     textpage.close()
+                text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+                text = _CJK_WRAP.sub("", text)
+                if reading.ocr is not None and scant(text) and _has_image(page):
+                    text = reading.ocr.page(index + 1, partial(_render, page)).text
             finally:
                 page.close()
-            text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-            text = reading.take(_CJK_WRAP.sub("", text))
+            text = reading.take(text)
             if text.strip():
                 sections.append(Section(text, page=index + 1, heading=heading))
             reading.read(index + 1, count, "page")
-        return ParsedDocument(kind="pdf", title=title, sections=sections, pages=count)
+        parsed = ParsedDocument(kind="pdf", title=title, sections=sections, pages=count)
+        if reading.ocr is not None:
+            parsed.recognised = list(reading.ocr.recognised)
+            parsed.unrecognised = list(reading.ocr.failed)
+        return parsed
     finally:
         document.close()
+
+
+def _has_image(page: Any) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4):
+        return True
+    return False
+
+
+def _render(page: Any) -> tuple[Any, float, float]:
+    """The page as an image for OCR (at :data:`OCR_DPI`, its long side at most
+    :data:`OCR_LONG_SIDE` pixels), the pixels per point, and the page's height in points."""
+    width, height = page.get_size()
+    scale = min(OCR_DPI / 72.0, OCR_LONG_SIDE / max(width, height, 1.0))
+    bitmap = page.render(scale=scale, grayscale=True)
+    try:
+        image = bitmap.to_pil().convert("RGB")
+    finally:
+        bitmap.close()
+    return image, scale, float(height)
 
 
 def _title(document: Any) -> str:
