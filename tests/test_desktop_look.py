@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QToolButton
 from pytestqt.qtbot import QtBot
 
 from desktop.chat.date_groups import DateGroup, date_group
+from desktop.chat.message_widget import COMPACT_WIDTH
 from desktop.window.empty_state import EmptyChatText
 from desktop.window.icons import ICON_FILES, icon_file, themed_icon, tint_color
 from desktop.window.main_window import MainWindow
@@ -360,6 +361,41 @@ def test_the_main_actions_carry_their_icons(window: MainWindow) -> None:
     window.set_knowledge_shown(True)
     footer[1].click()
     assert not window.knowledge.isVisible()
+
+
+def test_a_messages_buttons_carry_icons_names_beside_them_or_in_the_tooltip(
+    qtbot: QtBot, qapp: QApplication, services: AppServices, window: MainWindow
+) -> None:
+    """Copy, Edit, Regenerate and Sources show the Lucide icons in the theme's colours; a
+    wide message names them beside the icon, a narrow one shows icons alone and names them
+    in the tooltip (issue 12 §5)."""
+    chats = services.chats
+    chat = chats.create_chat("icons")
+    asked = chats.add_message(chat.id, None, "user", "Where is the harbour?")
+    citation = {"n": 1, "file": "harbour.pdf", "page": 2, "snippet": "the harbour", "cited": True}
+    chats.add_message(chat.id, asked.id, "assistant", "By the lighthouse [1].",
+                      citations=[citation])  # fmt: skip
+    window.open_chat(chat.id)
+    mine, reply = window.chat_view.widgets
+    buttons = [mine.copy_button, mine.edit_button, reply.copy_button,
+               reply.regenerate_button, reply.sources_button]  # fmt: skip
+    qtbot.waitUntil(lambda: all(b.isVisible() for b in buttons))
+    try:
+        for theme in ("light", "dark"):
+            apply_theme(qapp, theme)
+            for button in buttons:
+                colours = ink(button.icon())
+                assert colours and close_to(colours, tint_color(QIcon.Mode.Normal)), button.text()
+        wide = Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        assert all(b.toolButtonStyle() == wide for b in buttons)
+        window.resize(800, 760)
+        qtbot.waitUntil(lambda: reply.width() < COMPACT_WIDTH)
+        for button in buttons:
+            assert button.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly
+            assert button.toolTip().startswith(button.text() + ": ")
+            assert button.isVisible() and button.width() >= button.iconSize().width()
+    finally:
+        apply_theme(qapp, "system")
 
 
 def test_the_welcomes_links_follow_a_theme_switch(qapp: QApplication, window: MainWindow) -> None:

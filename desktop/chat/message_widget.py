@@ -36,9 +36,13 @@ from desktop.chat.markdown import (
     code_block_index,
 )
 from desktop.window.elided_label import ElidedLabel
+from desktop.window.icons import themed_icon
 
 if TYPE_CHECKING:
     from desktop.chat.chat_view import ChatView
+
+ACTION_ICON = QSize(14, 14)  # the header buttons' icons, beside text of the body's size
+COMPACT_WIDTH = 380  # a message narrower than this shows its buttons as icons alone
 
 
 class MessageBody(QTextBrowser):
@@ -151,20 +155,22 @@ class MessageWidget(QFrame):
         self.position_label = QLabel()
         self.next_button = self._tool("›", self.tr("Next version"))
         self.next_button.clicked.connect(lambda: view.switch_requested.emit(self.message.id, 1))
-        self.copy_button = self._tool(self.tr("Copy"), self.tr("Copy this message"))
+        self.copy_button = self._tool(self.tr("Copy"), self.tr("Copy this message"), "copy")
         self.copy_button.clicked.connect(self.copy)
         self.edit_button = self._tool(
-            self.tr("Edit"), self.tr("Edit and send again (a new version)")
+            self.tr("Edit"), self.tr("Edit and send again (a new version)"), "edit"
         )
         self.edit_button.clicked.connect(lambda: view.edit_requested.emit(self.message.id))
         self.regenerate_button = self._tool(
-            self.tr("Regenerate"), self.tr("Write another reply (this one stays)")
+            self.tr("Regenerate"), self.tr("Write another reply (this one stays)"), "regenerate"
         )
         self.regenerate_button.clicked.connect(
             lambda: view.regenerate_requested.emit(self.message.id)
         )
         self.sources_button = self._tool(
-            self.tr("Sources"), self.tr("Every passage retrieved for this reply, with its scores")
+            self.tr("Sources"),
+            self.tr("Every passage retrieved for this reply, with its scores"),
+            "sources",
         )
         self.sources_button.clicked.connect(lambda: view.sources_requested.emit(self.message))
         header = QHBoxLayout()
@@ -202,12 +208,41 @@ class MessageWidget(QFrame):
         self.previous_button.setEnabled(not generating and index > 1)
         self.next_button.setEnabled(not generating and index < count)
 
-    def _tool(self, text: str, tip: str) -> QToolButton:
+    def _tool(self, text: str, tip: str, icon: str | None = None) -> QToolButton:
+        """A flat button of the message's header; with ``icon`` (a name of the window's
+        Lucide set, drawn in the theme's colours) it shows the icon beside its name, or the
+        icon alone when the message is narrow (``_fit_actions``), the name then in the
+        tooltip."""
         button = QToolButton()
         button.setText(text)
         button.setToolTip(tip)
         button.setAutoRaise(True)
+        if icon is not None:
+            button.setIcon(themed_icon(icon))
+            button.setIconSize(ACTION_ICON)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setProperty("tip", tip)
         return button
+
+    def _action_buttons(self) -> tuple[QToolButton, ...]:
+        return (self.copy_button, self.edit_button, self.regenerate_button, self.sources_button)
+
+    def _fit_actions(self) -> None:
+        """Names beside the icons while the message is wide enough, icons alone below
+        ``COMPACT_WIDTH`` (a narrow window, or the knowledge panel open at 800 px), so the
+        buttons never crowd the speaker's name out of the header."""
+        compact = self.width() < COMPACT_WIDTH
+        style = (Qt.ToolButtonStyle.ToolButtonIconOnly if compact
+                 else Qt.ToolButtonStyle.ToolButtonTextBesideIcon)  # fmt: skip
+        for button in self._action_buttons():
+            if button.toolButtonStyle() != style:
+                button.setToolButtonStyle(style)
+                tip = str(button.property("tip"))
+                button.setToolTip(f"{button.text()}: {tip}" if compact else tip)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_actions()
 
     # ---- content -----------------------------------------------------------------------
 
@@ -255,7 +290,7 @@ class MessageWidget(QFrame):
                 body.show_html(part.html)
                 if part.code is not None and body.code != part.code:
                     body.code = part.code
-                    button = self._tool(self.tr("Copy"), self.tr("Copy the code"))
+                    button = self._tool(self.tr("Copy"), self.tr("Copy the code"), "copy")
                     link = QUrl(f"{COPY_SCHEME}:{part.code}")
                     button.clicked.connect(lambda _=False, url=link: self._link(url))
                     body.set_code_copy_button(button)

@@ -27,6 +27,7 @@ class StatusLine(QObject):
         super().__init__(parent)
         self.model_label = QLabel(self.tr("No model loaded"))
         self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a model names itself
+        self.model_label.setContentsMargins(6, 0, 0, 0)  # in line with the sidebar's edge
         self.speed_label = QLabel("")
         # The gauge's words sit beside a slim bar, not on it: drawn over the fill, the part
         # of "717 / 2048 tokens" at the fill's edge could not be read.
@@ -38,6 +39,14 @@ class StatusLine(QObject):
         self.gauge.setRange(0, 1)
         self.gauge.setValue(0)
         self.gauge.setFormat(self.context_label.text())
+        # An edge and a groove of the palette's own: Fusion's groove was all but invisible
+        # on the dark status bar, so an empty gauge did not read as one.
+        self.gauge.setStyleSheet(
+            "QProgressBar#contextGauge { border: 1px solid palette(mid); border-radius: 4px;"
+            " background: palette(base); }"
+            " QProgressBar#contextGauge::chunk { background: palette(highlight);"
+            " border-radius: 3px; }"
+        )
         self.undo_button = QPushButton(self.tr("Undo"))
         self.undo_button.setFlat(True)
         self.undo_button.hide()
