@@ -167,3 +167,42 @@ def test_the_local_server_opens_no_outgoing_connection(
     assert embedded.status_code == 200 and len(embedded.json()["data"]) == 2
     assert server.returncode == 0
     assert log.exists() and internet_calls(log) == []
+
+
+def test_the_windows_local_server_opens_no_outgoing_connection(
+    fireside_home: Path, tmp_path: Path, gemma_path: Path, minilm_path: Path
+) -> None:
+    """The server as the window runs it (Settings → Local server: in the window's process,
+    on its engine client, its knowledge on the window's knowledge base), watched the same
+    way while it answers a chat and an embedding request."""
+    import httpx
+
+    from core.models.registry import ModelRegistry
+    from core.paths import AppPaths
+
+    paths = AppPaths.from_env()
+    paths.ensure()
+    registry = ModelRegistry(paths)
+    chat_id, embed_id = registry.import_file(gemma_path).id, registry.import_file(minilm_path).id
+    log = tmp_path / "window-server.log"
+    command = ["strace", "-f", "-qq", "-e", f"trace={NETWORK_CALLS}", "-o", str(log),
+               sys.executable, "-m", "tests.window_server_process"]  # fmt: skip
+    with subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True, env={**os.environ, "FIRESIDE_LANG": "en",
+                                          "QT_QPA_PLATFORM": "offscreen"}) as server:  # fmt: skip
+        assert server.stdin is not None and server.stdout is not None
+        try:
+            url = server.stdout.readline().strip()
+            assert url.startswith("http://127.0.0.1:"), "the window's server did not start"
+            chat = httpx.post(url + "/completions", timeout=120, json={
+                "model": chat_id, "max_tokens": 3, "prompt": "Once upon a time",
+            })  # fmt: skip
+            words = {"model": embed_id, "input": ["roses", "lamps"]}
+            embedded = httpx.post(url + "/embeddings", timeout=120, json=words)
+        finally:
+            server.stdin.close()
+            server.wait(timeout=60)
+    assert chat.status_code == 200, chat.text
+    assert embedded.status_code == 200 and len(embedded.json()["data"]) == 2
+    assert server.returncode == 0
+    assert log.exists() and internet_calls(log) == []
