@@ -65,6 +65,12 @@ class EngineLane:
             with self._lock:
                 self._pending -= 1
 
+    def stop_waiting(self) -> None:
+        """The server is stopping: jobs no longer wait for the person's turn (they end at
+        once: a queued generation is cancelled), so stopping never waits for a reply in the
+        window."""
+        self._closing.set()
+
     def close(self) -> None:
         """Drop waiting jobs; a running one ends when its generation is cancelled."""
         self._closing.set()

@@ -136,6 +136,7 @@ class LocalServer:
     def stop(self) -> None:
         """Stop accepting, cancel the server's own generations (never the window's) and
         wait for the thread."""
+        self.lane.stop_waiting()
         self.context.cancel_all()
         if self._server is not None:
             self._server.should_exit = True
@@ -144,6 +145,7 @@ class LocalServer:
             self._thread = None
 
     def _shutdown(self) -> None:
+        self.lane.stop_waiting()
         self.context.cancel_all()
         knowledge = self.context.knowledge
         if knowledge is not None:  # its connections belong to the lane's thread
