@@ -4,7 +4,7 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../../desktop/window/about.py" line="+128"/>
+        <location filename="../../desktop/window/about.py" line="+129"/>
         <source>About Fireside</source>
         <translation type="unfinished"></translation>
     </message>
@@ -24,7 +24,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Built with</source>
         <translation type="unfinished"></translation>
     </message>
@@ -34,7 +34,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Qt:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -49,27 +49,32 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="-3"/>
         <source>Devices:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+71"/>
         <source>known once the engine has started</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+2"/>
         <source>GPU offload: yes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+2"/>
         <source>CPU only: this llama.cpp build has no GPU backend</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+4"/>
         <source>%1 (%2): %3 free of %4</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="-67"/>
         <source>Where your data lives</source>
         <translation type="unfinished"></translation>
     </message>
@@ -170,7 +175,7 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+315"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+319"/>
         <source>Use in this chat:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -221,14 +226,14 @@
 <context>
     <name>ChatListPanel</name>
     <message>
-        <location filename="../../desktop/chat/chat_list.py" line="+103"/>
-        <location line="+79"/>
+        <location filename="../../desktop/chat/chat_list.py" line="+130"/>
+        <location line="+82"/>
         <location line="+47"/>
         <source>New chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-125"/>
+        <location line="-128"/>
         <source>Start a new chat (Ctrl+N)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -238,7 +243,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+82"/>
+        <location line="+85"/>
         <source>No chat matches “%1”</source>
         <translation type="unfinished"></translation>
     </message>
@@ -432,9 +437,73 @@
     </message>
 </context>
 <context>
+    <name>DevicePage</name>
+    <message>
+        <location filename="../../desktop/settings/device.py" line="+36"/>
+        <location line="+31"/>
+        <source>Auto</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-28"/>
+        <source>Auto puts as many layers on the GPU as its free memory holds; a number puts that many there (0: none), fewer if they do not fit.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Device:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>GPU layers:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>CPU only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 free of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>%1 (not found by the engine)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>The engine&apos;s devices are listed here once it has started.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This llama.cpp build has no GPU backend: models run on the CPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Models run on the CPU; the GPU is left alone.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Auto uses %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The whole model goes to %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>DocumentList</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="-180"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="-184"/>
         <source>Name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -511,11 +580,16 @@
         <source>Searchable</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+7"/>
+        <source>recognised from image</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>DocumentViewer</name>
     <message>
-        <location filename="../../desktop/knowledge/viewer.py" line="+330"/>
+        <location filename="../../desktop/knowledge/viewer.py" line="+334"/>
         <source>Open in the system viewer</source>
         <translation type="unfinished"></translation>
     </message>
@@ -525,7 +599,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+48"/>
         <source>Opening…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -708,7 +782,7 @@
 <context>
     <name>EmbeddingModelBar</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+242"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+239"/>
         <source>Choose an embedding model…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1227,7 +1301,7 @@
 <context>
     <name>MainMenus</name>
     <message>
-        <location filename="../../desktop/window/menus.py" line="+51"/>
+        <location filename="../../desktop/window/menus.py" line="+52"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1327,7 +1401,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+5"/>
         <source>&amp;Settings</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1360,7 +1434,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+283"/>
+        <location filename="../../desktop/window/main_window.py" line="+304"/>
         <location line="+27"/>
         <source>New chat</source>
         <translation type="unfinished"></translation>
@@ -1379,7 +1453,7 @@
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../../desktop/chat/message_widget.py" line="+147"/>
+        <location filename="../../desktop/chat/message_widget.py" line="+151"/>
         <source>Previous version</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1390,12 +1464,12 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+104"/>
+        <location line="+135"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-104"/>
+        <location line="-135"/>
         <source>Copy this message</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1425,12 +1499,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Every passage retrieved for this reply, with its scores</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+74"/>
+        <location line="+104"/>
         <source>Assistant</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1533,7 +1607,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+27"/>
+        <source>The local server switched the model to %1 for a request</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>Assistant</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1582,6 +1661,16 @@
     </message>
     <message>
         <location line="+3"/>
+        <source>Recognise text in scanned pages and images (OCR)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Recognition runs on this computer, a few seconds per page. Turned off, images and PDF pages without text are not indexed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Context size:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1601,7 +1690,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+28"/>
         <source>%1 tokens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1649,37 +1738,37 @@
 <context>
     <name>PlainTranscriptOffer</name>
     <message>
-        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <location filename="../../desktop/chat/transcript_offer.py" line="+38"/>
         <source>Use a plain &amp;transcript for this model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <location line="+3"/>
         <source>Write this model&apos;s chats as plain “User:” and “Assistant:” lines, not with its chat template</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <location line="+33"/>
         <source>Chat template refused</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <location line="+2"/>
         <source>The chat template of %1 cannot be used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <location line="+1"/>
         <source>Fireside can write this model&apos;s chats as a plain transcript instead: your messages and its replies as lines that start with “User:” and “Assistant:”. Most models still answer that way, though often less well than with their own template. You can turn it off again in the Models menu.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <location line="+7"/>
         <source>Use the plain transcript</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../desktop/chat/transcript_offer.py" line="+1"/>
+        <location line="+2"/>
         <source>Not now</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1778,7 +1867,7 @@
 <context>
     <name>RowActions</name>
     <message>
-        <location filename="../../desktop/chat/chat_list.py" line="-297"/>
+        <location filename="../../desktop/chat/chat_list.py" line="-315"/>
         <source>Rename</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1791,7 +1880,7 @@
 <context>
     <name>SamplingPage</name>
     <message>
-        <location filename="../../desktop/settings/engine.py" line="+35"/>
+        <location filename="../../desktop/settings/engine.py" line="+36"/>
         <source>Higher gives more varied replies, lower more predictable ones; 0 always picks the most likely word.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1927,15 +2016,168 @@
     </message>
 </context>
 <context>
+    <name>ServerPage</name>
+    <message>
+        <location filename="../../desktop/settings/server.py" line="+50"/>
+        <source>Run the local server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>any free port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Show</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Require the key from programs on this computer too</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Answer only with the loaded model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Endpoint</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Duration</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Result</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>Port:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Address:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>127.0.0.1 is this computer only. Any other address lets other computers on your network use your models; it needs the API key and your confirmation.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>API key:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Allowed web pages:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Origins of web pages that may read answers, separated by spaces. Empty: no web page in a browser can.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Otherwise a request for another installed model loads it, and your chat uses it too. Your own chat always goes before waiting requests.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Recent requests (what was asked is never kept):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Enter the address the server listens on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>An allowed web page is named by its origin, such as http://localhost:3000, not &apos;%1&apos;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Not started: listening on %1 was not confirmed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>The settings could not be saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Listen beyond this computer?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>On %1, other computers that can reach this one can use your models and documents with the API key. Listen there?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Listening at %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>%1 s</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings/dialog.py" line="+68"/>
+        <location filename="../../desktop/settings/dialog.py" line="+77"/>
         <source>Settings</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1964,7 +2206,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+7"/>
+        <source>Local server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+86"/>
         <source>The longest reply (%1 tokens) must be shorter than the context size (%2 tokens).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2046,18 +2293,18 @@
     <name>StatusLine</name>
     <message>
         <location filename="../../desktop/window/status_line.py" line="+28"/>
-        <location line="+31"/>
+        <location line="+40"/>
         <source>No model loaded</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-26"/>
-        <location line="+56"/>
+        <location line="-34"/>
+        <location line="+79"/>
         <source>context empty</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-48"/>
+        <location line="-63"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2087,28 +2334,32 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+16"/>
         <source>CPU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+2"/>
         <source>%1, all layers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+1"/>
         <source>%1, %2 of %3 layers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="-11"/>
         <source>%1 layers on the GPU did not fit; loaded with %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="-3"/>
         <source>base model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+20"/>
         <source>%1 tokens/s</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2169,7 +2420,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+80"/>
         <source>Checking which version suits this computer…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2237,7 +2488,7 @@
 <context>
     <name>WindowDialogs</name>
     <message>
-        <location filename="../../desktop/window/dialogs.py" line="+110"/>
+        <location filename="../../desktop/window/dialogs.py" line="+131"/>
         <source>Fireside opens only documents in your knowledge base; this source is not one of them: %1</source>
         <translation type="unfinished"></translation>
     </message>
