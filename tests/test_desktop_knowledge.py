@@ -158,6 +158,9 @@ def test_dropping_a_folder_shows_each_document_through_to_done_or_failed(
     assert panel.progress.label.text().startswith("Documents: 6 of 6 · 2 added")
     assert panel.progress.cancel_button.isHidden() and panel.progress.resume_button.isHidden()
     qtbot.waitUntil(lambda: not panel.busy)
+    # Done: the summary stays, the full bar goes (it was the loudest thing in the panel).
+    qtbot.waitUntil(lambda: panel.progress.bar.isHidden())
+    assert panel.progress.label.text().startswith("Documents: 6 of 6")
 
     # The GBK text was read as Chinese, with its pages-free citation.
     kb = with_model.knowledge

@@ -79,6 +79,7 @@ class ChatView(QWidget):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.placeholder.setObjectName("placeholder")
+        self.placeholder.setContentsMargins(32, 0, 32, 0)  # the lines never touch the edges
         self.earlier_button = QPushButton(self.tr("Show earlier messages"))
         self.earlier_button.setFlat(True)
         self.earlier_button.clicked.connect(self.show_earlier)

@@ -452,6 +452,7 @@ class IngestProgress(QWidget):
     def starting(self, *, first: bool) -> None:
         """A job was submitted; when no other runs, nothing is known yet: a busy bar."""
         self.show()
+        self.bar.show()
         self.cancel_button.show()
         self.cancel_button.setEnabled(True)
         self.resume_button.hide()
@@ -461,6 +462,7 @@ class IngestProgress(QWidget):
 
     def running(self, progress: Progress) -> None:
         total = max(progress.documents_total, 1)
+        self.bar.show()
         self.bar.setRange(0, total)
         self.bar.setValue(min(progress.documents_done, total))
         text = self.documents_text(progress.documents_done, progress.documents_total)
@@ -474,9 +476,11 @@ class IngestProgress(QWidget):
         self.label.setText(f"{self.documents_text(done, done)} · {summary}")
 
     def idle(self, *, can_resume: bool) -> None:
-        """No job left. After a stop, Resume is offered."""
+        """No job left. After a stop, Resume is offered beside the bar; after a finished
+        job only the summary stays (a full bar left standing was the panel's loudest part)."""
         self.cancel_button.hide()
         self.resume_button.setVisible(can_resume)
+        self.bar.setVisible(can_resume)
         if self.bar.maximum() == 0:
             self.bar.setRange(0, 1)
             self.bar.setValue(0)
@@ -488,6 +492,7 @@ class IngestProgress(QWidget):
 
     def waiting(self) -> None:
         self.show()
+        self.bar.show()
         self.cancel_button.hide()
         self.resume_button.hide()
         self.bar.setRange(0, 1)
