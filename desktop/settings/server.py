@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -72,6 +73,10 @@ class ServerPage(SettingsPage):
         self.requests.setHeaderLabels([self.tr("Time"), self.tr("Endpoint"), self.tr("Model"),
                                        self.tr("Tokens"), self.tr("Duration"),
                                        self.tr("Result")])  # fmt: skip
+        header = self.requests.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # the model's id
         self.message = hint_label()
         self._build()
         self.switch.toggled.connect(self._switched)
