@@ -1,4 +1,5 @@
-"""The settings window: models, sampling, system prompts, look and language, hub, data.
+"""The settings window: models, sampling, system prompts, look and language, hub, data, and
+the local server (when the window gives its server's controller).
 
 Each section is a page that reads its part of a :class:`~core.settings.Settings` and writes
 it back (``load`` / ``apply_to``), and says what is wrong with what was typed (``problem``).
@@ -8,13 +9,14 @@ boxes keep most bad values from being typed at all; what is left (a hub address,
 longer than the context) is one line at the bottom of the dialog.
 
 The pages live in ``settings_engine`` (models, sampling), ``settings_presets`` (system
-prompts) and ``settings_general`` (appearance and language, hub, data), over the page
-contract in ``settings_page``.
+prompts), ``settings_general`` (appearance and language, hub, data) and ``server`` (the
+local server), over the page contract in ``settings_page``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
@@ -43,6 +45,10 @@ from desktop.window.services import AppServices
 from desktop.window.theme import apply_theme
 from desktop.window.workers import Job, JobRunner
 
+if TYPE_CHECKING:
+    from desktop.server.control import LocalServerControl
+    from desktop.settings.server import ServerPage
+
 # ---- the dialog ------------------------------------------------------------------------
 
 
@@ -58,10 +64,12 @@ class SettingsDialog(QDialog):
         tokens: TokenStore | None = None,
         *,
         opener: UrlOpener | None = None,
+        server: LocalServerControl | None = None,
     ) -> None:
         """``tokens``: the store of the Hub token (the system keyring unless given: share
         the window's, so a token kept for the session only reaches the downloads).
-        ``opener`` opens folders and files (QDesktopServices.openUrl unless given)."""
+        ``opener`` opens folders and files (QDesktopServices.openUrl unless given).
+        ``server``: the window's local server, shown on a page of its own."""
         super().__init__(parent)
         self.services = services
         self.tokens = tokens if tokens is not None else TokenStore()
@@ -82,6 +90,12 @@ class SettingsDialog(QDialog):
             (self.tr("Model Hub"), self.hub_page),
             (self.tr("Data"), self.data_page),
         ]
+        self.server_page: ServerPage | None = None
+        if server is not None:
+            from desktop.settings.server import ServerPage
+
+            self.server_page = ServerPage(server)
+            self.pages.append((self.tr("Local server"), self.server_page))
 
         self.sections = QListWidget()
         self.sections.setSpacing(3)

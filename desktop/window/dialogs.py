@@ -1,7 +1,9 @@
 """What the window opens besides itself: the model manager (one, kept while the window
 lives, since its downloads and look-ups go on in the background), Settings, About, the
 document viewer at a cited passage, a reply's Sources panel, and in the system's viewers the
-data folder and the engine log.
+data folder and the engine log. Settings → Local server shows the window's local server,
+whose controller is kept here too (made when first asked for; the server runs only while
+the person has it switched on, and stops with the window).
 
 The dialogs are imported when first opened, so the window starts without them.
 """
@@ -18,6 +20,7 @@ from core.models.registry import InstalledModel
 if TYPE_CHECKING:
     from desktop.knowledge.viewer import DocumentViewer
     from desktop.models.manager import ModelManagerDialog
+    from desktop.server.control import LocalServerControl
     from desktop.window.main_window import MainWindow
 
 
@@ -33,6 +36,23 @@ class WindowDialogs(QObject):
         self.manager: ModelManagerDialog | None = None
         self.settings: QWidget | None = None  # the last Settings dialog opened
         self.viewer: DocumentViewer | None = None  # the document viewer, while it is open
+        self._server: LocalServerControl | None = None
+
+    @property
+    def local_server(self) -> LocalServerControl:
+        """The window's local server: on the window's engine client, the person's chat
+        first, and a model a request loads shown in the status line."""
+        if self._server is None:
+            from desktop.server.control import LocalServerControl
+
+            window = self.window
+            conversation = window.conversation
+            self._server = LocalServerControl(
+                self.services, person_busy=lambda: conversation.busy,
+                chat_options=window.models.options, parent=self,
+            )  # fmt: skip
+            self._server.model_switched.connect(window.presenter.server_switched)
+        return self._server
 
     def open_model_manager(self) -> QWidget:
         from desktop.models.manager import ModelManagerDialog
@@ -73,7 +93,8 @@ class WindowDialogs(QObject):
         from desktop.settings.dialog import SettingsDialog
 
         dialog = SettingsDialog(self.services, self.window, self.services.tokens,
-                                opener=self.window.url_opener)  # fmt: skip
+                                opener=self.window.url_opener,
+                                server=self.local_server)  # fmt: skip
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.settings = dialog
         dialog.show()
@@ -152,8 +173,10 @@ class WindowDialogs(QObject):
         return dialog
 
     def shutdown(self) -> None:
-        """Stop the model manager's look-up lane and close the viewer (the window is
-        closing)."""
+        """Stop the local server and the model manager's look-up lane and close the viewer
+        (the window is closing)."""
+        if self._server is not None:
+            self._server.stop()
         if self.viewer is not None:
             self.viewer.close()
         if self.manager is not None:

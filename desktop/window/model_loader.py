@@ -109,6 +109,13 @@ class ModelLoader(QObject):
         default = self.services.switcher.default("chat")
         return self.load(default.path) if default is not None else None
 
+    def switched(self, info: ModelInfo) -> None:
+        """Another chat model was loaded for the window's local server: it is the window's
+        model now (the default stays the person's choice, so loading that again works)."""
+        self._wanted = (str(Path(info.path).resolve()), self.options())
+        self.model = info
+        self.loaded.emit(info)
+
     def engine_stopped(self) -> None:
         """The engine died under a reply: no model is loaded any more."""
         self.model = None

@@ -94,6 +94,14 @@ class ModelPresenter(QObject):
         self.window._update_composer()
         return job
 
+    def server_switched(self, info: object) -> None:
+        """A request to the local server loaded another chat model: the window shows it
+        (the status line names it, and a note says why it changed)."""
+        assert isinstance(info, ModelInfo)
+        self.models.switched(info)
+        self.window._note(self.tr("The local server switched the model to %1 for a request")
+                          .replace("%1", info.name or Path(info.path).name))  # fmt: skip
+
     # ---- what the loader reports -------------------------------------------------------
 
     def _loading(self, name: str) -> None:
