@@ -240,6 +240,23 @@ def test_delete_from_the_hover_button_is_undone_with_undo(qtbot: QtBot, window: 
 # ---- empty states ------------------------------------------------------------------------------
 
 
+def test_at_800_px_the_welcome_leaves_the_sidebar_room_for_titles(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The welcome's two buttons side by side made its page ~450 px wide, so at 800 px the
+    sidebar was squeezed to ~110 px and cut every title; they wrap now."""
+    window.start()  # no model installed: the welcome shows
+    welcome = window.welcome
+    window.resize(800, 760)
+    qtbot.waitUntil(lambda: window.width() == 800 and welcome.isVisible())
+    QApplication.processEvents()
+    assert window.sidebar.width() >= 180, window.sidebar.width()
+    page = welcome.rect()
+    for button in (welcome.download_button, welcome.import_button):
+        corner = button.mapTo(welcome, button.rect().bottomRight())
+        assert button.isVisible() and page.contains(corner), button.text()
+
+
 def test_empty_states_say_what_to_do_and_go_when_there_is_something(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:

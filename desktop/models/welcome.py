@@ -36,6 +36,7 @@ from core.models.naming import ModelFileGroup
 from core.models.registry import InstalledModel
 from core.models.tokens import TokenStore
 from core.models.units import human_size
+from desktop.chat.flow_layout import FlowLayout
 from desktop.models.download_view import DownloadProgressView
 from desktop.models.downloads import DownloadBoard, DownloadTask
 from desktop.models.hub_lookups import HubAccess, look_up_repo
@@ -180,10 +181,11 @@ class WelcomeWidget(QWidget):
         self.check_link.linkActivated.connect(lambda _link: self.check())
         self.message_label = plain_label()
         self.message_label.hide()
-        actions = QHBoxLayout()
+        # The two buttons wrap under each other when the page is narrow: side by side they
+        # made the page so wide that at 800 px the sidebar was squeezed to ~110 px.
+        actions = FlowLayout(spacing=8)
         actions.addWidget(self.download_button)
         actions.addWidget(self.import_button)
-        actions.addStretch(1)
         column = QWidget()
         column.setMaximumWidth(620)
         inner = QVBoxLayout(column)
