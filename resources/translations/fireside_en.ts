@@ -296,7 +296,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+19"/>
         <source>Show earlier messages</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1018,17 +1018,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+30"/>
         <source>Looking at the files…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+28"/>
         <source>Stopped. Finished documents are kept; the rest go on with the next add or with Resume.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>Waiting for an embedding model: the documents are added once one is chosen.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2018,7 +2018,7 @@
 <context>
     <name>ServerPage</name>
     <message>
-        <location filename="../../desktop/settings/server.py" line="+50"/>
+        <location filename="../../desktop/settings/server.py" line="+51"/>
         <source>Run the local server</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2078,7 +2078,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+28"/>
         <source>Port:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2395,7 +2395,7 @@
 <context>
     <name>WelcomeWidget</name>
     <message>
-        <location filename="../../desktop/models/welcome.py" line="+141"/>
+        <location filename="../../desktop/models/welcome.py" line="+142"/>
         <source>Welcome to Fireside</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2420,7 +2420,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+80"/>
+        <location line="+81"/>
         <source>Checking which version suits this computer…</source>
         <translation type="unfinished"></translation>
     </message>

@@ -296,7 +296,7 @@
         <translation>助手</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+19"/>
         <source>Show earlier messages</source>
         <translation>显示更早的消息</translation>
     </message>
@@ -1018,17 +1018,17 @@
         <translation>从导入中断的地方继续</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+30"/>
         <source>Looking at the files…</source>
         <translation>正在检查文件…</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+28"/>
         <source>Stopped. Finished documents are kept; the rest go on with the next add or with Resume.</source>
         <translation>已停止。已处理完的文档会保留；其余文档将在下次添加或点击“继续”时接着处理。</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>Waiting for an embedding model: the documents are added once one is chosen.</source>
         <translation>正在等待嵌入模型：选择一个嵌入模型后即会添加这些文档。</translation>
     </message>
@@ -1609,7 +1609,7 @@
     <message>
         <location line="+27"/>
         <source>The local server switched the model to %1 for a request</source>
-        <translation type="unfinished"></translation>
+        <translation>本机服务器为一个请求切换到了 %1</translation>
     </message>
     <message>
         <location line="+13"/>
@@ -2018,149 +2018,149 @@
 <context>
     <name>ServerPage</name>
     <message>
-        <location filename="../../desktop/settings/server.py" line="+50"/>
+        <location filename="../../desktop/settings/server.py" line="+51"/>
         <source>Run the local server</source>
-        <translation type="unfinished"></translation>
+        <translation>运行本机服务器</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>any free port</source>
-        <translation type="unfinished"></translation>
+        <translation>任一空闲端口</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Show</source>
-        <translation type="unfinished"></translation>
+        <translation>显示</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Copy</source>
-        <translation type="unfinished">复制</translation>
+        <translation>复制</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Require the key from programs on this computer too</source>
-        <translation type="unfinished"></translation>
+        <translation>本机上的程序也必须提供密钥</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Answer only with the loaded model</source>
-        <translation type="unfinished"></translation>
+        <translation>只用已加载的模型回答</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Time</source>
-        <translation type="unfinished"></translation>
+        <translation>时间</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Endpoint</source>
-        <translation type="unfinished"></translation>
+        <translation>接口</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Model</source>
-        <translation type="unfinished"></translation>
+        <translation>模型</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>词元</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Duration</source>
-        <translation type="unfinished"></translation>
+        <translation>用时</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Result</source>
-        <translation type="unfinished"></translation>
+        <translation>结果</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+28"/>
         <source>Port:</source>
-        <translation type="unfinished"></translation>
+        <translation>端口：</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Address:</source>
-        <translation type="unfinished"></translation>
+        <translation>地址：</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>127.0.0.1 is this computer only. Any other address lets other computers on your network use your models; it needs the API key and your confirmation.</source>
-        <translation type="unfinished"></translation>
+        <translation>127.0.0.1 表示只有这台电脑。其他地址会让你网络中的其他电脑也能使用你的模型，需要 API 密钥并经你确认。</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>API key:</source>
-        <translation type="unfinished"></translation>
+        <translation>API 密钥：</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Allowed web pages:</source>
-        <translation type="unfinished"></translation>
+        <translation>允许的网页：</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Origins of web pages that may read answers, separated by spaces. Empty: no web page in a browser can.</source>
-        <translation type="unfinished"></translation>
+        <translation>可以读取回答的网页来源，用空格分隔。留空：浏览器中的任何网页都不能读取。</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Otherwise a request for another installed model loads it, and your chat uses it too. Your own chat always goes before waiting requests.</source>
-        <translation type="unfinished"></translation>
+        <translation>否则，请求其他已安装的模型时会加载该模型，你的对话也会改用它。你自己的对话总是先于排队的请求。</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Recent requests (what was asked is never kept):</source>
-        <translation type="unfinished"></translation>
+        <translation>最近的请求（从不保存请求和回答的内容）：</translation>
     </message>
     <message>
         <location line="+27"/>
         <source>Enter the address the server listens on.</source>
-        <translation type="unfinished"></translation>
+        <translation>请输入服务器监听的地址。</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>An allowed web page is named by its origin, such as http://localhost:3000, not &apos;%1&apos;.</source>
-        <translation type="unfinished"></translation>
+        <translation>允许的网页要写成来源，例如 http://localhost:3000，而不是“%1”。</translation>
     </message>
     <message>
         <location line="+28"/>
         <source>Not started: listening on %1 was not confirmed.</source>
-        <translation type="unfinished"></translation>
+        <translation>未启动：没有确认在 %1 上监听。</translation>
     </message>
     <message>
         <location line="+11"/>
         <source>The settings could not be saved.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法保存设置。</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Listen beyond this computer?</source>
-        <translation type="unfinished"></translation>
+        <translation>要让其他电脑也能访问吗？</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>On %1, other computers that can reach this one can use your models and documents with the API key. Listen there?</source>
-        <translation type="unfinished"></translation>
+        <translation>在 %1 上监听时，能连到这台电脑的其他电脑可以凭 API 密钥使用你的模型和文档。要在那里监听吗？</translation>
     </message>
     <message>
         <location line="+19"/>
         <source>Listening at %1</source>
-        <translation type="unfinished"></translation>
+        <translation>正在 %1 监听</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Off</source>
-        <translation type="unfinished">关闭</translation>
+        <translation>已关闭</translation>
     </message>
     <message>
         <location line="+25"/>
         <source>%1 s</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 秒</translation>
     </message>
 </context>
 <context>
@@ -2208,7 +2208,7 @@
     <message>
         <location line="+7"/>
         <source>Local server</source>
-        <translation type="unfinished"></translation>
+        <translation>本机服务器</translation>
     </message>
     <message>
         <location line="+86"/>
@@ -2395,7 +2395,7 @@
 <context>
     <name>WelcomeWidget</name>
     <message>
-        <location filename="../../desktop/models/welcome.py" line="+141"/>
+        <location filename="../../desktop/models/welcome.py" line="+142"/>
         <source>Welcome to Fireside</source>
         <translation>欢迎使用 Fireside</translation>
     </message>
@@ -2420,7 +2420,7 @@
         <translation>检查哪个版本适合这台电脑（会询问 Hugging Face Hub）</translation>
     </message>
     <message>
-        <location line="+80"/>
+        <location line="+81"/>
         <source>Checking which version suits this computer…</source>
         <translation>正在检查哪个版本最适合这台电脑…</translation>
     </message>
