@@ -238,7 +238,8 @@ class MessageWidget(QFrame):
             if button.toolButtonStyle() != style:
                 button.setToolButtonStyle(style)
                 tip = str(button.property("tip"))
-                button.setToolTip(f"{button.text()}: {tip}" if compact else tip)
+                named = self.tr("%1: %2").replace("%1", button.text()).replace("%2", tip)
+                button.setToolTip(named if compact else tip)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

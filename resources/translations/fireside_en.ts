@@ -1533,6 +1533,11 @@
         <source>Code copied</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../../desktop/chat/message_widget.py" line="+1"/>
+        <source>%1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Messages</name>

@@ -1533,6 +1533,11 @@
         <source>Code copied</source>
         <translation>代码已复制</translation>
     </message>
+    <message>
+        <location filename="../../desktop/chat/message_widget.py" line="+1"/>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
 </context>
 <context>
     <name>Messages</name>
