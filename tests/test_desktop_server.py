@@ -214,6 +214,7 @@ def test_a_host_beyond_this_computer_needs_a_confirmation_and_the_key(
     qtbot.addWidget(page)
     page.show()
     page.load(services.settings)
+    assert page.key_edit.text() == ""  # opening Settings makes no key
     page.host_edit.setText("0.0.0.0")
     page.port_spin.setValue(0)
     asked: list[str] = []

@@ -228,18 +228,28 @@ class ServerPage(SettingsPage):
             self.state_label.setText(self.tr("Off"))
         self._show_key_text()
 
-    def _show_key_text(self) -> None:
+    def _show_key_text(self, make: bool = False) -> None:
+        """The key as the keyring holds it; made only when shown, copied or needed, so that
+        opening Settings writes nothing to the keyring."""
         try:
-            self.key_edit.setText(self.control.api_key())
+            key = self.control.api_key() if make else self.control.keys().get()
         except FiresideError as exc:
             self.key_edit.setText("")
             self.key_edit.setPlaceholderText(describe_error(exc, self.control.services.translate))
+            return
+        self.key_edit.setText(key or "")
+        self.key_edit.setPlaceholderText(
+            "" if key else self.tr("Made when you show or copy it, or when the server needs it")
+        )
 
     def _show_key(self, shown: bool) -> None:
+        if shown:
+            self._show_key_text(make=True)
         mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
         self.key_edit.setEchoMode(mode)
 
     def copy_key(self) -> None:
+        self._show_key_text(make=True)
         QGuiApplication.clipboard().setText(self.key_edit.text())
 
     def show_requests(self) -> None:

@@ -1464,12 +1464,12 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+135"/>
+        <location line="+136"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-135"/>
+        <location line="-136"/>
         <source>Copy this message</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1504,7 +1504,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+104"/>
+        <location line="+105"/>
         <source>Assistant</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1534,7 +1534,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../desktop/chat/message_widget.py" line="+1"/>
+        <location line="-136"/>
         <source>%1: %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2163,7 +2163,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+14"/>
+        <source>Made when you show or copy it, or when the server needs it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+21"/>
         <source>%1 s</source>
         <translation type="unfinished"></translation>
     </message>

@@ -1464,12 +1464,12 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+135"/>
+        <location line="+136"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location line="-135"/>
+        <location line="-136"/>
         <source>Copy this message</source>
         <translation>复制此消息</translation>
     </message>
@@ -1504,7 +1504,7 @@
         <translation>为此回复检索到的所有段落及其得分</translation>
     </message>
     <message>
-        <location line="+104"/>
+        <location line="+105"/>
         <source>Assistant</source>
         <translation>助手</translation>
     </message>
@@ -1534,7 +1534,7 @@
         <translation>代码已复制</translation>
     </message>
     <message>
-        <location filename="../../desktop/chat/message_widget.py" line="+1"/>
+        <location line="-136"/>
         <source>%1: %2</source>
         <translation>%1：%2</translation>
     </message>
@@ -2163,7 +2163,12 @@
         <translation>已关闭</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+14"/>
+        <source>Made when you show or copy it, or when the server needs it</source>
+        <translation>在你显示或复制它时，或服务器需要时生成</translation>
+    </message>
+    <message>
+        <location line="+21"/>
         <source>%1 s</source>
         <translation>%1 秒</translation>
     </message>
