@@ -162,8 +162,9 @@ def test_the_settings_switch_serves_the_window_model_and_follows_its_requests(
 def test_the_persons_turn_goes_before_queued_requests(
     qtbot: QtBot, services: AppServices, gemma_path: Path
 ) -> None:
-    """A stream runs, a request waits behind it, then the person sends: when the stream
-    ends, the person's reply is written before the waiting request starts."""
+    """A stream runs, two requests wait behind it, then the person sends: when the stream
+    ends, the person's reply is written before the waiting requests, which then go in the
+    order they came."""
     gemma = services.registry.import_file(gemma_path)
     services.client.load_chat(gemma.path, OPTIONS)
     window_lane = JobRunner(name="engine")
@@ -177,15 +178,15 @@ def test_the_persons_turn_goes_before_queued_requests(
         running = api.completions.create(model=gemma.id, prompt="1, 2, 3, 4, 5,",
                                          max_tokens=400, temperature=0, stream=True)  # fmt: skip
         next(iter(running))  # it holds the engine now
-        answers: list[object] = []
-
-        def ask() -> None:
-            answers.append(api.chat.completions.create(model=gemma.id, max_tokens=4, messages=HI))  # type: ignore[arg-type]
-
-        waiting = threading.Thread(target=ask)
-        waiting.start()
         lane = control.server.lane
-        qtbot.waitUntil(lambda: lane.pending == 2, timeout=10_000)  # one runs, one waits
+        answers: list[object] = []
+        first = threading.Thread(target=lambda: answers.append(
+            api.chat.completions.create(model=gemma.id, max_tokens=4, messages=HI)))  # type: ignore[arg-type]  # fmt: skip
+        second = threading.Thread(target=lambda: answers.append(
+            api.completions.create(model=gemma.id, max_tokens=4, prompt="Once")))  # fmt: skip
+        for waiting, pending in ((first, 2), (second, 3)):
+            waiting.start()
+            qtbot.waitUntil(lambda n=pending: lane.pending == n, timeout=10_000)
 
         pieces: list[float] = []
         conversation.piece.connect(lambda _text: pieces.append(time.time()))
@@ -193,11 +194,12 @@ def test_the_persons_turn_goes_before_queued_requests(
         with qtbot.waitSignal(conversation.reply_ended, timeout=REPLY_MS):
             conversation.send(chat.id, "Hello there")
             running.close()  # the stream's client leaves: the engine is free
-        qtbot.waitUntil(lambda: not waiting.is_alive(), timeout=REPLY_MS)
-        assert pieces and answers
-        record = next(r for r in control.records() if r.endpoint == "/v1/chat/completions")
-        assert record.engine_started_at is not None
-        assert record.engine_started_at > pieces[-1], "the waiting request went first"
+        qtbot.waitUntil(lambda: len(answers) == 2, timeout=REPLY_MS)
+        records = {r.endpoint: r for r in control.server.recent.snapshot()[1:]}
+        chat_first, then = records["/v1/chat/completions"], records["/v1/completions"]
+        assert pieces and chat_first.engine_started_at and then.engine_started_at
+        assert chat_first.engine_started_at > pieces[-1], "a waiting request went first"
+        assert chat_first.finished_at and then.engine_started_at >= chat_first.finished_at
     finally:
         control.stop()
         window_lane.shutdown()
