@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 SCHEMA_VERSION: Final = 3
 MAX_REMEMBERED: Final = 100  # collection names kept for the next chat
@@ -104,11 +104,21 @@ DEFAULT_PRESETS: Final[tuple[SystemPromptPreset, ...]] = (
 )
 
 
+AUTO: Final = "auto"
+CPU_ONLY: Final = "cpu"
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     n_ctx: int = 4096
     n_threads: int = 0  # 0: the number of physical cores
     n_batch: int = 512
+    # Where models run: "auto" (the engine's first GPU, if its build has one), "cpu", or a
+    # device by its backend name ("Vulkan1"); and how many layers go there: "auto" (as
+    # many as its free memory holds) or a number. Values a file gives that are neither
+    # fall back to "auto" (``invalid_engine_values`` says which, for the start's notice).
+    device: str = AUTO
+    gpu_layers: int | Literal["auto"] = AUTO
 
 
 @dataclass(frozen=True)
@@ -200,7 +210,7 @@ class Settings:
             value = raw[f.name]
             current = getattr(defaults, f.name)
             if f.name == "engine":
-                values[f.name] = _sub(EngineSettings, value)
+                values[f.name] = _engine(value)
             elif f.name == "sampling":
                 values[f.name] = _sub(SamplingSettings, value)
             elif f.name == "knowledge":
@@ -250,6 +260,42 @@ def _server(raw: Any) -> ServerSettings:
     return replace(server, cors_origins=_names(origins))
 
 
+def _valid_device(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _valid_gpu_layers(value: object) -> bool:
+    if value == AUTO:
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def invalid_engine_values(raw: Any) -> list[tuple[str, str]]:
+    """The device and GPU-layer values of a (hand-edited) file's engine section that cannot
+    be used, as (setting, value as written): they fall back to "auto", and the person is
+    told once, in one line each."""
+    if not isinstance(raw, dict):
+        return []
+    found = []
+    for name, valid in (("device", _valid_device), ("gpu_layers", _valid_gpu_layers)):
+        if name in raw and not valid(raw[name]):
+            found.append((f"engine.{name}", json.dumps(raw[name], ensure_ascii=False)[:40]))
+    return found
+
+
+def _engine(raw: Any) -> EngineSettings:
+    engine: EngineSettings = _sub(EngineSettings, raw)
+    if not isinstance(raw, dict):
+        return engine
+    device = raw.get("device", AUTO)
+    layers = raw.get("gpu_layers", AUTO)
+    return replace(
+        engine,
+        device=device.strip() if _valid_device(device) else AUTO,
+        gpu_layers=layers if _valid_gpu_layers(layers) else AUTO,
+    )
+
+
 def _sub(cls: type[Any], raw: Any) -> Any:
     default = cls()
     if not isinstance(raw, dict):
@@ -290,15 +336,20 @@ class SettingsStore:
     path: Path
     recovered_from: Path | None = None  # set when a bad file was set aside on load
     unreadable_kept: str | None = None  # why a bad file could not be set aside (read-only)
+    # Values the file gives that could not be used and fell back (``invalid_engine_values``)
+    invalid: list[tuple[str, str]] = field(default_factory=list)
 
     def load(self) -> Settings:
+        self.invalid = []
         if not self.path.exists():
             return Settings()
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
             if not isinstance(raw, dict):
                 raise ValueError("not an object")
-            return Settings.from_json(migrate(raw))
+            settings = Settings.from_json(migrate(raw))
+            self.invalid = invalid_engine_values(raw.get("engine"))
+            return settings
         except (OSError, ValueError, TypeError, AttributeError, UnicodeDecodeError):
             # A damaged or hand-broken file (wrong types make the migrations raise too).
             backup = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
@@ -317,6 +368,11 @@ class SettingsStore:
         if self.unreadable_kept is not None:
             return translate("settings_unreadable_kept", path=self.path,
                              reason=self.unreadable_kept)  # fmt: skip
+        if self.invalid:
+            return "\n".join(
+                translate("settings_value_invalid", name=name, value=value, path=self.path)
+                for name, value in self.invalid
+            )
         return None
 
     def save(self, settings: Settings) -> None:

@@ -135,6 +135,23 @@ def test_a_number_of_layers_is_taken_as_asked(qwen_path: Path) -> None:
     assert plan_offload(header, FitOptions(), None, requested=10).speed is Speed.CPU
 
 
+def test_more_layers_than_a_small_device_holds_are_lowered_and_the_number_kept(
+    qwen_path: Path,
+) -> None:
+    header = read_header(qwen_path)
+    options = FitOptions(n_ctx=2048)
+    whole = plan_offload(header, options, _gpu(64 * GIB), requested=24)
+    assert (whole.layers, whole.asked) == (24, None)
+    small = _gpu(whole.gpu_bytes // 2 + (256 << 20))  # room for about half, past headroom
+    fits = plan_offload(header, options, small).layers
+    plan = plan_offload(header, options, small, requested=24)
+    assert 0 < plan.layers == fits < 24 and plan.asked == 24 and plan.speed is Speed.PARTIAL
+    # A number the device holds is taken as it is.
+    assert plan_offload(header, options, small, requested=fits).asked is None
+    # A device that does not say its memory (0 free) is not second-guessed.
+    assert plan_offload(header, options, _gpu(0), requested=24).layers == 24
+
+
 def test_the_fit_judges_what_stays_in_ram(qwen_path: Path) -> None:
     header = read_header(qwen_path)
     options = FitOptions(n_ctx=4096)

@@ -22,6 +22,8 @@ def probe_engine(paths: AppPaths) -> Ready:
         client.close()
 
 
-def offload_device(ready: Ready) -> DeviceInfo | None:
-    """The device "auto" offloads to (the engine's first GPU), None for CPU only."""
-    return ready.gpus[0] if ready.gpus else None
+def offload_device(ready: Ready, name: str | None = None) -> DeviceInfo | None:
+    """The device layers go to: the GPU ``name``d (``LoadOptions.device``) when the engine
+    has it, else its first GPU; None for CPU only."""
+    chosen = [d for d in ready.gpus if d.name == name]
+    return chosen[0] if chosen else ready.gpus[0] if ready.gpus else None

@@ -42,9 +42,14 @@ class LoadOptions:
     # such models (bench/engine measures both); no effect on other models.
     swa_full: bool = True
     gpu_layers: GpuLayers = "auto"
+    # The GPU the layers go to, by its backend name ("Vulkan1", "CUDA0"): the whole model on
+    # that one device. None: llama.cpp's default (its first GPU, layers split over several).
+    device: str | None = None
 
     def validate(self) -> None:
         _positive("n_ctx", self.n_ctx)
+        if self.device is not None and (not isinstance(self.device, str) or not self.device):
+            raise InvalidRequest("bad_argument", name="device", reason="a device name or None")
         if self.gpu_layers != "auto" and (
             not isinstance(self.gpu_layers, int)
             or isinstance(self.gpu_layers, bool)
@@ -250,6 +255,13 @@ class DeviceInfo:
         return self.kind in ("gpu", "igpu")
 
 
+def offload_devices(devices: tuple[DeviceInfo, ...]) -> tuple[DeviceInfo, ...]:
+    """The devices llama.cpp offloads to, in its order (``main_gpu`` indexes this list):
+    the GPUs, and the integrated ones only when there is no other (llama-model.cpp)."""
+    gpus = tuple(d for d in devices if d.kind == "gpu")
+    return gpus or tuple(d for d in devices if d.kind == "igpu")
+
+
 @dataclass(frozen=True)
 class Ready:
     pid: int
@@ -262,7 +274,7 @@ class Ready:
     @property
     def gpus(self) -> tuple[DeviceInfo, ...]:
         """The devices layers can be offloaded to (none unless the build offloads)."""
-        return tuple(d for d in self.devices if d.is_gpu) if self.gpu_offload else ()
+        return offload_devices(self.devices) if self.gpu_offload else ()
 
     @property
     def uses_amx(self) -> bool:

@@ -18,11 +18,12 @@ import codecs
 import contextlib
 import ctypes
 import functools
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Final
 
 import llama_cpp
 import numpy as np
@@ -42,6 +43,7 @@ from core.engine.protocol import (
     ModelInfo,
     SamplingParams,
     StopReason,
+    offload_devices,
     uses_amx,
 )
 from core.engine.threads import physical_cores
@@ -117,36 +119,58 @@ class Placement:
 
 
 def _load_llama(header: GGUFHeader, options: LoadOptions, **extra: Any) -> tuple[Any, Placement]:
-    """Load with the GPU layers ``options`` ask for ("auto" planned against the first GPU's
-    free memory). A load with layers on the GPU that fails (out of device memory, most
-    often) is tried once more with half the layers; the model then says what was tried
-    (``ModelInfo.gpu_layers_tried``), so the person sees it instead of a failed load."""
+    """Load with the GPU layers ``options`` ask for ("auto" planned against the GPU's free
+    memory; a number more than that memory holds is lowered to what it holds). A load with
+    layers on the GPU that fails (out of device memory, most often) is tried once more with
+    half the layers; the model then says what was tried (``ModelInfo.gpu_layers_tried``),
+    so the person sees it instead of a failed load."""
     threads = options.n_threads or physical_cores()
-    layers, device = _gpu_layers(header, options, embedding=bool(extra.get("embedding")))
-    tried: int | None = None
+    target = _gpu_target(header, options, embedding=bool(extra.get("embedding")))
+    layers, tried = target.layers, target.asked
+    if target.main_gpu is not None:  # one chosen device holds the whole model
+        extra |= {"split_mode": llama_cpp.LLAMA_SPLIT_MODE_NONE, "main_gpu": target.main_gpu}
+    retried = False
     while True:
         try:
             with _model_params(extra_buffers=not build_uses_amx()):
                 llm = _new_llama(header, options, threads, n_gpu_layers=layers, **extra)
             break
         except (ValueError, RuntimeError, OSError) as exc:
-            if layers <= 0 or tried is not None:
+            if layers <= 0 or retried:
                 raise ModelLoadError(
                     "model_load_failed", path=str(header.path), reason=str(exc)
                 ) from exc
-            tried, layers = layers, layers // 2
+            tried, layers, retried = tried or layers, layers // 2, True
     n_layers = int(llama_cpp.llama_model_n_layer(llm.model))
-    return llm, Placement(min(layers, n_layers), n_layers, device if layers else "CPU", tried)
+    device = target.device if layers else "CPU"
+    return llm, Placement(min(layers, n_layers), n_layers, device, tried)
 
 
-def _gpu_layers(header: GGUFHeader, options: LoadOptions, *, embedding: bool) -> tuple[int, str]:
-    """The layers to offload and the device they go to (0 and "CPU" on a CPU-only build)."""
-    gpus = [d for d in list_devices() if d.is_gpu] if supports_gpu_offload() else []
-    if not gpus:
-        return 0, "CPU"
+@dataclass(frozen=True)
+class GpuTarget:
+    """The layers to offload, the device they go to ("CPU" for none), the index llama.cpp
+    knows that device by when one was chosen (None: its default), and a number asked for
+    that the device's free memory could not hold."""
+
+    layers: int
+    device: str
+    main_gpu: int | None = None
+    asked: int | None = None
+
+
+def _gpu_target(header: GGUFHeader, options: LoadOptions, *, embedding: bool) -> GpuTarget:
+    """Where the layers go: the device ``options.device`` names among those llama.cpp
+    offloads to, else its first (a name not there, from another build or computer, counts
+    as no choice). 0 layers and "CPU" on a CPU-only build."""
+    gpus = offload_devices(list_devices()) if supports_gpu_offload() else ()
+    if not gpus or options.gpu_layers == 0:
+        return GpuTarget(0, "CPU")
+    names = [d.name for d in gpus]
+    index = names.index(options.device) if options.device in names else None
+    gpu = gpus[index or 0]
     fit = FitOptions(n_ctx=options.n_ctx, n_ubatch=options.n_ubatch, swa_full=options.swa_full)
-    plan = plan_offload(header, fit, gpus[0], options.gpu_layers, embedding=embedding)
-    return plan.layers, gpus[0].name
+    plan = plan_offload(header, fit, gpu, options.gpu_layers, embedding=embedding)
+    return GpuTarget(plan.layers, gpu.name, index, plan.asked)
 
 
 def _new_llama(header: GGUFHeader, options: LoadOptions, threads: int, **extra: Any) -> Any:
@@ -588,6 +612,7 @@ class EmbeddingRuntime:
             flash_attn=options.flash_attn,
             use_mmap=options.use_mmap,
             gpu_layers=options.gpu_layers,
+            device=options.device,
         )
         self.llm, placement = _load_llama(header, opts, **extra)
         self.info = _model_info(self.llm, placement, header, opts, "embedding")
@@ -804,6 +829,7 @@ def list_devices() -> tuple[DeviceInfo, ...]:
     The enum order is ggml-backend.h's (CPU, GPU, IGPU, ACCEL, …); anything newer is
     "other". Memory is read at each call: free device memory changes as programs run."""
     lib = _ggml()
+    simulated = _simulated_gpu_memory()
     devices = []
     for index in range(int(lib.ggml_backend_dev_count())):
         device = lib.ggml_backend_dev_get(index)
@@ -820,7 +846,21 @@ def list_devices() -> tuple[DeviceInfo, ...]:
                 total=int(total.value),
             )
         )
+        if simulated is not None and devices[-1].is_gpu:
+            devices[-1] = replace(devices[-1], free=simulated, total=simulated)
     return tuple(devices)
+
+
+SIMULATED_GPU_MEMORY: Final = "FIRESIDE_SIMULATE_GPU_MEMORY"
+
+
+def _simulated_gpu_memory() -> int | None:
+    """The memory every GPU reports when ``FIRESIDE_SIMULATE_GPU_MEMORY`` (bytes) is set:
+    a small device simulated on a large one (lavapipe reports the computer's memory), so
+    the planning and the fallback for too many layers can be tried without such a card.
+    Read in the engine process, at each listing; anything but a whole number is ignored."""
+    value = os.environ.get(SIMULATED_GPU_MEMORY, "")
+    return int(value) if value.isdigit() else None
 
 
 def require(runtime: object | None, slot: str) -> None:

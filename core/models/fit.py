@@ -157,7 +157,9 @@ def plan_offload(
 ) -> OffloadPlan:
     """How many layers go to ``device`` (None: no GPU, so none) and the memory they take
     there. "auto" fits the device's free memory (an embedding model: all of it, they are
-    small); a number is taken as asked, up to every layer and the output."""
+    small); a number is taken as asked, up to every layer and the output, unless the
+    device says it has less free memory than they need: then as many as fit, and the plan
+    keeps the number asked (``asked``) so the person is told."""
     weights = LayerWeights.from_header(header)
     n = weights.n_layers
     if device is None:
@@ -165,14 +167,18 @@ def plan_offload(
     figures = ModelFigures.from_header(header)
     kv_per_layer = kv_cache_bytes(figures, options) // max(1, figures.n_layers)
     compute = compute_bytes(figures, options)
+    asked: int | None = None
     if requested != "auto":
         layers = min(requested, n + 1)
+        fits = layers_that_fit(weights, kv_per_layer, compute, device.free)
+        if device.free > 0 and layers > fits:
+            asked, layers = layers, fits
     elif embedding:
         layers = n + 1
     else:
         layers = layers_that_fit(weights, kv_per_layer, compute, device.free)
     used = gpu_bytes(weights, layers, kv_per_layer, compute)
-    return OffloadPlan(layers, n, used, device.name if layers > 0 else None)
+    return OffloadPlan(layers, n, used, device.name if layers > 0 else None, asked)
 
 
 class Verdict(enum.Enum):

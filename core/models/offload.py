@@ -80,6 +80,7 @@ class OffloadPlan:
     n_layers: int
     gpu_bytes: int
     device: str | None  # the device's name, None for CPU only
+    asked: int | None = None  # a number asked for that the device could not hold
 
     @property
     def offloaded(self) -> int:

@@ -19,7 +19,20 @@ from core.engine.protocol import LoadOptions, ModelInfo
 from core.models.catalogue import ModelKind
 from core.models.fit import FitAdvisor, FitOptions
 from core.models.registry import InstalledModel, ModelRegistry
-from core.settings import Settings, SettingsStore
+from core.settings import AUTO, CPU_ONLY, EngineSettings, Settings, SettingsStore
+
+
+def engine_load_options(engine: EngineSettings) -> LoadOptions:
+    """How the engine settings load a chat model: context, threads, batch, and where it
+    runs (Device: "auto" is llama.cpp's own choice, "cpu" no layers on a GPU, a name that
+    device; GPU layers: "auto" or the number)."""
+    return LoadOptions(
+        n_ctx=engine.n_ctx,
+        n_threads=engine.n_threads or None,
+        n_batch=engine.n_batch,
+        gpu_layers=0 if engine.device == CPU_ONLY else engine.gpu_layers,
+        device=None if engine.device in (AUTO, CPU_ONLY) else engine.device,
+    )
 
 
 class ModelSwitcher:
@@ -77,10 +90,7 @@ class ModelSwitcher:
             self.settings.save(updated)
 
     def load_options(self, settings: Settings | None = None) -> LoadOptions:
-        engine = (settings or self.settings.load()).engine
-        return LoadOptions(
-            n_ctx=engine.n_ctx, n_threads=engine.n_threads or None, n_batch=engine.n_batch
-        )
+        return engine_load_options((settings or self.settings.load()).engine)
 
     def switch(
         self,
@@ -102,7 +112,8 @@ class ModelSwitcher:
             # What goes to the engine's GPU (if it reported one) does not need RAM.
             advisor = self.advisor
             if client.ready is not None:
-                advisor = advisor.with_device(offload_device(client.ready))
+                device = options.device if options is not None else None
+                advisor = advisor.with_device(offload_device(client.ready, device))
             answer = advisor.check_header(
                 header,
                 FitOptions(n_ctx=n_ctx, n_ubatch=n_ubatch),

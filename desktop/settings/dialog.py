@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from core.errors import FiresideError
 from core.models.tokens import TokenStore
 from core.settings import Settings
+from desktop.settings.device import DevicePage
 from desktop.settings.engine import ModelsPage, SamplingPage
 from desktop.settings.general import AppearancePage, DataPage, HubPage, UrlOpener
 from desktop.settings.page import SettingsPage, format_number
@@ -77,6 +78,7 @@ class SettingsDialog(QDialog):
         self.setMinimumSize(QSize(720, 480))
 
         self.models_page = ModelsPage(services)
+        self.device_page = DevicePage(services.client.ready)
         self.sampling_page = SamplingPage()
         self.presets_page = PresetsPage()
         self.appearance_page = AppearancePage()
@@ -84,6 +86,7 @@ class SettingsDialog(QDialog):
         self.data_page = DataPage(services, opener or QDesktopServices.openUrl)
         self.pages: list[tuple[str, SettingsPage]] = [
             (self.tr("Models"), self.models_page),
+            (self.tr("Device"), self.device_page),
             (self.tr("Sampling"), self.sampling_page),
             (self.tr("System Prompts"), self.presets_page),
             (self.tr("Appearance & Language"), self.appearance_page),

@@ -173,7 +173,7 @@ def show_start_notices(window: MainWindow, services: AppServices,
             window.tr("Your settings file could not be read; it was kept as %1 and defaults "
                       "are used.").replace("%1", str(settings.recovered_from))
         )  # fmt: skip
-    elif settings.unreadable_kept is not None:
+    elif settings.unreadable_kept is not None or settings.invalid:  # or a bad device value
         notices.append(settings.notice(services.translate) or "")
     for recovery in (services.chats.recovery, services.knowledge.store.recovery):
         if recovery is not None:

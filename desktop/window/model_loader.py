@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from core.engine.protocol import LoadOptions, ModelInfo
 from core.models.registry import InstalledModel
+from core.models.switching import engine_load_options
 from core.settings import Settings
 from desktop.window.services import AppServices
 from desktop.window.workers import Job, JobRunner
@@ -44,11 +45,9 @@ class ModelLoader(QObject):
         self._wanted: tuple[str, LoadOptions] | None = None  # the chat model asked for last
 
     def options(self) -> LoadOptions:
-        """How the settings say a chat model is loaded (context, threads, batch)."""
-        engine = self.services.settings.engine
-        return LoadOptions(
-            n_ctx=engine.n_ctx, n_threads=engine.n_threads or None, n_batch=engine.n_batch
-        )
+        """How the settings say a chat model is loaded (context, threads, batch, device
+        and GPU layers)."""
+        return engine_load_options(self.services.settings.engine)
 
     def default_model(self) -> InstalledModel | None:
         """The default chat model; with none set, the first installed chat model becomes
