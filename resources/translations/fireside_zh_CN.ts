@@ -442,62 +442,62 @@
         <location filename="../../desktop/settings/device.py" line="+36"/>
         <location line="+31"/>
         <source>Auto</source>
-        <translation type="unfinished"></translation>
+        <translation>自动</translation>
     </message>
     <message>
         <location line="-28"/>
         <source>Auto puts as many layers on the GPU as its free memory holds; a number puts that many there (0: none), fewer if they do not fit.</source>
-        <translation type="unfinished"></translation>
+        <translation>“自动”会把 GPU 空闲显存放得下的层都放到 GPU 上；填写数字则放这么多层（0 表示不放），放不下时会少放一些。</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Device:</source>
-        <translation type="unfinished"></translation>
+        <translation>设备：</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>GPU layers:</source>
-        <translation type="unfinished"></translation>
+        <translation>GPU 层数：</translation>
     </message>
     <message>
         <location line="+22"/>
         <source>CPU only</source>
-        <translation type="unfinished"></translation>
+        <translation>仅 CPU</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>%1 free of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%2 中空闲 %1</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>%1 (not found by the engine)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1（引擎未找到）</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>The engine&apos;s devices are listed here once it has started.</source>
-        <translation type="unfinished"></translation>
+        <translation>引擎启动后，这里会列出它的设备。</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>This llama.cpp build has no GPU backend: models run on the CPU.</source>
-        <translation type="unfinished"></translation>
+        <translation>此 llama.cpp 版本没有 GPU 后端：模型在 CPU 上运行。</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Models run on the CPU; the GPU is left alone.</source>
-        <translation type="unfinished"></translation>
+        <translation>模型在 CPU 上运行，不使用 GPU。</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Auto uses %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>“自动”使用 %1。</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>The whole model goes to %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>整个模型放在 %1 上。</translation>
     </message>
 </context>
 <context>
@@ -2188,7 +2188,7 @@
     <message>
         <location line="+1"/>
         <source>Device</source>
-        <translation type="unfinished"></translation>
+        <translation>设备</translation>
     </message>
     <message>
         <location line="+1"/>
