@@ -6,7 +6,9 @@ with nothing but the command line: it starts the engine in its own process (insi
 PyInstaller bundle that process is the bundle's own executable, started again by
 multiprocessing), loads the chat model given, answers one greedy turn through a real
 ``ChatSession``, indexes one small document (with a Chinese line) through the real knowledge
-base (SQLite + Chroma) and finds it again with its citation. All of it happens in a temporary
+base (SQLite + Chroma) and finds it again with its citation; with ``--ocr`` it also reads an
+image it draws through OCR in the parser process (RapidOCR's models, onnxruntime, OpenCV:
+what a bundle is most likely to miss). All of it happens in a temporary
 Fireside home, deleted afterwards unless ``--keep`` is given; the person's own data folder is
 only checked for being writable, because the app could not start without that.
 
@@ -40,6 +42,8 @@ from core.errors import FiresideError
 from core.i18n import Translator, resolve_language
 from core.knowledge.embedder import Embedder
 from core.knowledge.knowledge_base import KnowledgeBase
+from core.knowledge.parser_process import ParserProcess
+from core.knowledge.readers import ReadLimits
 from core.paths import HOME_ENV, AppPaths
 
 EXIT_OK: Final = 0
@@ -56,6 +60,8 @@ DOCUMENT_TEXT: Final = (
     "灯塔看守人每天早上数七只蓝色的苍鹭。\n"
 )
 QUERY: Final = "灯塔看守人 蓝色的苍鹭"
+OCR_IMAGE_NAME: Final = "fireside-self-test.png"
+OCR_TEXT: Final = "FIRESIDE 2031"  # drawn in Pillow's own font: no system font needed
 PROMPT: Final = "Say hello in one short sentence."
 REPLY_TOKENS: Final = 16
 CHAT_CONTEXT: Final = 1024
@@ -81,6 +87,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "self_test_not_found": {
         "en": "Searching for the document's words did not find it",
         "zh_CN": "用文档中的词语搜索，没有找到该文档",
+    },
+    "self_test_not_recognised": {
+        "en": "The image's text was not recognised (read: {text})",
+        "zh_CN": "没有识别出图片中的文字（读到：{text}）",
     },
     "self_test_unexpected": {
         "en": "Unexpected error: {reason}",
@@ -122,6 +132,7 @@ class Options:
     keep: bool = False
     threads: int | None = None
     timeout_s: float = 120.0
+    ocr: bool = False  # also read an image through OCR (the packaged app's smoke test)
 
 
 @dataclass
@@ -267,6 +278,8 @@ class SelfTest:
                 detail.append(f"llama-cpp-python {ready.llama_cpp_version}, pid {ready.pid}")
             self._chat(client, paths)
             self._knowledge(client, paths)
+            if self.options.ocr:
+                self._recognise(paths)
             with self.step("engine stopped"):
                 client.close()
         finally:
@@ -319,6 +332,22 @@ class SelfTest:
                 self.report.citation = f"{DOCUMENT_NAME}, {where}"
                 detail.append(self.report.citation)
 
+    def _recognise(self, paths: AppPaths) -> None:
+        from PIL import Image, ImageDraw, ImageFont
+
+        with self.step("image recognised") as detail:
+            image = Image.new("L", (480, 480), 255)
+            ImageDraw.Draw(image).text((40, 200), OCR_TEXT, fill=0,
+                                       font=ImageFont.load_default(size=48))  # fmt: skip
+            path = paths.data_dir / OCR_IMAGE_NAME
+            image.save(path)
+            with ParserProcess() as parser:
+                document = parser.parse(path, ReadLimits()).document
+            text = " ".join(s.text for s in document.sections)
+            if "".join(OCR_TEXT.split()) not in "".join(text.split()).upper():
+                raise SelfTestError("self_test_not_recognised", text=one_line(text)[:60])
+            detail.append(one_line(text)[:40])
+
 
 @contextlib.contextmanager
 def _environment(name: str, value: str) -> Iterator[None]:
@@ -348,10 +377,13 @@ def parse_args(argv: Sequence[str]) -> Options:
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary data folder and print where it is")  # fmt: skip
     parser.add_argument("--threads", type=int, metavar="N", help="engine threads")
+    parser.add_argument("--ocr", action="store_true",
+                        help="also read a drawn image through OCR")  # fmt: skip
     args = parser.parse_args(list(argv))
     if args.threads is not None and args.threads < 1:
         parser.error("--threads must be at least 1")
     return Options(model=args.model.expanduser(), keep=args.keep, threads=args.threads,
+                   ocr=args.ocr,
                    embedding_model=args.embedding_model.expanduser()
                    if args.embedding_model else None)  # fmt: skip
 
