@@ -11,6 +11,7 @@ Nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt
@@ -106,5 +107,13 @@ class TintedSvgEngine(QIconEngine):
 
 def themed_icon(name: str) -> QIcon:
     """An action's icon (a name of ICON_FILES), drawn in the theme's text colour."""
+    return QIcon(_shared_icon(name))  # a copy sharing one engine: its renderers are kept
+
+
+@functools.cache
+def _shared_icon(name: str) -> QIcon:
+    """One icon per action for the whole window: every message carries four of them, and
+    reading and parsing the SVG for each made opening a long chat measurably slower. The
+    engine picks its colour at every paint, so sharing it never pins a theme."""
     with open(icon_file(name), "rb") as svg:
         return QIcon(TintedSvgEngine(svg.read()))
