@@ -38,7 +38,8 @@ from desktop.chat.markdown import (
 from desktop.chat.message_widget import MessageWidget
 from desktop.window.resources import resource_path
 
-BATCH = 40  # messages built at once: the newest when a chat opens, more on scrolling up
+BATCH = 24  # messages built at once: the newest when a chat opens (more than a tall
+# window shows), more on scrolling up; each costs a Markdown render and a polish
 MIN_WIDTH = 340  # pixels: the chat column never gets narrower than this
 CHIP_NAME_WIDTH = 120  # pixels: a longer document name is shortened in the middle
 RENDER_EVERY_MS = 80  # how often a streaming reply is rendered again
