@@ -43,6 +43,7 @@ from core.engine.errors import (
 )
 from core.engine.gguf import GGUFHeader, read_header
 from core.engine.protocol import (
+    CacheName,
     ChatMessage,
     Done,
     Embeddings,
@@ -322,8 +323,9 @@ class EngineClient:
         return loaded.info
 
     def generate(
-        self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None
-    ) -> Generation:
+        self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
+        *, cache: CacheName = "chat",
+    ) -> Generation:  # fmt: skip
         """Stream a reply to chat messages, rendered with the model's template.
 
         The template is rendered in the template process and the prompt tokenized here
@@ -334,17 +336,19 @@ class EngineClient:
         sampling.validate()
         template = self.chat_template()
         stops = tuple(dict.fromkeys((*sampling.stop, *template.default_stops)))
-        return self.generate_tokens(self.prompt_tokens(messages), replace(sampling, stop=stops))
+        prompt = self.prompt_tokens(messages)
+        return self.generate_tokens(prompt, replace(sampling, stop=stops), cache=cache)
 
     def generate_tokens(
-        self, prompt: Sequence[int], sampling: SamplingParams | None = None
-    ) -> Generation:
-        """Stream a continuation of a prompt given as token ids."""
-        return self._generate(
-            GenerateRequest(
-                next(self._ids), sampling or SamplingParams(), prompt_tokens=tuple(prompt)
-            )
+        self, prompt: Sequence[int], sampling: SamplingParams | None = None,
+        *, cache: CacheName = "chat",
+    ) -> Generation:  # fmt: skip
+        """Stream a continuation of a prompt given as token ids. ``cache="side"`` runs it on
+        a second context of the chat model, leaving the chat's KV cache as it was."""
+        request = GenerateRequest(
+            next(self._ids), sampling or SamplingParams(), tuple(prompt), cache
         )
+        return self._generate(request)
 
     def _generate(self, request: GenerateRequest) -> Generation:
         request.sampling.validate()

@@ -14,6 +14,7 @@ from core.engine.errors import InvalidRequest
 
 Role = Literal["system", "user", "assistant"]
 ModelSlot = Literal["chat", "embedding", "reranker"]
+CacheName = Literal["chat", "side"]  # which KV cache of the chat model a generation uses
 StopReason = Literal["eos", "stop_string", "length", "cancelled", "context_full"]
 DeviceKind = Literal["cpu", "gpu", "igpu", "accel", "other"]
 # "auto": as many layers as the GPU's free memory holds (0 without one); 0: CPU only;
@@ -191,6 +192,9 @@ class GenerateRequest:
     request_id: int
     sampling: SamplingParams
     prompt_tokens: tuple[int, ...]
+    # "side": a second context of the chat model, so work beside the conversation (whole
+    # documents read in passes) leaves the chat's KV cache as it was.
+    cache: CacheName = "chat"
 
 
 @dataclass(frozen=True)

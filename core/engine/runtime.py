@@ -36,6 +36,7 @@ from core.engine.errors import (
 )
 from core.engine.gguf import GGUFHeader
 from core.engine.protocol import (
+    CacheName,
     DeviceInfo,
     DeviceKind,
     GenerationStats,
@@ -266,7 +267,23 @@ class TextStream:
         return text
 
 
+@dataclass
+class _Cache:
+    """One llama context of the chat model and the exact tokens its KV cache holds."""
+
+    ctx: Any
+    memory: Any
+    tokens: list[int]
+
+
 class ChatRuntime:
+    """The chat model, with its chat cache and, made on first use, a side cache.
+
+    The side cache is a second llama context on the same weights (its own KV cache of the
+    same size): work that is not the conversation (reading whole documents, issue 16) runs
+    there, so the chat's cached prefix is never disturbed and the next turn reuses it.
+    ``ctx``, ``memory`` and ``kv_tokens`` are those of the cache in use (``_using``)."""
+
     def __init__(self, header: GGUFHeader, options: LoadOptions) -> None:
         # swa_full keeps the whole context for sliding-window models (Gemma 3), so the cache
         # can be truncated to any earlier position instead of being recomputed.
@@ -283,6 +300,7 @@ class ChatRuntime:
         self._logits: np.ndarray | None = None
         self._logits_address: int | None = None
         self.kv_tokens: list[int] = []
+        self._side: _Cache | None = None
         bos = int(llama_cpp.llama_vocab_bos(self.vocab))
         eos = int(llama_cpp.llama_vocab_eos(self.vocab))
         self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self.vocab)) and bos >= 0
@@ -301,7 +319,30 @@ class ChatRuntime:
 
     def close(self) -> None:
         llama_cpp.llama_batch_free(self.batch)
+        if self._side is not None:
+            llama_cpp.llama_free(self._side.ctx)
+            self._side = None
         self.llm.close()
+
+    @contextlib.contextmanager
+    def _using(self, cache: CacheName) -> Iterator[None]:
+        """Run on the side cache for the duration (the chat cache is set aside untouched)."""
+        if cache == "chat":
+            yield
+            return
+        if self._side is None:
+            ctx = llama_cpp.llama_init_from_model(self.llm.model, self.llm.context_params)
+            if not ctx:
+                raise EngineInternalError("engine_internal", reason="no side context")
+            self._side = _Cache(ctx, llama_cpp.llama_get_memory(ctx), [])
+        chat = _Cache(self.ctx, self.memory, self.kv_tokens)
+        side = self._side
+        self.ctx, self.memory, self.kv_tokens = side.ctx, side.memory, side.tokens
+        try:
+            yield
+        finally:
+            self._side = _Cache(self.ctx, self.memory, self.kv_tokens)
+            self.ctx, self.memory, self.kv_tokens = chat.ctx, chat.memory, chat.tokens
 
     # ---- tokens ------------------------------------------------------------------------
 
@@ -501,10 +542,18 @@ class ChatRuntime:
         prompt: Sequence[int],
         params: SamplingParams,
         cancelled: CancelCheck,
+        cache: CacheName = "chat",
     ) -> Iterator[str | tuple[GenerationStats, list[int], int]]:
         """Yield text pieces, then one ``(stats, reply_tokens, covered_chars)`` tuple:
         the sampled tokens that stand for the reply text, and how much of the text they cover
-        (the caller reuses them in its next prompt instead of re-tokenizing the reply)."""
+        (the caller reuses them in its next prompt instead of re-tokenizing the reply).
+        ``cache="side"`` evaluates on the side cache, leaving the chat's as it is."""
+        with self._using(cache):
+            yield from self._generate(prompt, params, cancelled)
+
+    def _generate(
+        self, prompt: Sequence[int], params: SamplingParams, cancelled: CancelCheck
+    ) -> Iterator[str | tuple[GenerationStats, list[int], int]]:
         t_start = time.perf_counter()
         if not prompt:
             raise EngineInternalError("engine_internal", reason="empty prompt")

@@ -151,7 +151,8 @@ class Engine:
             return bool(cancel_id.value == rid)
 
         send = self.conn.send
-        for item in chat.generate(list(request.prompt_tokens), request.sampling, cancelled):
+        prompt = list(request.prompt_tokens)
+        for item in chat.generate(prompt, request.sampling, cancelled, request.cache):
             if isinstance(item, str):
                 send(Piece(rid, item))
             else:
