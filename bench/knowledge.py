@@ -388,9 +388,12 @@ def bench_ocr(pages: int, work: Path, seed: int = 5) -> dict[str, Any]:
         parser.parse(scan, limits, on_page=lambda _hash, page: read.append(page))
         seconds = time.perf_counter() - began
     accuracy: dict[str, list[float]] = {"en": [], "zh": []}
+    spaced: dict[str, list[float]] = {"en": [], "zh": []}
     for page in read:
         language = "zh" if (page.page - 1) % 2 else "en"
-        accuracy[language].append(character_accuracy("\n".join(texts[page.page - 1]), page.text))
+        truth = "\n".join(texts[page.page - 1])
+        accuracy[language].append(character_accuracy(truth, page.text))
+        spaced[language].append(character_accuracy(truth, page.text, spaces=True))
     return {
         "pages": pages,
         "page": "A4 at 150 dpi (1240×1754), 26 lines",
@@ -399,6 +402,7 @@ def bench_ocr(pages: int, work: Path, seed: int = 5) -> dict[str, Any]:
         "seconds_per_page": [round(p.seconds, 2) for p in read],
         "first_load_s": round(load_s, 2),
         "accuracy": {k: round(statistics.mean(v), 4) for k, v in accuracy.items() if v},
+        "accuracy_with_spaces": {k: round(statistics.mean(v), 4) for k, v in spaced.items() if v},
         "failed_pages": [p.page for p in read if p.error],
     }
 
@@ -432,7 +436,8 @@ def table(result: dict[str, Any]) -> str:
     if ocr:
         lines.append(f"OCR ({ocr['pages']} scanned pages, {ocr['page']}): "
                      f"{ocr['pages_per_min']} pages/min, {ocr['seconds']} s; first load "
-                     f"{ocr['first_load_s']} s; accuracy {ocr['accuracy']}")  # fmt: skip
+                     f"{ocr['first_load_s']} s; accuracy {ocr['accuracy']}, with spaces "
+                     f"{ocr['accuracy_with_spaces']}")  # fmt: skip
     quality = result.get("quality")
     if quality:
         lines.append(f"hit rate at 5 ({quality['questions']} questions, "

@@ -10,6 +10,7 @@ package to install when there is none (``apt-get install fonts-noto-cjk`` or
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import zlib
@@ -147,14 +148,25 @@ def write_png_bomb(path: Path, side: int = 50_000) -> Path:
     return path
 
 
-def character_accuracy(expected: str, recognised: str) -> float:
-    """1 - (edit distance / characters expected), whitespace left out on both sides (line
-    joins and spaces between Chinese characters are not what is measured)."""
-    truth = "".join(expected.split())
-    got = "".join(recognised.split())
+def character_accuracy(expected: str, recognised: str, *, spaces: bool = False) -> float:
+    """1 - (edit distance / characters expected). Whitespace is left out on both sides
+    (line joins and spaces between Chinese characters are not what is measured), or with
+    ``spaces`` kept as one space between words (a lost space between English words then
+    counts as an error)."""
+    truth, got = _spaced(expected), _spaced(recognised)
+    if not spaces:
+        truth, got = truth.replace(" ", ""), got.replace(" ", "")
     if not truth:
         return 1.0 if not got else 0.0
     return max(0.0, 1.0 - edit_distance(truth, got) / len(truth))
+
+
+def _spaced(text: str) -> str:
+    return _CJK_GAP.sub("", " ".join(text.split()))
+
+
+_WIDE = "[\u3400-\u9fff\uff00-\uffef，。；：、]"
+_CJK_GAP = re.compile(f"(?<={_WIDE}) (?={_WIDE})")
 
 
 def edit_distance(a: str, b: str) -> int:
