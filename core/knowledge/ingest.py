@@ -3,9 +3,11 @@
 Folders are walked recursively; hidden files and folders and unsupported types are passed
 over; each file is then read, hashed, parsed, chunked, embedded and committed. A document is
 committed as a whole (its chunks, vectors and full-text entries in one SQLite transaction,
-then its vectors in Chroma), so a kill loses at most the document in progress. Rerunning
-the same job (or :meth:`Ingestion.resume`, which runs what a killed job left unfinished)
-skips what is already done without embedding it again:
+then its vectors in Chroma, written behind the next document by
+core/knowledge/index_writer.py and repaired from SQLite after a kill), so a kill loses at
+most the document in progress. Rerunning the same job (or :meth:`Ingestion.resume`, which
+runs what a killed job left unfinished) skips what is already done without embedding it
+again:
 
 * a file whose content hash is stored for its path is unchanged and skipped;
 * a file whose content is stored under another path is a duplicate, or a move when that
@@ -53,6 +55,7 @@ from core.knowledge.embedder import Embedder
 from core.knowledge.errors import IngestCancelled, UnreadableDocument
 from core.knowledge.eta import EtaEstimate
 from core.knowledge.folder_walk import walk_folder
+from core.knowledge.index_writer import IndexWriter
 from core.knowledge.languages import SAMPLE_CHARS, detect_language
 from core.knowledge.ocr import OcrRequest
 from core.knowledge.parser_process import ParserProcess
@@ -187,6 +190,7 @@ class Ingestion:
         self._clock = clock
         self._cancel = threading.Event()
         self.parser = ParserProcess()
+        self.writer = IndexWriter(index)  # Chroma writes, behind the next document
 
     def cancel(self) -> None:
         """Stop now while a document is being read, else before the next embedding batch
@@ -207,6 +211,7 @@ class Ingestion:
             report = self._run([Path(p) for p in absolute])
         finally:
             self.parser.close()
+            self.writer.flush(raise_errors=False)  # after an error: what was committed
         self.store.finish_job(job, "cancelled" if report.cancelled else "done")
         return report
 
@@ -221,6 +226,7 @@ class Ingestion:
                     self.store.finish_job(job.id, state)
         finally:
             self.parser.close()
+            self.writer.flush(raise_errors=False)
         return reports
 
     def _adopt_job(self, paths: list[str]) -> int:
@@ -280,6 +286,7 @@ class Ingestion:
                          embedded=outcome.status in ("indexed", "replaced"))  # fmt: skip
             report.outcomes.append(outcome)
             progress(None, index + 1, outcome)
+        self.writer.flush()  # a job reports once its documents are in Chroma too
         if not report.cancelled:  # after the files, so that a moved file is seen as moved
             for path in scan.missing:
                 report.outcomes.append(self._missing(collection, path))
@@ -332,6 +339,7 @@ class Ingestion:
         return outcomes
 
     def _remove(self, collection: Collection, document_id: int, path: str) -> Outcome:
+        self.writer.flush()  # the additions before, in their order
         removed = self.store.remove_document(document_id)
         self.vectors.apply(self.store.collection_by_id(collection.id), [], removed)
         return Outcome(path, "removed", chunks=len(removed), document_id=document_id)
@@ -422,7 +430,7 @@ class Ingestion:
         )
         times.store += self._clock() - began
         began = self._clock()
-        self.vectors.apply(collection, added, removed)
+        self.writer.submit(collection, added, removed)
         times.index += self._clock() - began
         status: Status = "replaced" if existing is not None and existing.status == "indexed" \
             else "indexed"  # fmt: skip
