@@ -20,10 +20,9 @@ from core.engine.client import EngineClient
 from core.i18n import Translator
 from core.knowledge.cited import cited_source
 from core.knowledge.embedder import Embedder
-from core.knowledge.errors import IngestCancelled, UnreadableDocument
-from core.knowledge.ingest import IngestReport
+from core.knowledge.errors import UnreadableDocument
+from core.knowledge.ingest import IngestReport, Progress
 from core.knowledge.knowledge_base import KnowledgeBase
-from core.knowledge.ocr import OcrPage, OcrRequest
 from core.knowledge.parser_process import ParserProcess
 from core.knowledge.passages import find_in_pdf
 from core.knowledge.readers import ReadLimits
@@ -180,29 +179,47 @@ def test_a_citation_opens_at_the_recognised_lines(scanned: Scanned) -> None:
         assert 0 <= box.left < 40 and box.right <= width
 
 
-def test_a_stopped_recognition_resumes_at_the_next_page(tmp_path: Path) -> None:
-    """Pages recognised before a stop are handed back and not read again; with OCR off a
-    scan and an image say how to turn it on."""
-    pages = [render_page(lines[:1], size=(800, 520)) for lines in (EN_LINES, EN_FACT_LINES)]
-    scan = write_image_pdf(tmp_path / "two.pdf", pages)
-    digest = hashlib.sha256(scan.read_bytes()).hexdigest()
-    seen: list[OcrPage] = []
+def test_with_ocr_off_a_scan_and_an_image_say_how_to_turn_it_on(tmp_path: Path) -> None:
+    page = render_page(EN_LINES[:1], size=(800, 520))
+    scan = write_image_pdf(tmp_path / "scan.pdf", [page])
+    page.save(tmp_path / "line.png")
     with ParserProcess() as parser:
-        with pytest.raises(IngestCancelled):
-            parser.parse(scan, ReadLimits(), cancelled=lambda: bool(seen),
-                         on_page=lambda _hash, page: seen.append(page))  # fmt: skip
-        assert [p.page for p in seen] == [1]
-        again: list[OcrPage] = []
-        parsed = parser.parse(scan, ReadLimits(), ocr=OcrRequest(digest, tuple(seen)),
-                              on_page=lambda _hash, page: again.append(page))  # fmt: skip
-        assert [p.page for p in again] == [2]
-        assert parsed.document.recognised == [1, 2]
-        texts = [s.text for s in parsed.document.sections]
-        assert [s.page for s in parsed.document.sections] == [1, 2]
-        assert "Gannet" in texts[0] and "4471" in texts[1]
-        render_page(EN_LINES[:1], size=(800, 520)).save(tmp_path / "line.png")
         for path, code in ((tmp_path / "line.png", "kb_image_ocr_off"),
                            (scan, "kb_file_no_text_ocr_off")):  # fmt: skip
             with pytest.raises(UnreadableDocument) as caught:
                 parser.parse(path, ReadLimits(ocr=False))
             assert caught.value.code == code
+            for language in ("en", "zh_CN"):
+                assert "OCR" in caught.value.message(Translator(language))
+
+
+def test_a_stopped_ingestion_keeps_its_recognised_pages_and_resumes_after_them(
+    tmp_path: Path, engine: EngineClient, minilm_path: Path
+) -> None:
+    """Stop while page 2 is being recognised: page 1 is stored already; the resumed job
+    takes it from the store (its row is not written again) and recognises only page 2."""
+    pages = [render_page(lines[:1], size=(800, 520)) for lines in (EN_LINES, EN_FACT_LINES)]
+    scan = write_image_pdf(tmp_path / "two.pdf", pages)
+    digest = hashlib.sha256(scan.read_bytes()).hexdigest()
+    paths = AppPaths.under(tmp_path / "home").ensure()
+    embedder = Embedder(engine, minilm_path, n_ctx=256, n_threads=1)
+    with KnowledgeBase(paths) as kb:
+        stopped: list[bool] = []
+
+        def stop_after_page_one(progress: Progress) -> None:
+            if kb.store.ocr_pages(digest) and not stopped:
+                stopped.append(True)
+                ingestion.cancel()
+
+        ingestion = kb.ingestion(embedder, "scans", on_progress=stop_after_page_one)
+        first = ingestion.run([scan])
+        assert first.cancelled and stopped
+        kept = kb.store.ocr_pages(digest)
+        assert [p.page for p in kept] == [1]
+        assert kb.documents("scans") == []  # the document itself waits for the next run
+        resumed = kb.ingestion(embedder, "scans").run([scan])  # what Resume runs
+        assert [o.status for o in resumed.outcomes] == ["indexed"]
+        after = {p.page: p for p in kb.store.ocr_pages(digest)}
+        assert sorted(after) == [1, 2] and after[1] == kept[0]  # page 1 was not read again
+        chunks = kb.store.chunks_of(kb.find(str(scan)).id)
+    assert {c.page for c in chunks} == {1, 2}
