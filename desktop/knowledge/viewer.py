@@ -378,7 +378,8 @@ class DocumentViewer(QDialog):
 
         try:
             if source.kind == "image":  # shown as a PDF page made of the image
-                document = image_document(source.path)
+                pixels = (self.limits or ReadLimits()).max_image_pixels
+                document = image_document(source.path, pixels)
             else:
                 document = pdfium.PdfDocument(source.path)
         except UnreadableDocument as exc:
