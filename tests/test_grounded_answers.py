@@ -23,6 +23,7 @@ from core.knowledge.embedder import Embedder
 from core.knowledge.grounding import cited_numbers, ground
 from core.knowledge.knowledge_base import KnowledgeBase
 from core.knowledge.retrieval import Hit, Retriever
+from core.knowledge.terms import has_cjk
 from core.paths import AppPaths
 from tests.grounded.documents import LAKE_PDF, write_documents
 from tests.grounded.questions import QUESTIONS, Question, contains_fact, honest_refusal
@@ -155,3 +156,33 @@ def test_a_question_the_documents_cannot_answer_is_answered_honestly(library: Li
     hits = library.search(question.text)
     text = "".join(library.session().send(question.text, ground(question.text, hits)))
     assert honest_refusal(text), text
+
+
+def test_not_in_the_documents_in_the_questions_language_without_citations(
+    library: Library,
+) -> None:
+    """A telephone number and a postcode the documents do not hold: Qwen 0.5B invented both
+    ("located at 1431 Harrowgate Fen", "邮政编码是 130025") until the frame said plainly that
+    no source mentions them. The reply is a normal answer in the question's language that
+    cites nothing."""
+    for id, chinese in (("en-16", False), ("zh-16", True)):
+        question = _question(id)
+        assert not question.answerable
+        turn = ground(question.text, library.search(question.text))
+        assert turn.unmentioned, id
+        reply = library.session().send(question.text, turn)
+        text = "".join(reply)
+        assert honest_refusal(text) and has_cjk(text) == chinese, text
+        assert reply.result is not None and not reply.result.message.incomplete
+        assert not cited_numbers(text)
+        assert not any(c["cited"] for c in reply.result.message.citations or []), text
+
+
+def test_an_answer_in_other_words_is_still_given(library: Library) -> None:
+    """The word temperature is in no source, yet "1.5 degrees Celsius" answers the question: the
+    line about unmentioned terms must not turn it into "not in the documents"."""
+    question = _question("en-05")
+    turn = ground(question.text, library.search(question.text))
+    assert turn.unmentioned == ("temperature",)
+    text = "".join(library.session().send(question.text, turn))
+    assert contains_fact(text, question.facts) and not honest_refusal(text), text

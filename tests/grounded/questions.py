@@ -1,4 +1,9 @@
-"""The grounded question set: 38 questions, half in Chinese, over ``documents.py``.
+"""The grounded question set: 54 questions, half in Chinese, over ``documents.py``.
+
+The first 38 (``-01`` to ``-19`` in each language) were used to choose the evidence check's
+threshold (core/knowledge/evidence.py); the 16 after them (``-20`` to ``-27``, 8 of them
+unanswerable) were written before that and used for nothing but the held-out figures
+(:func:`held_out`).
 
 ``facts`` is a tuple of groups; a correct answer contains every group, in any one of the
 group's accepted forms (compared after :func:`normalize`: NFKC, lower case, no white space).
@@ -68,6 +73,11 @@ def honest_refusal(reply: str) -> bool:
     return bool(_HONEST.search(reply))
 
 
+def held_out(question: Question) -> bool:
+    """Was the question kept out of every choice made with the set (see the docstring)?"""
+    return int(question.id.split("-")[1]) >= 20
+
+
 def _q(id: str, text: str, facts: tuple[tuple[str, ...], ...], file: str | None = None,
        page: int | None = None) -> Question:  # fmt: skip
     return Question(id, "zh" if id.startswith("zh") else "en", text, facts, file, page)
@@ -113,6 +123,19 @@ QUESTIONS: Final = (
     _q("en-17", "How much did the Kestrel-9 radio cost when it was launched?", ()),
     _q("en-18", "Who designed the antenna of the Kestrel-9 radio?", ()),
     _q("en-19", "How many pear trees does the Veltmoor cooperative own?", ()),
+    # ---- English, held out: written after the above, not used to choose any threshold -----
+    _q("en-20", "What share of the apple harvest was the Scarlet Wrenfield variety?",
+       (("41 percent", "41%", "41 per cent"),), ORCHARD_PDF, 2),
+    _q("en-21", "How deep can the Kestrel-9 be submerged?",
+       (("2 metres", "2 meters", "two metres"),), RADIO_MD),
+    _q("en-22", "How long does the Kestrel-9 warranty last?", (("3 years", "three years"),),
+       RADIO_MD),
+    _q("en-23", "How many seasonal pickers did the orchard cooperative employ in 2031?",
+       (("96",),), ORCHARD_PDF, 4),
+    _q("en-24", "What is the email address of the Kestrel-9 service centre?", ()),
+    _q("en-25", "Which fertiliser do the Veltmoor member farms use?", ()),
+    _q("en-26", "Which company makes the KB-47 battery pack?", ()),
+    _q("en-27", "How many tonnes of apples were harvested in 2025?", ()),
     # ---- Chinese, PDF -----------------------------------------------------------------------
     _q("zh-01", "青岚湖生态观测站是哪一年哪一天创立的？",
        (("1994年6月8日", "1994-06-08", "1994年06月08日"),), LAKE_PDF, 1),
@@ -142,5 +165,14 @@ QUESTIONS: Final = (
     _q("zh-17", "星槎号科考船是在哪个船厂建造的？", ()),
     _q("zh-18", "云栖镇茶叶合作社去年的销售额是多少？", ()),
     _q("zh-19", "站长温若岚毕业于哪所大学？", ()),
+    # ---- Chinese, held out: written after the above, not used to choose any threshold -----
+    _q("zh-20", "观测站有多少名研究人员？", (("27名", "27 名", "27位", "27人"),), LAKE_PDF, 1),
+    _q("zh-21", "青岚湖湖水的平均透明度是多少？", (("2.6米", "2.6 米"),), LAKE_PDF, 2),
+    _q("zh-22", "观测站的巡湖船叫什么名字？", (("青鹭号",),), LAKE_PDF, 3),
+    _q("zh-23", "茶叶合作社的社员大会一年开几次？", (("两次", "2次", "二次"),), TEA_TXT),
+    _q("zh-24", "星槎号的船长是哪一年出生的？", ()),
+    _q("zh-25", "青鹭号巡湖船的造价是多少？", ()),
+    _q("zh-26", "观测站的电话号码是多少？", ()),
+    _q("zh-27", "星槎号的首席科学家叫什么名字？", ()),
 )
 # fmt: on
