@@ -1,5 +1,5 @@
 """The window's start-up path leaves the heavy modules alone (issue 12: launch to a usable
-window under 2 s). Chroma, the Hub client, the keyring and PDFium take seconds together to
+window under 2 s). Chroma, the Hub client, the keyring, numpy and PDFium take seconds together to
 import on a busy computer; the window imports them when first needed (a search, an
 ingestion, the model manager, a PDF shown), and opens the vector index only once the window
 has been painted. This starts the real app over a home with a chat model installed and lists
@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.model_files import GEMMA_270M, fetch
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("chromadb", "huggingface_hub", "httpx2", "keyring", "pypdfium2", "llama_cpp",
+HEAVY = ("chromadb", "huggingface_hub", "httpx2", "keyring", "numpy", "pypdfium2", "llama_cpp",
          "onnxruntime")  # fmt: skip
 
 # Runs the app as `python -m desktop.window.app` does; at the moment it prints "ready" (the

@@ -18,14 +18,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from core.engine.client import EngineClient
 from core.engine.protocol import LoadOptions, ModelInfo
 from core.knowledge.errors import IngestCancelled, NoEmbeddingModel
 from core.paths import AppPaths
 from core.settings import Settings
+
+if TYPE_CHECKING:  # imported where vectors are made: the window starts without numpy
+    import numpy as np
 
 DEFAULT_N_CTX = 512
 DEFAULT_CHUNK_TOKENS = 256
@@ -133,6 +135,8 @@ class Embedder:
             self.batches += 1
             if on_batch is not None:
                 on_batch(len(batch))
+        import numpy as np
+
         if not rows:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.asarray(rows, dtype=np.float32)

@@ -32,8 +32,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from core.knowledge.collections import CollectionModels
 from core.knowledge.coverage import CoverageScorer
 from core.knowledge.embedder import Embedder
@@ -45,6 +43,8 @@ from core.knowledge.vectors import VectorIndex
 from core.models.catalogue import serves_language
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from core.knowledge.rerank import Reranker
 
 log = logging.getLogger(__name__)

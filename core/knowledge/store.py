@@ -27,9 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Final
 
 from core.knowledge.errors import CollectionNotFound, DocumentNotFound
 from core.knowledge.ocr import OcrLine, OcrPage
@@ -42,6 +40,9 @@ from core.sqlite_db import (
     storage_errors,
     transaction,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _M1_SCHEMA: Final = """
     CREATE TABLE collections (
@@ -272,11 +273,15 @@ def _chunk(row: sqlite3.Row) -> StoredChunk:
 
 
 def pack_vector(vector: Sequence[float]) -> bytes:
+    import numpy as np  # here, not at the top: the window lists documents without numpy
+
     return np.asarray(vector, dtype=np.float32).tobytes()
 
 
 def unpack_vectors(blobs: Sequence[bytes]) -> np.ndarray:
     """Rows of float32, one per blob."""
+    import numpy as np
+
     if not blobs:
         return np.zeros((0, 0), dtype=np.float32)
     return np.vstack([np.frombuffer(b, dtype=np.float32) for b in blobs])

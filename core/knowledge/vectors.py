@@ -24,11 +24,12 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from core.knowledge.store import Collection, KnowledgeStore
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +289,8 @@ class VectorIndex:
         available = target.count()
         if available == 0:
             return []
+        import numpy as np  # here: the window starts without numpy
+
         result = target.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=min(k, available),

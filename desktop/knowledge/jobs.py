@@ -12,15 +12,16 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from core.knowledge.embedder import Embedder
 from core.knowledge.folder_walk import walk_folder
 from core.knowledge.ingest import IngestReport, Progress
 from core.knowledge.store import Document
 from desktop.window.workers import Job
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Row statuses: keys that tests and the window compare; DocumentList says them in words.
 QUEUED, WAITING, READING, EMBEDDING = "queued", "waiting", "reading", "embedding"
