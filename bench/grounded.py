@@ -13,7 +13,8 @@ The same retrieved sources go through several prompt layouts on the same model, 
 side, so the layout is chosen by measurement:
 
 * ``fireside``: ``core.knowledge.grounding.ground`` as it is now (with the session's one
-  stricter retry of a bare reply: what a person sees).
+  stricter retry of a bare reply: what a person sees), including its evidence check (the
+  plain line when no source holds a key term of the question).
 * ``before``: Fireside's layout before issue 13 (kept here verbatim for comparison).
 * ``gpt4all``: GPT4All's LocalDocs layout, ``### Context:`` then one
   ``Collection:/Path:/Excerpt:`` block per source, then the question (nomic-ai/gpt4all,
@@ -29,7 +30,9 @@ the right file and page that holds the fact); ``fact``: the answer contains the 
 accepted form); ``cite``: the reply cites a source that holds the fact; ``only``: every [n]
 in the reply is one of the sources it was given; ``honest``: a question the documents cannot
 answer is answered with "not in the documents"; ``bare``: the reply is only citation markers
-or shorter than a sentence; ``retry``: replies regenerated once by the session. Prints a
+or shorter than a sentence; ``retry``: replies regenerated once by the session. Rows
+``held`` are the held-out questions alone (``tests.grounded.questions.held_out``: used for no
+choice of wording or threshold). Prints a
 short table and writes everything, replies included, to ``bench/results/grounded.json``.
 """
 
@@ -61,6 +64,7 @@ from tests.grounded.questions import (  # noqa: E402
     QUESTIONS,
     Question,
     contains_fact,
+    held_out,
     holds_fact,
     honest_refusal,
 )
@@ -167,6 +171,7 @@ class Answer:
     seconds: float
     generated_tokens: int
     scores: dict[str, bool | None] = field(default_factory=dict)
+    unmentioned: tuple[str, ...] = ()  # key terms no source held (fireside's evidence check)
 
 
 def retrieval_rank(question: Question, hits: Sequence[Hit]) -> int | None:
@@ -318,6 +323,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             retried=reply.retried, seconds=time.perf_counter() - begun,
                             generated_tokens=reply.result.stats.generated_tokens,
                             scores=score(item.question, text, sources, NUMBERED[layout]),
+                            unmentioned=getattr(turn, "unmentioned", ()),
                         )  # fmt: skip
                         answers.append(answer)
                         if layout == "fireside":  # the layout alone, before any retry
@@ -339,15 +345,18 @@ def _report(args: argparse.Namespace, questions: Sequence[Question], retrieved: 
     shown = [FIRST if name == "fireside" else name for name in layouts]
     if "fireside" in layouts:
         shown.insert(shown.index(FIRST), "fireside")
+    held = {q.id for q in questions if held_out(q)}
     for model in models:
         for layout in shown:
-            for lang in [*langs, "all"]:
+            for lang in [*langs, "all", *(["held"] if held else [])]:
                 chosen = [a for a in answers if a.model == model.name and a.layout == layout
-                          and lang in (a.lang, "all")]  # fmt: skip
+                          and (lang in (a.lang, "all") or (lang == "held" and a.question in held))
+                          ]  # fmt: skip
                 table.append({"model": model.name, "layout": layout, "lang": lang,
                               **summarize(chosen)})  # fmt: skip
     retrieval = {lang: retrieval_summary([r for r in retrieved if lang in (r.question.lang, "all")])
                  for lang in [*langs, "all"]}  # fmt: skip
+    retrieval["held"] = retrieval_summary([r for r in retrieved if held_out(r.question)])
     return {
         "benchmark": "grounded",
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
