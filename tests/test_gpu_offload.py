@@ -15,9 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QMainWindow
+from pytestqt.qtbot import QtBot
 
 from core.engine.client import EngineClient
+from core.engine.gguf import read_header
 from core.engine.protocol import LoadOptions, Ready, SamplingParams
+from core.models.fit import FitOptions, plan_offload
+from desktop.window.status_line import StatusLine
 
 pytestmark = pytest.mark.gpu
 
@@ -39,7 +44,8 @@ def gpu_ready(engine_log: Path) -> Ready:
         pytest.skip(
             "this llama.cpp build has no GPU backend (llama_supports_gpu_offload() is "
             f"{ready.gpu_offload}, devices: {[d.name for d in ready.devices]}); build one with "
-            "packaging/build-vulkan and run .venv-vulkan/bin/python -m pytest -m gpu"
+            "packaging/build-vulkan and run .venv-vulkan/bin/python -m pytest -m gpu (on "
+            "lavapipe, a CPU-type Vulkan device, with GGML_VK_VISIBLE_DEVICES=0)"
         )
     return ready
 
@@ -118,3 +124,41 @@ def test_embeddings_on_the_gpu_match_the_cpu(engine: EngineClient, minilm_path: 
             sum(x * x for x in a) * sum(y * y for y in b)
         )
         assert cosine >= 0.999
+
+
+def test_more_layers_than_a_small_device_holds_fall_back_with_a_message(
+    gpu_ready: Ready,
+    engine_log: Path,
+    qwen_path: Path,
+    qtbot: QtBot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A device with room for about half of Qwen's layers (simulated: every GPU reports
+    FIRESIDE_SIMULATE_GPU_MEMORY; lavapipe reports the computer's memory): asking for all
+    24 loads as many as fit, and the status line says that 24 did not fit."""
+    options = FitOptions(n_ctx=2048)
+    whole = plan_offload(read_header(qwen_path), options, gpu_ready.gpus[0], requested=24)
+    small = whole.gpu_bytes // 2 + (256 << 20)  # half of it, past the headroom kept free
+    monkeypatch.setenv("FIRESIDE_SIMULATE_GPU_MEMORY", str(small))
+    client = EngineClient(log_path=engine_log)  # spawned now: it sees the variable
+    try:
+        ready = client.start()
+        assert ready.gpus[0].free == ready.gpus[0].total == small
+        info = client.load_chat(qwen_path, LoadOptions(n_ctx=2048, gpu_layers=24))
+        assert 0 < info.gpu_layers < 24 and info.gpu_layers_tried == 24, info
+        assert info.device == ready.gpus[0].name
+        auto = client.load_chat(qwen_path, LoadOptions(n_ctx=2048))
+        assert (auto.gpu_layers, auto.gpu_layers_tried) == (info.gpu_layers, None)
+        reply = client.generate_tokens(client.tokenize("The sea at dawn"), GREEDY)
+        reply.result()
+        assert len(reply.tokens) == 64  # the partial offload runs
+    finally:
+        client.close()
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    line = StatusLine(window.statusBar(), window)
+    line.model(info)
+    assert line.model_label.toolTip().endswith(
+        f"24 layers on the GPU did not fit; loaded with {info.gpu_layers}"
+    )
+    assert line.model_label.text().endswith(f"{info.gpu_layers} of 24 layers")
