@@ -20,7 +20,7 @@ from typing import Final, NoReturn, TextIO, cast
 
 from core.chat.cli import add_chats_parser, run_chats
 from core.chat.errors import ChatError
-from core.chat.session import ChatSession, Reply
+from core.chat.session import ChatSession, Reply, TurnSources
 from core.chat.store import ChatStore
 from core.data_lock import DataFolderBusy, DataFolderLock, LockOwner
 from core.diagnostics import Diagnostics
@@ -32,11 +32,14 @@ from core.engine.template import ChatTemplate
 from core.i18n import Translator, resolve_language
 from core.knowledge.cli import (
     ChatKnowledge,
+    WholeKnowledge,
     add_chat_kb_arguments,
     add_kb_parser,
     citation_lines,
     open_chat_knowledge,
+    open_whole_knowledge,
     run_kb,
+    whole_json,
 )
 from core.knowledge.errors import KnowledgeError
 from core.models.cli import add_models_parser, run_models
@@ -150,6 +153,7 @@ class TerminalChat:
     out: TextIO
     tr: Translator
     knowledge: ChatKnowledge | None = None  # chat --kb: each turn grounded, with citations
+    whole: WholeKnowledge | None = None  # chat --kb --whole: each turn read from whole documents
 
     def __post_init__(self) -> None:
         self.turn = 0
@@ -158,7 +162,13 @@ class TerminalChat:
     def ask(self, text: str) -> bool:
         """Answer one user turn; False if it failed (the error has been printed)."""
         try:
-            sources = self.knowledge.ground(text) if self.knowledge is not None else None
+            sources: TurnSources | None = None
+            if self.whole is not None:
+                store, chat_id = self.session.store, self.session.chat_id
+                groundings = [m.grounding for m in store.branch(chat_id) if m.role == "user"]
+                sources = self.whole.ground(text, groundings, show=not self.as_json)
+            elif self.knowledge is not None:
+                sources = self.knowledge.ground(text)
             self.current = self.session.send(text, sources)
             for piece in self.current:
                 if not self.as_json:
@@ -195,8 +205,12 @@ class TerminalChat:
                 "full_reprefills": self.session.stack.stats.full_reprefills,
                 "visible_turns": result.visible_turns,
             }
-            if self.knowledge is not None:
+            if self.knowledge is not None or self.whole is not None:
                 record["citations"] = result.message.citations or []
+            whole = (self.session.store.get_message(result.message.parent_id or 0).grounding
+                     or {}).get("whole") if self.whole is not None else None  # fmt: skip
+            if isinstance(whole, dict):
+                record["whole"] = whole_json(whole, result.message.citations or [])
             self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             if stats.stop_reason == "cancelled":
@@ -207,9 +221,14 @@ class TerminalChat:
         self.out.flush()
         return True
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """Stop the reading or the reply in progress; False when neither runs."""
+        if self.whole is not None and self.whole.cancel():
+            return True
         if self.current is not None:
             self.current.cancel()
+            return True
+        return False
 
 
 def _describe(info: ModelInfo) -> dict[str, str]:
@@ -224,6 +243,8 @@ def run_chat(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
         temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed
     )
     interactive = sys.stdin.isatty() and not args.json
+    if args.whole and not args.kb and not args.chat:  # said before anything is loaded
+        raise UsageError(tr("kb_whole_needs_kb"))
     paths.ensure()
     with ChatStore(paths.chats_db) as store, EngineClient(paths) as client:
         if store.recovery is not None:
@@ -243,21 +264,23 @@ def run_chat(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
             session = ChatSession(store, client, chat.id, sampling, template=template)
             if args.kb:  # the chat remembers the collections it uses
                 chat = store.update_chat(chat.id, collections=args.kb)
-            knowledge = open_chat_knowledge(args, paths, client, chat.collections)
+            whole = open_whole_knowledge(args, paths, client, chat.collections, tr)
+            knowledge = (
+                None if whole else open_chat_knowledge(args, paths, client, chat.collections)
+            )
         except (EngineError, ChatError, KnowledgeError, StorageError) as exc:
             print(tr("cli_error", message=exc.message(tr)), file=sys.stderr)
             if isinstance(exc, TemplateError):
                 print(tr("template_transcript_hint"), file=sys.stderr)
             return EXIT_FAILURE
-        terminal = TerminalChat(session, args.json, sys.stdout, tr, knowledge)
+        terminal = TerminalChat(session, args.json, sys.stdout, tr, knowledge, whole)
         failures = 0
         if interactive:
             print(tr("cli_loaded", **_describe(info)), file=sys.stderr)
 
             def on_sigint(signum: int, frame: FrameType | None) -> None:
-                if terminal.current is None:
+                if not terminal.stop():
                     raise KeyboardInterrupt
-                terminal.stop()
 
             previous = signal.signal(signal.SIGINT, on_sigint)
             try:
@@ -279,8 +302,9 @@ def run_chat(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
                 text = line.rstrip("\r\n")
                 if text.strip() and not terminal.ask(text):
                     failures += 1
-        if knowledge is not None:
-            knowledge.close()
+        for opened in (knowledge, whole):
+            if opened is not None:
+                opened.close()
         return EXIT_FAILURE if failures else EXIT_OK
 
 

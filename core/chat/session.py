@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from core.chat.context import ContextStack, Prompt, StackMessage
-from core.chat.replies import is_bare
+from core.chat.replies import is_bare, settle
 from core.chat.store import Chat, ChatStore, Message
 from core.engine.client import EngineClient, Generation
 from core.engine.protocol import GenerationStats, ModelInfo, SamplingParams
@@ -81,38 +81,53 @@ class Reply:
         self.result: TurnResult | None = None
         self.retried = False  # regenerated once because the first reply was bare
         self.first_text = ""  # the bare first reply, when retried
+        # A whole-document turn's reply checked against its notes (``settle``): its text
+        # with the source numbers corrected, and the notes it left out, added after it.
+        self.settled: str | None = None
+        self.addition = ""
         self._last_save = time.monotonic()
 
     def __iter__(self) -> Iterator[str]:
         """The reply's pieces. A grounded turn with a retry text holds its pieces back while
         the reply is still bare (only markers, or less than a sentence); if it ends bare,
-        the turn is generated once more with the stricter text, and only that is shown."""
-        retry = (self.parent.grounding or {}).get("retry")
+        the turn is generated once more with the stricter text, and only that is shown.
+        A whole-document turn's reply then gains the notes it left out (``completion``)."""
         try:
-            if not isinstance(retry, str):
-                yield from self._stream()
-                return
-            held: list[str] = []
-            for piece in self._stream():
-                held.append(piece)
-                if not is_bare(self.generation.text):
-                    break
+            yield from self._pieces()
             stats = self.generation.stats
-            if not is_bare(self.generation.text):
-                yield from held
-                yield from self._stream()
-            elif stats is not None and stats.stop_reason in ("eos", "stop_string", "length"):
-                self.first_text = self.generation.text
-                self._retry(retry)
-                yield from self._stream()
-            else:
-                yield from held  # cancelled or failed: show what there is
+            if stats is not None and stats.stop_reason in ("eos", "stop_string", "length"):
+                complete = (self.parent.grounding or {}).get("complete")
+                if complete is not None:
+                    self.settled, self.addition = settle(self.generation.text, complete)
+                if self.addition:
+                    yield self.addition
         finally:
             # A consumer that stops early or raises must not leave the engine busy: the
             # next request (another chat, the knowledge lane) would wait for it forever.
             self.generation.close()
             if self.generation.finished and self.generation.stats is not None:
                 self._finish()
+
+    def _pieces(self) -> Iterator[str]:
+        retry = (self.parent.grounding or {}).get("retry")
+        if not isinstance(retry, str):
+            yield from self._stream()
+            return
+        held: list[str] = []
+        for piece in self._stream():
+            held.append(piece)
+            if not is_bare(self.generation.text):
+                break
+        stats = self.generation.stats
+        if not is_bare(self.generation.text):
+            yield from held
+            yield from self._stream()
+        elif stats is not None and stats.stop_reason in ("eos", "stop_string", "length"):
+            self.first_text = self.generation.text
+            self._retry(retry)
+            yield from self._stream()
+        else:
+            yield from held  # cancelled or failed: show what there is
 
     def _stream(self) -> Iterator[str]:
         store = self._session.store
@@ -152,8 +167,15 @@ class Reply:
         store = session.store
         done = stats.stop_reason in ("eos", "stop_string", "length")
         tokens = generation.tokens if generation.tokens_cover_text else None
+        text = generation.text
+        if self.settled is not None and self.settled != text:
+            text, tokens = self.settled, None  # numbers corrected: read as text next turn
+        text += self.addition
+        if tokens is not None and self.addition:
+            # The cache holds the sampled tokens; the addition is read as plain text.
+            tokens = (*tokens, *session._tokenize(self.addition, False, False))
         fields: dict[str, Any] = {
-            "content": generation.text,
+            "content": text,
             "tokens": tokens,
             "tokens_model": session.model_key if tokens is not None else None,
             "incomplete": not done,
@@ -161,7 +183,7 @@ class Reply:
         }
         sources = (self.parent.grounding or {}).get("sources")
         if isinstance(sources, list) and sources:
-            fields["citations"] = _cited(sources, generation.text)
+            fields["citations"] = _cited(sources, text)
         if self.message is None:
             self.message = store.add_message(self.parent.chat_id, self.parent.id, "assistant",
                                              **fields)  # fmt: skip
@@ -350,6 +372,12 @@ def _grounding(sources: TurnSources | None) -> dict[str, Any] | None:
     grounding: dict[str, Any] = {"content": sources.model_text, "sources": list(sources.citations)}
     if sources.retry_text:
         grounding["retry"] = sources.retry_text
+    # A whole-document turn (core/knowledge/whole.py): what was read and the notes taken
+    # (the Sources panel, a follow-up question's reuse), and the notes the reply must keep.
+    for key in ("whole", "complete"):
+        value = getattr(sources, key, None)
+        if isinstance(value, dict):
+            grounding[key] = value
     return grounding
 
 

@@ -32,7 +32,10 @@ from core.knowledge.language_check import LanguageAdvisor, language_names, langu
 from core.knowledge.languages import main_languages
 from core.knowledge.readers.base import ReadLimits
 from core.knowledge.rerank import Reranker, resolve_reranker
-from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document
+from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document, KnowledgeStore
+from core.knowledge.whole import Progress as WholeProgress
+from core.knowledge.whole import WholeTurn
+from core.knowledge.whole_chat import WholeChat
 from core.models.units import human_size
 from core.paths import AppPaths
 from core.settings import Settings, SettingsStore
@@ -111,6 +114,10 @@ def add_chat_kb_arguments(chat: argparse.ArgumentParser, positive: Callable[[str
     chat.add_argument("--embedding-ctx", type=positive, default=DEFAULT_N_CTX)
     chat.add_argument("--reranker", metavar="PATH_OR_ID",
                       help="rerank --kb's best candidates with this model")  # fmt: skip
+    chat.add_argument("--whole", action="store_true",
+                      help="read whole documents of --kb for each question")  # fmt: skip
+    chat.add_argument("--doc", action="append", metavar="DOCUMENT", default=[],
+                      help="with --whole: only this document (id, path or title)")  # fmt: skip
 
 
 def run_kb(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
@@ -484,3 +491,76 @@ def open_chat_knowledge(args: argparse.Namespace, paths: AppPaths, client: Engin
     return ChatKnowledge(paths, client, model, chosen, n_ctx=n_ctx, n_threads=threads,
                          reranker=reranker,
                          rerank_candidates=settings.knowledge.rerank_candidates)  # fmt: skip
+
+
+class WholeKnowledge:
+    """``chat --kb C --whole``: every question read from the whole documents of C (or the
+    ``--doc`` ones), with progress on stderr; no embedding model is needed."""
+
+    def __init__(self, paths: AppPaths, client: EngineClient, collections: Sequence[str],
+                 names: Sequence[str], tr: Translator) -> None:  # fmt: skip
+        self.tr = tr
+        self.store = KnowledgeStore(paths.knowledge_db)
+        try:
+            self.chat = WholeChat(self.store, client, collections, names)
+        except BaseException:
+            self.store.close()
+            raise
+
+    def ground(self, text: str, groundings: Sequence[Any], show: bool) -> WholeTurn:
+        """The turn for ``text``; with ``show``, the reading's progress on stderr."""
+
+        def progress(step: WholeProgress) -> None:
+            done = min(step.documents_read + 1, step.documents_total)
+            line = self.tr("kb_whole_progress", done=done, total=step.documents_total)
+            print("\r" + line, end="", file=sys.stderr, flush=True)
+
+        turn = self.chat.ground(text, groundings, progress if show else None)
+        if show:
+            print(file=sys.stderr)
+        if turn.whole.get("stopped"):
+            read, total = len(turn.whole["read"]), len(turn.whole["documents"])
+            print(self.tr("kb_whole_stopped", done=read, total=total), file=sys.stderr)
+        return turn
+
+    def cancel(self) -> bool:
+        return self.chat.cancel()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def whole_json(whole: dict[str, Any], citations: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """``chat --whole --json``: the documents read and the extracts, each with its source
+    number in the reply's citations and its page."""
+    numbers = {c.get("chunk_id"): c.get("n") for c in citations}
+    read = set(whole.get("read", []))
+    return {
+        "documents_read": [
+            {"id": d["id"], "title": d["title"], "file": d["file"]}
+            for d in whole.get("documents", []) if d.get("id") in read
+        ],
+        "documents_total": len(whole.get("documents", [])),
+        "stopped": bool(whole.get("stopped")),
+        "reused": list(whole.get("reused", [])),
+        "extracts": [
+            {"n": numbers.get(note.get("chunk_id")), "document_id": note.get("document_id"),
+             "page": note.get("page"), "text": note.get("text")}
+            for note in whole.get("notes", [])
+        ],
+        "passes": whole.get("passes", 0),
+        "seconds": whole.get("seconds", 0.0),
+    }  # fmt: skip
+
+
+def open_whole_knowledge(
+    args: argparse.Namespace, paths: AppPaths, client: EngineClient, chosen: Sequence[str],
+    tr: Translator,
+) -> WholeKnowledge | None:  # fmt: skip
+    """``--whole``'s knowledge (None without ``--whole``); ``kb_whole_needs_kb`` when the
+    chat has no collection."""
+    if not getattr(args, "whole", False):
+        return None
+    if not chosen:
+        raise KnowledgeError("kb_whole_needs_kb")
+    return WholeKnowledge(paths, client, chosen, getattr(args, "doc", None) or [], tr)
