@@ -179,10 +179,12 @@ def test_not_in_the_documents_in_the_questions_language_without_citations(
 
 
 def test_an_answer_in_other_words_is_still_given(library: Library) -> None:
-    """The word temperature is in no source, yet "1.5 degrees Celsius" answers the question: the
-    line about unmentioned terms must not turn it into "not in the documents"."""
-    question = _question("en-05")
+    """The word mode is in no source, yet "19 hours of receive time" answers the question
+    about receive mode: the line about unmentioned terms must not turn it into "not in the
+    documents". (Its neighbour en-05, temperature against "1.5 degrees Celsius", is answered
+    or refused depending on what the engine's cache held before: too close to call.)"""
+    question = _question("en-09")
     turn = ground(question.text, library.search(question.text))
-    assert turn.unmentioned == ("temperature",)
+    assert turn.unmentioned == ("mode",)
     text = "".join(library.session().send(question.text, turn))
     assert contains_fact(text, question.facts) and not honest_refusal(text), text
