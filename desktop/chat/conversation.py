@@ -33,6 +33,7 @@ from desktop.window.workers import Job, JobRunner
 if TYPE_CHECKING:
     from core.knowledge.embedder import Embedder
     from core.knowledge.retrieval import Retriever
+    from core.knowledge.whole_chat import WholeChat
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class Conversation(QObject):
     sources_skipped = Signal(object)  # SourcesSkipped
     failed = Signal(object)  # the exception
     text_returned = Signal(object)  # UnsentText, just before ``failed``
+    reading = Signal(object)  # core.knowledge.whole.Progress while whole documents are read
 
     def __init__(self, services: AppServices, engine: JobRunner, parent: QObject | None = None):
         super().__init__(parent)
@@ -95,6 +97,8 @@ class Conversation(QObject):
         self._retriever: Retriever | None = None
         self._unsent: UnsentText | None = None
         self._rerank_wanted: tuple[Path, int] | None = None
+        self._whole: WholeChat | None = None  # the whole-document reading in progress
+        self._reading_stopped = False  # Stop came while reading: the answer still comes
 
     # ---- state -------------------------------------------------------------------------
 
@@ -234,9 +238,10 @@ class Conversation(QObject):
 
         def work() -> Iterator[object]:
             session = self._session_for(chat_id)
+            self._reading_stopped = False
             reply = start(session)
             self._reply = reply
-            if job.cancelled:
+            if job.cancelled and not self._reading_stopped:
                 reply.cancel()
             yield ReplyStarted(chat_id, reply.parent)
             try:
@@ -253,6 +258,12 @@ class Conversation(QObject):
         return self.engine.submit(job)
 
     def _cancel_reply(self) -> None:
+        """Stop the reply; while whole documents are read, stop the reading only: the
+        answer is then made from what was read (core/knowledge/whole.py)."""
+        whole = self._whole
+        if whole is not None and whole.cancel():
+            self._reading_stopped = True
+            return
         reply = self._reply
         if reply is not None:
             reply.cancel()
@@ -286,23 +297,42 @@ class Conversation(QObject):
         )  # fmt: skip
 
     def _sources(self, chat_id: int, text: str) -> TurnSources | None:
-        """Runs on the engine lane: the passages of the chat's collections for this turn."""
-        collections = self.services.chats.get_chat(chat_id).collections
-        if not collections:
+        """Runs on the engine lane: the passages of the chat's collections for this turn,
+        or, when the chat reads whole documents, what the reading found (no embedding
+        model needed)."""
+        chat = self.services.chats.get_chat(chat_id)
+        if not chat.collections:
             return None
+        known = {c.name for c in self.services.knowledge.collections()}
+        chosen = [name for name in chat.collections if name in known]
+        from core.knowledge.whole_chat import WHOLE_DOCUMENTS
+
+        if chosen and chat.settings.get(WHOLE_DOCUMENTS):
+            return self._read_whole(chat_id, text, chosen)
         try:
             retriever = self._knowledge_retriever()
         except Exception as exc:  # no embedding model: answer anyway, and say why
             self.sources_skipped.emit(SourcesSkipped(exc))
             return None
-        known = {c.name for c in self.services.knowledge.collections()}
-        chosen = [name for name in collections if name in known]
         if not chosen:
             return None
         hits = retriever.search(text, SOURCES_PER_TURN, chosen)
         from core.knowledge.grounding import ground
 
         return ground(text, hits) if hits else None
+
+    def _read_whole(self, chat_id: int, text: str, chosen: list[str]) -> TurnSources:
+        """Runs on the engine lane: the chat's documents read whole for this question (on
+        the chat model's side cache), with ``reading`` reporting each step."""
+        from core.knowledge.whole_chat import WholeChat
+
+        chats = self.services.chats
+        groundings = [m.grounding for m in chats.branch(chat_id) if m.role == "user"]
+        self._whole = WholeChat(self.services.knowledge.store, self.services.client, chosen)
+        try:
+            return self._whole.ground(text, groundings, self.reading.emit)
+        finally:
+            self._whole = None
 
     def _knowledge_retriever(self) -> Retriever:
         # Imported here, off the window's start: the knowledge modules bring numpy along.

@@ -52,6 +52,7 @@ from core.knowledge.collections import check_name
 from core.knowledge.ingest import IngestReport
 from core.knowledge.language_check import LanguageAdvisor, language_names
 from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document
+from core.knowledge.whole_chat import WHOLE_DOCUMENTS
 from core.models.units import human_size
 from core.settings import Settings
 from desktop.knowledge.ingestions import Ingestions
@@ -146,6 +147,7 @@ class KnowledgePanel(QWidget):
         self.picker.create_requested.connect(self.create_collection)
         self.chat_collections = ChatCollections()
         self.chat_collections.changed.connect(self._chat_choice_changed)
+        self.chat_collections.whole_changed.connect(self._whole_changed)
 
         self.documents = DocumentList()
         self.documents.setToolTip(self.tr("Drop files or folders here to make them searchable"))
@@ -269,6 +271,16 @@ class KnowledgePanel(QWidget):
             chosen = self.services.chats.get_chat(self.chat_id).collections
         self.chat_collections.fill([c.name for c in collections], chosen,
                                    self.chat_id is not None)  # fmt: skip
+        chat = self.services.chats.get_chat(self.chat_id) if self.chat_id is not None else None
+        self.chat_collections.set_whole(bool(chat and chat.settings.get(WHOLE_DOCUMENTS)))
+
+    def _whole_changed(self, on: bool) -> None:
+        """The open chat's questions read whole documents, or search passages again."""
+        if self.chat_id is not None:
+            settings = self.services.chats.get_chat(self.chat_id).settings
+            self.services.chats.update_chat(
+                self.chat_id, settings={**settings, WHOLE_DOCUMENTS: on}
+            )
 
     def _chat_choice_changed(self, checked: list[str]) -> None:
         if self.chat_id is None:

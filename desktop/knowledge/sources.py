@@ -53,11 +53,18 @@ class SourcesDialog(QDialog):
         self.resize(900, 420)
         self.citations = list(citations)
         cited = sum(1 for c in self.citations if c.get("cited"))
+        summary = self.tr(
+            "%1 passages were retrieved for this reply; it cites %2 of them (in bold). "
+            "Keyword: how well the words match (BM25). Vector: how close the meaning "
+            "is (cosine similarity, up to 1). Combined: the rank both give together."
+        )
+        if any(c.get("whole") for c in self.citations):  # documents read whole (issue 16)
+            summary = self.tr(
+                "The documents were read whole for this reply. %1 passages gave notes (the "
+                "Passage column shows each note); the reply cites %2 of them (in bold)."
+            )
         self.summary = plain_label(
-            self.tr("%1 passages were retrieved for this reply; it cites %2 of them (in bold). "
-                    "Keyword: how well the words match (BM25). Vector: how close the meaning "
-                    "is (cosine similarity, up to 1). Combined: the rank both give together.")
-            .replace("%1", str(len(self.citations))).replace("%2", str(cited))
+            summary.replace("%1", str(len(self.citations))).replace("%2", str(cited))
         )  # fmt: skip
         self.table = QTreeWidget()
         self.table.setRootIsDecorated(False)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QIcon, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -312,18 +313,41 @@ class ChatCollections(QWidget):
     """The "Use in this chat" list: a checkbox per collection for the open chat."""
 
     changed = Signal(list)  # the checked collection names, in the list's order
+    whole_changed = Signal(bool)  # "Whole documents" switched on or off for the open chat
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._filling = False
         self.label = QLabel(self.tr("Use in this chat:"))
+        # Questions read every page of the checked collections (core/knowledge/whole.py).
+        self.whole = QCheckBox(self.tr("Whole documents"))
+        self.whole.setToolTip(self.tr(
+            "Read every page of the checked collections for each question, instead of the "
+            "passages that match it best: for summaries and lists. Slower; Stop answers "
+            "from what was read so far."))  # fmt: skip
+        self.whole.toggled.connect(self._whole_toggled)
         self.list = QListWidget()
         self.list.setMaximumHeight(96)
         self.list.itemChanged.connect(self._item_changed)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.label)
+        row = QHBoxLayout()
+        row.addWidget(self.label, 1)
+        row.addWidget(self.whole)
+        column.addLayout(row)
         column.addWidget(self.list)
+
+    def set_whole(self, on: bool) -> None:
+        """Show the open chat's choice without reporting it as a change."""
+        self._filling = True
+        try:
+            self.whole.setChecked(on)
+        finally:
+            self._filling = False
+
+    def _whole_toggled(self, on: bool) -> None:
+        if not self._filling:
+            self.whole_changed.emit(on)
 
     def fill(self, names: Sequence[str], checked: Iterable[str], enabled: bool) -> None:
         chosen = set(checked)

@@ -11,7 +11,7 @@ the status line.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
@@ -36,6 +36,12 @@ class LiveFigures(QObject):
         self._shown = 0.0
         conversation.reply_started.connect(self._started)
         conversation.piece.connect(self._piece)
+        conversation.reading.connect(self._reading)
+
+    def _reading(self, step: Any) -> None:
+        """Whole documents being read (core.knowledge.whole.Progress): which of how many."""
+        total = int(step.documents_total)
+        self.status.reading(min(int(step.documents_read) + 1, total), total)
 
     def _started(self, started: object) -> None:
         assert isinstance(started, ReplyStarted)

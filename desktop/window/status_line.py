@@ -107,6 +107,11 @@ class StatusLine(QObject):
     def speed(self, tokens_per_second: float) -> None:
         self.speed_label.setText(self.tr("%1 tokens/s").replace("%1", f"{tokens_per_second:.1f}"))
 
+    def reading(self, done: int, total: int) -> None:
+        """Whole documents being read for a question, before its answer is written."""
+        self.speed_label.setText(self.tr("Reading %1 of %2 documents…")
+                                 .replace("%1", str(done)).replace("%2", str(total)))  # fmt: skip
+
     def context_empty(self, n_ctx: int) -> None:
         self.gauge.setRange(0, max(1, n_ctx))
         self.gauge.setValue(0)

@@ -175,12 +175,22 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+319"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+321"/>
         <source>Use in this chat:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+2"/>
+        <source>Whole documents</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Read every page of the checked collections for each question, instead of the passages that match it best: for summaries and lists. Slower; Stop answers from what was read so far.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+33"/>
         <source>default</source>
         <translation type="unfinished"></translation>
     </message>
@@ -291,7 +301,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="+64"/>
+        <location filename="../../desktop/chat/chat_view.py" line="+65"/>
         <source>Assistant</source>
         <translation type="unfinished"></translation>
     </message>
@@ -334,7 +344,7 @@
 <context>
     <name>CollectionPicker</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="-117"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="-140"/>
         <source>The collection whose documents are shown below</source>
         <translation type="unfinished"></translation>
     </message>
@@ -782,7 +792,7 @@
 <context>
     <name>EmbeddingModelBar</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+239"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+262"/>
         <source>Choose an embedding model…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1198,7 +1208,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+129"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+130"/>
         <source>Knowledge</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1208,7 +1218,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+25"/>
         <source>Drop files or folders here to make them searchable</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1239,7 +1249,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+179"/>
+        <location line="+189"/>
         <location line="+13"/>
         <source>Add documents</source>
         <translation type="unfinished"></translation>
@@ -2244,7 +2254,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+6"/>
+        <source>The documents were read whole for this reply. %1 passages gave notes (the Passage column shows each note); the reply cites %2 of them (in bold).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Cited</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2309,12 +2324,12 @@
     </message>
     <message>
         <location line="-34"/>
-        <location line="+79"/>
+        <location line="+84"/>
         <source>context empty</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-63"/>
+        <location line="-68"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2374,7 +2389,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+4"/>
+        <source>Reading %1 of %2 documents…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>%1 / %2 tokens</source>
         <translation type="unfinished"></translation>
     </message>

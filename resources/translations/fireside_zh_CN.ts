@@ -175,12 +175,22 @@
 <context>
     <name>ChatCollections</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+319"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+321"/>
         <source>Use in this chat:</source>
         <translation>在此对话中使用：</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+2"/>
+        <source>Whole documents</source>
+        <translation>完整文档</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Read every page of the checked collections for each question, instead of the passages that match it best: for summaries and lists. Slower; Stop answers from what was read so far.</source>
+        <translation>每个问题都阅读所勾选知识库的每一页，而不只是最匹配的段落：适合总结和列举。较慢；点“停止”会根据已读的内容回答。</translation>
+    </message>
+    <message>
+        <location line="+33"/>
         <source>default</source>
         <translation>默认</translation>
     </message>
@@ -291,7 +301,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="+64"/>
+        <location filename="../../desktop/chat/chat_view.py" line="+65"/>
         <source>Assistant</source>
         <translation>助手</translation>
     </message>
@@ -334,7 +344,7 @@
 <context>
     <name>CollectionPicker</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="-117"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="-140"/>
         <source>The collection whose documents are shown below</source>
         <translation>下方列出的是此资料集中的文档</translation>
     </message>
@@ -782,7 +792,7 @@
 <context>
     <name>EmbeddingModelBar</name>
     <message>
-        <location filename="../../desktop/knowledge/widgets.py" line="+239"/>
+        <location filename="../../desktop/knowledge/widgets.py" line="+262"/>
         <source>Choose an embedding model…</source>
         <translation>选择嵌入模型…</translation>
     </message>
@@ -1198,7 +1208,7 @@
 <context>
     <name>KnowledgePanel</name>
     <message>
-        <location filename="../../desktop/knowledge/panel.py" line="+129"/>
+        <location filename="../../desktop/knowledge/panel.py" line="+130"/>
         <source>Knowledge</source>
         <translation>知识库</translation>
     </message>
@@ -1208,7 +1218,7 @@
         <translation>折叠或展开知识库面板</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+25"/>
         <source>Drop files or folders here to make them searchable</source>
         <translation>将文件或文件夹拖放到此处，使其可被搜索</translation>
     </message>
@@ -1239,7 +1249,7 @@
         <translation>从资料集中移除所选文档</translation>
     </message>
     <message>
-        <location line="+179"/>
+        <location line="+189"/>
         <location line="+13"/>
         <source>Add documents</source>
         <translation>添加文档</translation>
@@ -2244,7 +2254,12 @@
         <translation>为此回复检索到 %1 个段落，回复引用了其中 %2 个（粗体）。关键词：词语的匹配程度（BM25）。向量：含义的接近程度（余弦相似度，最高为 1）。综合：两者共同给出的排名得分。</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+6"/>
+        <source>The documents were read whole for this reply. %1 passages gave notes (the Passage column shows each note); the reply cites %2 of them (in bold).</source>
+        <translation>为这条回复完整阅读了文档。%1 个段落记下了笔记（“段落”一栏显示每条笔记）；回复引用了其中 %2 个（粗体）。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Cited</source>
         <translation>已引用</translation>
     </message>
@@ -2309,12 +2324,12 @@
     </message>
     <message>
         <location line="-34"/>
-        <location line="+79"/>
+        <location line="+84"/>
         <source>context empty</source>
         <translation>上下文为空</translation>
     </message>
     <message>
-        <location line="-63"/>
+        <location line="-68"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
@@ -2374,7 +2389,12 @@
         <translation>%1 词元/秒</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+4"/>
+        <source>Reading %1 of %2 documents…</source>
+        <translation>正在阅读第 %1 篇文档，共 %2 篇…</translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>%1 / %2 tokens</source>
         <translation>%1 / %2 词元</translation>
     </message>
