@@ -93,7 +93,8 @@ def provoking_text(question: str, hits: list[Hit]) -> str:
 
 
 def test_what_counts_as_a_bare_reply() -> None:
-    for bare in ("[2]", " [1] [3]\n", "【2】", "Ilse Brandvold [1].", "柏云舟[1]", "418只", ""):
+    for bare in ("[2]", " [1] [3]\n", "【2】", "Ilse Brandvold [1].", "柏云舟[1]", "418只", "",
+                 "[1] [n] [2] [n] [3] [n]"):  # fmt: skip
         assert is_bare(bare), bare
     for answer in (
         "It was founded in 1987 [1].",

@@ -12,6 +12,9 @@ import re
 from typing import Final
 
 _MARKER: Final = re.compile(r"[\[【]\s*\d{1,3}\s*[\]】]")
+# The instruction's own placeholder copied as it is ("[1] [n] [2] [n]", Qwen 0.5B on a
+# Chinese question, bench.grounded): a marker too, not a word.
+_PLACEHOLDER: Final = re.compile(r"[\[【]\s*n\s*[\]】]", re.IGNORECASE)
 _LATIN_WORD: Final = re.compile(r"[^\W\d_]+|\d+(?:[.,:]\d+)*", re.UNICODE)
 _CJK: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -20,7 +23,7 @@ MIN_WORDS: Final = 3  # a sentence has at least a subject, a verb and what it sa
 
 def words(reply: str) -> int:
     """Words in ``reply`` besides citation markers; two Chinese characters count as one."""
-    text = _MARKER.sub(" ", reply)
+    text = _PLACEHOLDER.sub(" ", _MARKER.sub(" ", reply))
     cjk = len(_CJK.findall(text))
     latin = len(_LATIN_WORD.findall(_CJK.sub(" ", text)))
     return latin + cjk // 2
