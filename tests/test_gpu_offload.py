@@ -104,8 +104,9 @@ def test_prefix_reuse_and_the_kv_shift_work_on_the_gpu(
     again = engine.generate_tokens(tokens, one)
     again.result()
     assert again.stats is not None and again.stats.cached_tokens >= len(tokens) - 1
-    # Drop a stretch after the start: the rest of the cache is moved down, not evaluated.
-    cut = tokens[:20] + tokens[120:]
+    # Drop a stretch after the start and go on with new text, as a conversation does after
+    # an eviction: the rest of the cache is moved down, not evaluated; only the new text is.
+    cut = tokens[:20] + tokens[120:] + engine.tokenize(" At dawn the keeper wrote one more line.")
     shifted = engine.generate_tokens(cut, one)
     shifted.result()
     assert shifted.stats is not None and shifted.stats.shifted_tokens > 100, shifted.stats
