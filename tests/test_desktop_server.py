@@ -32,6 +32,9 @@ from desktop.settings.server import ServerPage
 from desktop.window.main_window import MainWindow
 from desktop.window.services import AppServices
 from desktop.window.workers import JobRunner
+from tests.server_fixtures import OpenAIClients, client_for
+
+__all__ = ["client_for"]  # fixture
 
 REPLY_MS = 120_000
 STALL_S = 5.0  # the window must answer within this while the server streams (not a speed)
@@ -41,10 +44,6 @@ HI = [{"role": "user", "content": "Hi"}]
 
 def session_keys() -> ApiKeyStore:
     return ApiKeyStore(keyring.backends.fail.Keyring())  # no keyring: a key for this session
-
-
-def client_for(url: str, key: str = "unused") -> openai.OpenAI:
-    return openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=120)
 
 
 @pytest.fixture
@@ -83,7 +82,12 @@ def window(qtbot: QtBot, services: AppServices, gemma_path: Path, qwen_path: Pat
 
 
 def test_the_settings_switch_serves_the_window_model_and_follows_its_requests(
-    qtbot: QtBot, window: MainWindow, gemma_path: Path, qwen_path: Path, outgoing: list[object]
+    qtbot: QtBot,
+    window: MainWindow,
+    gemma_path: Path,
+    qwen_path: Path,
+    outgoing: list[object],
+    client_for: OpenAIClients,
 ) -> None:
     registry = window.services.registry
     gemma, qwen = registry.find_path(gemma_path), registry.find_path(qwen_path)
@@ -160,7 +164,7 @@ def test_the_settings_switch_serves_the_window_model_and_follows_its_requests(
 
 
 def test_the_persons_turn_goes_before_queued_requests(
-    qtbot: QtBot, services: AppServices, gemma_path: Path
+    qtbot: QtBot, services: AppServices, gemma_path: Path, client_for: OpenAIClients
 ) -> None:
     """A stream runs, two requests wait behind it, then the person sends: when the stream
     ends, the person's reply is written before the waiting requests, which then go in the

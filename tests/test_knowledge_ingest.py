@@ -111,7 +111,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory, engine: EngineClient,
     facts = write_library(folder)
     bad = write_bad_files(folder / "bad")
     (folder / ".hidden.md").write_text("# Hidden\n\nNever indexed.\n")
-    (folder / "drawing.svg").write_text("<svg xmlns=\"http://www.w3.org/2000/svg\"/>")
+    (folder / "drawing.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
     progress: list[Progress] = []
     with no_network() as attempts, KnowledgeBase(paths) as kb:
         ingestion = kb.ingestion(embedder_of(engine, minilm_path), "default",

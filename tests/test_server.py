@@ -16,20 +16,28 @@ import pytest
 from core.engine.client import EngineClient
 from core.models.registry import ModelRegistry
 from core.server.server import ServerConfig
-from tests.server_fixtures import CHAT_OPTIONS, finished, model_id, registry, running, server_engine
+from tests.server_fixtures import (
+    CHAT_OPTIONS,
+    OpenAIClients,
+    client_for,
+    finished,
+    model_id,
+    registry,
+    running,
+    server_engine,
+)
 
-__all__ = ["registry", "server_engine"]  # fixtures
+__all__ = ["client_for", "registry", "server_engine"]  # fixtures
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 LONG = [{"role": "user", "content": "Count from 1 to 200, one number per line."}]
 
 
-def client_for(server_url: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server_url, api_key="unused", max_retries=0)
-
-
 def test_models_lists_installed_chat_and_embedding_models_by_registry_id(
-    server_engine: EngineClient, registry: ModelRegistry, minilm_path: Path
+    server_engine: EngineClient,
+    registry: ModelRegistry,
+    minilm_path: Path,
+    client_for: OpenAIClients,
 ) -> None:
     registry.import_file(minilm_path)
     with running(server_engine, registry) as server:
@@ -40,7 +48,7 @@ def test_models_lists_installed_chat_and_embedding_models_by_registry_id(
 
 
 def test_chat_completion_through_the_openai_client(
-    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path
+    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path, client_for: OpenAIClients
 ) -> None:
     qwen = model_id(registry, qwen_path)
     with running(server_engine, registry) as server:
@@ -62,7 +70,7 @@ def test_chat_completion_through_the_openai_client(
 
 
 def test_a_stream_ends_with_a_usage_chunk_and_resent_turns_reuse_the_cache(
-    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path
+    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path, client_for: OpenAIClients
 ) -> None:
     qwen = model_id(registry, qwen_path)
     with running(server_engine, registry) as server:
@@ -89,7 +97,7 @@ def test_a_stream_ends_with_a_usage_chunk_and_resent_turns_reuse_the_cache(
 
 
 def test_errors_come_in_openai_shape_with_their_status(
-    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path
+    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path, client_for: OpenAIClients
 ) -> None:
     qwen = model_id(registry, qwen_path)
     with running(server_engine, registry) as server:
@@ -146,7 +154,7 @@ def test_a_client_that_leaves_mid_stream_stops_its_generation(
 
 
 def test_two_clients_at_once_are_answered_in_order(
-    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path
+    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path, client_for: OpenAIClients
 ) -> None:
     qwen = model_id(registry, qwen_path)
     replies: dict[str, str] = {}
@@ -190,7 +198,11 @@ def test_a_busy_server_says_503_with_retry_after(
 
 
 def test_another_installed_model_is_loaded_for_its_request_unless_pinned(
-    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path, gemma_path: Path
+    server_engine: EngineClient,
+    registry: ModelRegistry,
+    qwen_path: Path,
+    gemma_path: Path,
+    client_for: OpenAIClients,
 ) -> None:
     registry.import_file(gemma_path)
     gemma = model_id(registry, gemma_path)
@@ -216,7 +228,7 @@ def test_another_installed_model_is_loaded_for_its_request_unless_pinned(
 
 def test_nothing_of_a_prompt_reaches_a_log_file(
     server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path,
-    fireside_home: Path, engine_log: Path,
+    fireside_home: Path, engine_log: Path, client_for: OpenAIClients,
 ) -> None:  # fmt: skip
     secret = "zebra-violet-4417"
     qwen = model_id(registry, qwen_path)
@@ -232,7 +244,10 @@ def test_nothing_of_a_prompt_reaches_a_log_file(
 
 
 def test_embeddings_come_from_the_embedding_model_in_one_batch(
-    server_engine: EngineClient, registry: ModelRegistry, minilm_path: Path
+    server_engine: EngineClient,
+    registry: ModelRegistry,
+    minilm_path: Path,
+    client_for: OpenAIClients,
 ) -> None:
     registry.import_file(minilm_path)
     minilm = model_id(registry, minilm_path)
@@ -256,7 +271,7 @@ def test_embeddings_come_from_the_embedding_model_in_one_batch(
 
 
 def test_a_dying_engine_is_a_500_and_the_next_request_is_answered(
-    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path
+    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path, client_for: OpenAIClients
 ) -> None:
     qwen = model_id(registry, qwen_path)
     body = {"model": qwen, "messages": LONG, "max_tokens": 300}
@@ -298,7 +313,7 @@ def test_a_client_that_gives_up_on_a_whole_reply_stops_its_generation(
 
 
 def test_stop_strings_end_the_reply_and_a_seed_repeats_a_sampled_one(
-    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path
+    server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path, client_for: OpenAIClients
 ) -> None:
     qwen = model_id(registry, qwen_path)
     count = [{"role": "user", "content": "Count from 1 to 10, one number per line."}]

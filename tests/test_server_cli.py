@@ -14,14 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import openai
 
 from core.models.registry import ModelRegistry
 from core.paths import AppPaths
 from core.settings import SettingsStore
-from tests.server_fixtures import model_id, registry
+from tests.server_fixtures import OpenAIClients, client_for, model_id, registry
 
-__all__ = ["registry"]  # fixture
+__all__ = ["client_for", "registry"]  # fixtures
 
 CLI = [sys.executable, "-m", "core.cli"]
 URL = re.compile(r"(http://\S+/v1)")
@@ -58,7 +57,7 @@ def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]
 
 
 def test_serve_loads_the_default_model_answers_and_stops_on_ctrl_c(
-    registry: ModelRegistry, qwen_path: Path
+    registry: ModelRegistry, qwen_path: Path, client_for: OpenAIClients
 ) -> None:
     qwen = model_id(registry, qwen_path)
     settings = SettingsStore(AppPaths.from_env().settings_file)
@@ -66,7 +65,7 @@ def test_serve_loads_the_default_model_answers_and_stops_on_ctrl_c(
     with serving() as (process, url, lines):
         assert url.startswith("http://127.0.0.1:")
         assert any(qwen in line for line in lines)  # "Loaded <id>" before listening
-        api = openai.OpenAI(base_url=url, api_key="unused", max_retries=0)
+        api = client_for(url)
         assert [m.id for m in api.models.list().data] == [qwen]
         reply = api.chat.completions.create(
             model=qwen, messages=[{"role": "user", "content": "Say hi."}], max_tokens=3

@@ -18,16 +18,23 @@ from core.paths import AppPaths
 from core.server.knowledge import ServedKnowledge
 from core.settings import SettingsStore
 from tests.documents import write_library
-from tests.server_fixtures import model_id, registry, running, server_engine
+from tests.server_fixtures import (
+    OpenAIClients,
+    client_for,
+    model_id,
+    registry,
+    running,
+    server_engine,
+)
 
-__all__ = ["registry", "server_engine"]  # fixtures
+__all__ = ["client_for", "registry", "server_engine"]  # fixtures
 
 QUESTION = "How often must the beacon lamp be cleaned?"
 
 
 def test_a_knowledge_model_answers_from_its_collection_with_citations(
     server_engine: EngineClient, registry: ModelRegistry, qwen_path: Path,
-    minilm_path: Path, tmp_path: Path,
+    minilm_path: Path, tmp_path: Path, client_for: OpenAIClients,
 ) -> None:  # fmt: skip
     write_library(tmp_path / "docs")
     added = subprocess.run(
@@ -43,7 +50,7 @@ def test_a_knowledge_model_answers_from_its_collection_with_citations(
     name = f"fireside-kb:default@{model_id(registry, qwen_path)}"
     knowledge = ServedKnowledge(paths, server_engine, n_threads=1)
     with running(server_engine, registry, knowledge=knowledge) as server:
-        api = openai.OpenAI(base_url=server.base_url, api_key="unused", max_retries=0)
+        api = client_for(server.base_url)
         assert name in [m.id for m in api.models.list().data]
         ask = [{"role": "user", "content": QUESTION}]
         reply = api.chat.completions.create(model=name, messages=ask, max_tokens=8)  # type: ignore[arg-type]

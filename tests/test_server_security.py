@@ -16,9 +16,9 @@ from core.models.registry import ModelRegistry
 from core.server.keys import ApiKeyStore, key_matches
 from core.server.server import LocalServer, ServerConfig, ServerError
 from tests.hub_server import MemoryKeyring
-from tests.server_fixtures import registry, running
+from tests.server_fixtures import OpenAIClients, client_for, registry, running
 
-__all__ = ["registry"]  # fixture
+__all__ = ["client_for", "registry"]  # fixtures
 
 PREFLIGHT = {
     "Origin": "https://evil.example",
@@ -58,18 +58,18 @@ def test_a_host_beyond_loopback_needs_an_api_key(
 
 
 def test_requests_without_the_right_key_get_401(
-    idle_engine: EngineClient, registry: ModelRegistry
+    idle_engine: EngineClient, registry: ModelRegistry, client_for: OpenAIClients
 ) -> None:
     key = ApiKeyStore(MemoryKeyring()).get_or_create()
     with running(idle_engine, registry, ServerConfig(port=0, api_key=key)) as server:
         url = server.base_url
         with pytest.raises(openai.AuthenticationError) as wrong:
-            openai.OpenAI(base_url=url, api_key="fs-wrong", max_retries=0).models.list()
+            client_for(url, "fs-wrong").models.list()
         assert wrong.value.status_code == 401 and wrong.value.code == "invalid_api_key"
         bare = httpx.post(url + "/chat/completions", json={"model": "x", "messages": []})
         assert bare.status_code == 401
         assert bare.json()["error"]["type"] == "authentication_error"
-        listed = openai.OpenAI(base_url=url, api_key=key, max_retries=0).models.list()
+        listed = client_for(url, key).models.list()
         assert [m.id for m in listed.data] == [m.id for m in registry.models()]
     assert not idle_engine.alive
 
