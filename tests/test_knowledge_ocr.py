@@ -223,3 +223,68 @@ def test_a_stopped_ingestion_keeps_its_recognised_pages_and_resumes_after_them(
         assert sorted(after) == [1, 2] and after[1] == kept[0]  # page 1 was not read again
         chunks = kb.store.chunks_of(kb.find(str(scan)).id)
     assert {c.page for c in chunks} == {1, 2}
+
+
+def test_a_replaced_scan_is_recognised_again_and_its_old_pages_go(
+    tmp_path: Path, engine: EngineClient, minilm_path: Path
+) -> None:
+    """A scan indexed (version A), then replaced by a two-page scan whose ingestion is
+    stopped after its first page (B: a page kept to resume from), then by a third (C) that
+    is indexed: C's text is recognised and found; neither A's nor B's pages are left in the
+    store, in search or for a citation; removing the file takes C's pages with it."""
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    scan = folder / "letter.pdf"
+    small = (1000, 300)
+    write_image_pdf(scan, [render_page(EN_LINES[:2], size=small)])  # A: the lighthouse keeper
+    paths = AppPaths.under(tmp_path / "home").ensure()
+    embedder = Embedder(engine, minilm_path, n_ctx=256, n_threads=1)
+
+    def digest() -> str:
+        return hashlib.sha256(scan.read_bytes()).hexdigest()
+
+    with KnowledgeBase(paths) as kb:
+        first = kb.ingestion(embedder, "scans").run([folder])
+        assert [o.status for o in first.outcomes] == ["indexed"]
+        version_a = digest()
+        assert "lighthouse" in kb.store.ocr_pages(version_a)[0].text
+
+        two_pages = [render_page(EN_FACT_LINES[:1], size=small),
+                     render_page(EN_LINES[2:], size=small)]  # fmt: skip
+        write_image_pdf(scan, two_pages)  # B
+        version_b = digest()
+        stopped: list[bool] = []
+
+        def stop_after_page_one(progress: Progress) -> None:
+            if kb.store.ocr_pages(version_b) and not stopped:
+                stopped.append(True)
+                ingestion.cancel()
+
+        ingestion = kb.ingestion(embedder, "scans", on_progress=stop_after_page_one)
+        assert ingestion.run([folder]).cancelled and stopped
+        assert [p.page for p in kb.store.ocr_pages(version_b)] == [1]
+
+        write_image_pdf(scan, [render_page(ZH_FACT_LINES, chinese=True, size=small)])  # C
+        version_c = digest()
+        third = kb.ingestion(embedder, "scans").run([folder])
+        assert [o.status for o in third.outcomes] == ["replaced"]
+        assert "暴风" in kb.store.ocr_pages(version_c)[0].text
+        assert kb.store.ocr_pages(version_a) == [] and kb.store.ocr_pages(version_b) == []
+        document = kb.find(str(scan))
+        assert document.content_hash == version_c and document.recognised
+        texts = [c.text for c in kb.store.chunks_of(document.id)]
+        assert any("暴风" in t for t in texts) and not any("lighthouse" in t for t in texts)
+        retriever = kb.retriever(embedder)
+        for question in ("lighthouse keeper Gannet Rock", "Invoice 4471 Harbour Ropes"):
+            for hit in retriever.search(question, k=5):
+                assert "lighthouse" not in hit.text and "Invoice" not in hit.text, hit.text
+        hit = retriever.search("观测站记录了多少次暴风？", k=1)[0]
+        assert "暴风" in hit.text
+        source = cited_source(kb.store, hit.to_json())
+        assert source is not None and [p.page for p in source.recognised] == [1]
+        assert all("lighthouse" not in p.text for p in source.recognised)
+
+        scan.unlink()
+        gone = kb.ingestion(embedder, "scans").run([folder])
+        assert [o.status for o in gone.outcomes] == ["removed"]
+        assert kb.store.ocr_pages(version_c) == []

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +18,9 @@ import pytest
 from core.knowledge.collections import CollectionModels, check_name
 from core.knowledge.errors import KnowledgeError, ReindexNeeded
 from core.knowledge.knowledge_base import KnowledgeBase
+from core.knowledge.ocr import OcrLine, OcrPage
 from core.knowledge.retrieval import Retriever
-from core.knowledge.store import MIGRATIONS, Collection, DocumentFacts, NewChunk
+from core.knowledge.store import MIGRATIONS, Collection, DocumentFacts, KnowledgeStore, NewChunk
 from core.paths import AppPaths
 
 MODEL = "test-model.gguf:1234"
@@ -188,3 +191,47 @@ def test_a_stopped_job_waits_until_a_later_job_takes_up_all_its_paths(
     gone = store.start_job("removed", ["/x"])  # a collection that no longer exists
     store.finish_job(gone, "cancelled")
     assert [j.id for j in store.stopped_jobs()] == [both]
+
+
+def test_recognised_pages_go_with_the_version_of_the_file_they_were_read_from(
+    tmp_path: Path,
+) -> None:
+    """Pages stored before their path was kept get it from their document; a failed
+    version replaced by other bytes drops its pages, and so does a replaced indexed one,
+    unless a copy elsewhere still has those bytes."""
+    db = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(db)
+    old.executescript("\n".join(script for _, script in MIGRATIONS[:4])
+                      + "\nPRAGMA user_version = 4;")  # fmt: skip
+    old.execute("INSERT INTO collections(name, created_at) VALUES ('scans', 0)")
+    old.execute(
+        "INSERT INTO documents(collection_id, path, content_hash, status, added_at,"
+        " indexed_at, chunk_count) VALUES (1, '/d/a.png', 'h1', 'failed', 0, 0, 0)"
+    )
+    old.execute("INSERT INTO ocr_pages(content_hash, page, lines, error) VALUES"
+                " ('h1', 1, '[]', 'unreadable'), ('h0', 1, '[]', NULL)")  # fmt: skip
+    old.commit()
+    old.close()
+    page = OcrPage(1, (OcrLine("seventeen storms", (0.0, 0.0, 10.0, 10.0), 0.9),))
+    with KnowledgeStore(db) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        with closing(sqlite3.connect(db)) as reader:
+            paths = dict(reader.execute("SELECT content_hash, path FROM ocr_pages").fetchall())
+        assert paths == {"h1": "/d/a.png", "h0": None}  # h0: no document has those bytes
+        store.save_ocr_page("h2", page, "/d/a.png")  # the new bytes, failing again
+        store.record_problem(1, "/d/a.png", "kb_image_corrupt", {}, content_hash="h2")
+        assert store.ocr_pages("h1") == [] and store.ocr_pages("h2") == [page]
+        assert store.ocr_pages("h0") == [OcrPage(1)]  # not that file's
+
+        def facts(path: str, digest: str) -> DocumentFacts:
+            return DocumentFacts(path, "a", "image", digest, 1, 0.0, 1)
+
+        store.commit_document(1, facts("/d/a.png", "h2"), [], MODEL)
+        store.commit_document(1, facts("/d/copy.png", "h2"), [], MODEL)  # the same bytes
+        store.save_ocr_page("h3", page, "/d/a.png")
+        store.commit_document(1, facts("/d/a.png", "h3"), [], MODEL)
+        assert store.ocr_pages("h2") == [page]  # the copy still has them
+        copy = store.find_document(1, "/d/copy.png")
+        assert copy is not None
+        store.remove_document(copy.id)
+        assert store.ocr_pages("h2") == [] and store.ocr_pages("h3") == [page]

@@ -45,6 +45,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -397,7 +398,8 @@ class Ingestion:
         try:
             parsed = self.parser.parse(task.path, self.limits, on_read=on_read,
                                        cancelled=self._cancel.is_set, ocr=known,
-                                       on_page=self.store.save_ocr_page)  # fmt: skip
+                                       on_page=partial(self.store.save_ocr_page,
+                                                       path=path))  # fmt: skip
         except UnreadableDocument as exc:
             return self._failed(collection, path, exc.code, exc.params, stat.st_size,
                                 stat.st_mtime, digest), collection  # fmt: skip

@@ -137,6 +137,19 @@ MIGRATIONS: Final[list[tuple[str, str]]] = [
         );
     """,
     ),
+    # The path each recognised page was read at, so that when the file there changes or
+    # goes its old pages go too (those of the version indexed before, and those a stopped
+    # run kept to resume from), unless a document still has those bytes. Pages stored
+    # before take the path of a document with their bytes.
+    (
+        "ocr_pages.path",
+        """
+        ALTER TABLE ocr_pages ADD COLUMN path TEXT;
+        UPDATE ocr_pages SET path = (SELECT d.path FROM documents d
+                                     WHERE d.content_hash = ocr_pages.content_hash LIMIT 1);
+        CREATE INDEX ocr_pages_by_path ON ocr_pages(path);
+    """,
+    ),
 ]
 DEFAULT_COLLECTION: Final = "default"
 
@@ -297,6 +310,17 @@ _CHUNK_SQL: Final = (
     " k.char_end, d.path, d.title, c.name AS collection FROM chunks k"
     " JOIN documents d ON d.id = k.document_id JOIN collections c ON c.id = k.collection_id"
 )
+
+
+def _drop_unused_ocr_pages(db: sqlite3.Connection, path: str, old_hash: str | None) -> None:
+    """Forget the recognised pages of earlier versions of the file at ``path`` (and of the
+    bytes ``old_hash`` it held) that no document holds any more: a changed scan is
+    recognised again, and no stale page is resumed from or cited."""
+    db.execute(
+        "DELETE FROM ocr_pages WHERE (path = ? OR content_hash = ?) AND NOT EXISTS"
+        " (SELECT 1 FROM documents d WHERE d.content_hash = ocr_pages.content_hash)",
+        (path, old_hash),
+    )
 
 
 def _mend_after_recovery(db: sqlite3.Connection) -> None:
@@ -482,7 +506,7 @@ class KnowledgeStore:
         now = self._clock()
         with self._tx() as db:
             old = db.execute(
-                "SELECT id, added_at FROM documents WHERE collection_id = ? AND path = ?",
+                "SELECT id, content_hash FROM documents WHERE collection_id = ? AND path = ?",
                 (collection_id, facts.path),
             ).fetchone()
             removed: list[str] = []
@@ -529,6 +553,7 @@ class KnowledgeStore:
                     "INSERT INTO chunks_fts(rowid, terms, collection_id) VALUES (?, ?, ?)",
                     (seq, searchable, collection_id),
                 )
+            _drop_unused_ocr_pages(db, facts.path, old["content_hash"] if old else None)
             db.execute("UPDATE collections SET vectors_dirty = 1 WHERE id = ?", (collection_id,))
         return document_id, [c.id for c in chunks], removed
 
@@ -542,7 +567,8 @@ class KnowledgeStore:
         encoded = json.dumps(params, ensure_ascii=False)
         with self._tx() as db:
             old = db.execute(
-                "SELECT id, status FROM documents WHERE collection_id = ? AND path = ?",
+                "SELECT id, status, content_hash FROM documents WHERE collection_id = ?"
+                " AND path = ?",
                 (collection_id, path),
             ).fetchone()
             if old is not None and old["status"] == "indexed" and duplicate_of is None:
@@ -559,6 +585,8 @@ class KnowledgeStore:
                     (status, code, encoded, content_hash, size, mtime, duplicate_of, now,
                      old["id"]),
                 )  # fmt: skip
+                if content_hash != old["content_hash"]:  # what was kept of other bytes
+                    _drop_unused_ocr_pages(db, path, old["content_hash"])
                 return int(old["id"])
             cursor = db.execute(
                 "INSERT INTO documents(collection_id, path, title, kind, content_hash, size,"
@@ -628,7 +656,8 @@ class KnowledgeStore:
         """Delete a document and its chunks; returns the chunk ids that Chroma must drop."""
         with self._tx() as db:
             row = db.execute(
-                "SELECT collection_id, content_hash FROM documents WHERE id = ?", (document_id,)
+                "SELECT collection_id, content_hash, path FROM documents WHERE id = ?",
+                (document_id,),
             ).fetchone()
             if row is None:
                 raise DocumentNotFound("kb_document_not_found", document=str(document_id))
@@ -637,11 +666,8 @@ class KnowledgeStore:
             )]  # fmt: skip
             db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
             db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
-            db.execute(  # its recognised pages, unless another document has the same bytes
-                "DELETE FROM ocr_pages WHERE content_hash = ? AND NOT EXISTS"
-                " (SELECT 1 FROM documents WHERE content_hash = ?)",
-                (row["content_hash"], row["content_hash"]),
-            )
+            # its recognised pages, unless another document has the same bytes
+            _drop_unused_ocr_pages(db, row["path"], row["content_hash"])
             if ids:
                 db.execute(
                     "UPDATE collections SET vectors_dirty = 1 WHERE id = ?", (row["collection_id"],)
@@ -822,15 +848,16 @@ class KnowledgeStore:
 
     # ---- pages recognised through OCR --------------------------------------------------
 
-    def save_ocr_page(self, content_hash: str, page: OcrPage) -> None:
-        """Keep one recognised page (or why it failed) of the file with ``content_hash``."""
+    def save_ocr_page(self, content_hash: str, page: OcrPage, path: str | None = None) -> None:
+        """Keep one recognised page (or why it failed) of the file with ``content_hash``,
+        read at ``path`` (its pages go when that file changes or is removed)."""
         lines = json.dumps([[ln.text, *ln.box, round(ln.score, 4)] for ln in page.lines],
                            ensure_ascii=False)  # fmt: skip
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO ocr_pages(content_hash, page, lines, error, seconds)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (content_hash, page.page, lines, page.error, page.seconds),
+                "INSERT OR REPLACE INTO ocr_pages(content_hash, page, lines, error, seconds,"
+                " path) VALUES (?, ?, ?, ?, ?, ?)",
+                (content_hash, page.page, lines, page.error, page.seconds, path),
             )
 
     def ocr_pages(self, content_hash: str) -> list[OcrPage]:
