@@ -59,11 +59,55 @@ def _tensor_info(name: str, shape: tuple[int, ...], ggml_type: int, offset: int)
 
 def minilm_with_head() -> Path:
     """The rank stand-in plus an F32 ``cls.output.weight`` that is 1 at the first component
-    and 0 elsewhere: a tensor info appended after the others, the data region moved to the
-    new alignment (tensor offsets are relative to it), the head's bytes after the data."""
+    and 0 elsewhere: the CLS row's first value, read through a head."""
     target = cache_dir() / "all-MiniLM-L6-v2-f16-rank-head.gguf"
     if target.is_file():
         return target
+    n_embd = int(read_header(minilm_as_reranker()).arch_int("embedding_length") or 0)
+    head = np.zeros((1, n_embd), dtype=np.float32)
+    head[0, 0] = 1.0
+    return _with_tensors(target, [("cls.output.weight", head)])
+
+
+# The seed of the made-up classification head: fixed, so the file (and its scores) are
+# the same on every machine.
+CROSS_ENCODER_SEED = 13
+
+
+def minilm_cross_encoder() -> Path:
+    """The rank stand-in with the whole classification head a BERT cross-encoder has
+    (``BertForSequenceClassification``: the pooler ``cls`` = dense + tanh, then the
+    one-label classifier ``cls.output``, each with its bias), the weights F16 and the
+    biases F32 as llama.cpp's converter writes them.
+
+    The head's values are drawn from a seeded generator: the file runs every operation a
+    real cross-encoder runs in llama.cpp (the CLS row of each sequence, the pooler and its
+    tanh, the classifier, the batched scores), so its scores can be checked against a
+    reference computed outside llama.cpp (tests/bert_reference.py), but they mean nothing
+    about relevance."""
+    target = cache_dir() / f"all-MiniLM-L6-v2-f16-cross-encoder-{CROSS_ENCODER_SEED}.gguf"
+    if target.is_file():
+        return target
+    n_embd = int(read_header(minilm_as_reranker()).arch_int("embedding_length") or 0)
+    rng = np.random.default_rng(CROSS_ENCODER_SEED)
+    scale = 1.0 / np.sqrt(n_embd)
+    head = [
+        ("cls.weight", (rng.normal(size=(n_embd, n_embd)) * scale).astype(np.float16)),
+        ("cls.bias", (rng.normal(size=n_embd) * 0.1).astype(np.float32)),
+        ("cls.output.weight", (rng.normal(size=(1, n_embd)) * 4 * scale).astype(np.float16)),
+        ("cls.output.bias", np.array([0.25], dtype=np.float32)),
+    ]
+    return _with_tensors(target, head)
+
+
+_GGML_TYPE = {np.dtype(np.float32): 0, np.dtype(np.float16): 1}
+
+
+def _with_tensors(target: Path, extra: list[tuple[str, np.ndarray]]) -> Path:
+    """The rank stand-in with tensors appended: their descriptions after the others', the
+    data region moved to the new alignment (tensor offsets are relative to it), their bytes
+    after the data, each at an aligned offset. A numpy array of shape (rows, columns) is
+    the GGUF tensor (columns, rows): ggml lists the fastest dimension first."""
     source = minilm_as_reranker()
     header = read_header(source)
     data = source.read_bytes()
@@ -74,17 +118,20 @@ def minilm_with_head() -> Path:
     infos_end = data.index(encoded) + len(encoded)
     align = int(header.metadata.get("general.alignment", 32))  # type: ignore[call-overload]
     data_end = max(t.offset + (t.n_bytes or 0) for t in header.tensors)
-    head_at = -(-data_end // align) * align
-    n_embd = int(header.arch_int("embedding_length") or 0)
-    head = np.zeros(n_embd, dtype=np.float32)
-    head[0] = 1.0
-    prefix = bytearray(data[:infos_end] + _tensor_info("cls.output.weight", (n_embd, 1), 0,
-                                                       head_at))  # fmt: skip
-    struct.pack_into("<Q", prefix, 8, len(header.tensors) + 1)  # the tensor count
+    prefix = bytearray(data[:infos_end])
+    tail = bytearray()
+    at = data_end
+    for name, array in extra:
+        at = -(-at // align) * align
+        shape = tuple(reversed(array.shape))
+        prefix += _tensor_info(name, shape, _GGML_TYPE[array.dtype], at)
+        tail += b"\0" * (at - data_end - len(tail)) + array.tobytes()
+        at += array.nbytes
+    struct.pack_into("<Q", prefix, 8, len(header.tensors) + len(extra))  # the tensor count
     prefix += b"\0" * (-len(prefix) % align)
     tensors = data[header.data_offset : header.data_offset + data_end]
     partial = target.with_suffix(".part")
-    partial.write_bytes(bytes(prefix) + tensors + b"\0" * (head_at - data_end) + head.tobytes())
+    partial.write_bytes(bytes(prefix) + tensors + bytes(tail))
     partial.replace(target)
     return target
 

@@ -1,11 +1,15 @@
 """The reranking stage: llama.cpp's rank pooling in the engine, and the retriever using it.
 
-No cross-encoder's weights can be had here (see tests/reranker_files.py), so the reranker is
-the shared MiniLM sentence model declared as a rank model. Its "score" is the first
-component of the CLS row's hidden state, not a relevance: these tests prove the plumbing
-(the pair input llama.cpp's server builds, one score per document in order, the score read
-from the rank-pooled output, the retriever's reordering and the citations), and check the
-score against llama.cpp's own CLS pooling of the same tokens.
+No cross-encoder's weights can be had here (see tests/reranker_files.py and bench/README.md
+for what was searched), so the reranker is the shared MiniLM sentence model declared as a
+rank model. Without a head its "score" is the first component of the CLS row's hidden
+state, not a relevance: those tests prove the plumbing (the pair input llama.cpp's server
+builds, one score per document in order, the score read from the rank-pooled output, the
+retriever's reordering and the citations), checked against llama.cpp's own CLS pooling of
+the same tokens. With the whole head a BERT cross-encoder carries (``minilm_cross_encoder``:
+pooler and classifier, made-up values), the engine's scores are checked against a forward
+pass computed in numpy from the file's weights (tests/bert_reference.py): every operation a
+real cross-encoder runs, none of its relevance.
 """
 
 from __future__ import annotations
@@ -40,8 +44,10 @@ from core.models.catalogue import load_catalogue
 from core.models.registry import ModelRegistry
 from core.paths import AppPaths
 from core.settings import KnowledgeSettings, Settings, SettingsStore
+from tests.bert_reference import BertReference, segment_ids
 from tests.reranker_files import (
     minilm_as_reranker,
+    minilm_cross_encoder,
     minilm_with_head,
     minilm_with_rerank_template,
 )
@@ -180,6 +186,47 @@ def test_with_a_classifier_head_pairs_share_a_batch_and_keep_their_scores(
         assert headed.rerank(QUERY, many) == pytest.approx(runtime.rerank(QUERY, many), abs=3e-3)
     finally:
         headed.close()
+
+
+@pytest.fixture(scope="module")
+def cross_encoder_engine(tmp_path_factory: pytest.TempPathFactory
+                         ) -> Iterator[tuple[EngineClient, Path]]:  # fmt: skip
+    path = minilm_cross_encoder()
+    client = EngineClient(log_path=tmp_path_factory.mktemp("cross") / "engine.log")
+    client.load_reranker(path, LoadOptions(n_ctx=512, n_threads=1))
+    yield client, path
+    client.close()
+
+
+LONG_DOC = ("Red pandas are not bears; they live in the eastern Himalayas and south-western "
+            "China and eat bamboo, fruit, eggs and insects.")  # fmt: skip
+
+
+def test_a_whole_cross_encoder_head_scores_as_the_reference_forward_pass(
+    cross_encoder_engine: tuple[EngineClient, Path], runtime: RerankRuntime
+) -> None:
+    """A BERT cross-encoder's head (pooler dense + tanh, then the classifier, with biases),
+    batched through the engine: each pair's score is the reference's, computed in numpy
+    from the same file (measured within 2.7e-3: llama.cpp's float16 products and its GELU
+    approximation), while the documents' scores lie 0.07 or more apart, so a neighbour's
+    score, a skipped pooler or a missing bias would not pass. The tokens are the stand-in's
+    (the same vocabulary and pair)."""
+    client, path = cross_encoder_engine
+    assert read_header(path).is_reranker and client.models["reranker"].slot == "reranker"
+    reference = BertReference(path)
+    documents = [*DOCS, LONG_DOC]
+    scores = client.rerank(QUERY, documents)
+    pairs = [runtime.pair_tokens(QUERY, d) for d in documents]
+    expected = [reference.score(tokens) for tokens in pairs]
+    assert scores == pytest.approx(expected, abs=5e-3)
+    assert min(abs(a - b) for i, a in enumerate(expected) for b in expected[i + 1 :]) > 0.05
+    # One pair alone scores as in the batch, within the batch's float sums.
+    assert client.rerank(QUERY, [documents[3]])[0] == pytest.approx(scores[3], abs=3e-3)
+    # llama.cpp feeds every token as segment A (token type 0, "hardcoded to zero" in its
+    # BERT graph, and no API passes types): a BERT cross-encoder trained with the document
+    # as segment B (type 1, as ms-marco's are) scores differently here than in PyTorch.
+    with_segments = [reference.score(t, segment_ids(t, SEP)) for t in pairs]
+    assert max(abs(a - b) for a, b in zip(scores, with_segments, strict=True)) > 0.05
 
 
 def test_a_model_without_a_ranking_head_is_refused_as_reranker(
