@@ -10,11 +10,14 @@ reordering the fused best ``--candidates``. A hit is a chunk of the right docume
 page) that holds the fact, as in ``bench.grounded``. Figures per language: hit@1, hit@5,
 MRR, and the reranker's time per question.
 
-No cross-encoder's weights can be had on this machine (see tests/reranker_files.py): without
-``--reranker`` the stage runs the tests' stand-in (MiniLM declared as a rank model, whose
-score is not a relevance), which measures the stage's cost and shows it working, not what a
-real reranker gains. Give a real one (bge-reranker-v2-m3, Qwen3-Reranker-0.6B) with
-``--reranker``. Prints a table, writes ``bench/results/rerank.json``. Asserts nothing.
+No cross-encoder's weights can be had on this machine (bench/README.md says what was
+searched): without ``--reranker`` the stage runs the tests' stand-in with a whole
+cross-encoder head (``tests.reranker_files.minilm_cross_encoder``: MiniLM-L6 with a made-up
+pooler and classifier, batched as a real cross-encoder is). It has the architecture and size
+of ms-marco-MiniLM-L-6-v2, so its time per question is what such a reranker costs here; its
+scores are not a relevance, so its hit figures say nothing about what a real reranker gains.
+Give a real one (bge-reranker-v2-m3, Qwen3-Reranker-0.6B) with ``--reranker``. Prints a
+table, writes ``bench/results/rerank.json``. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -73,10 +76,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from core.knowledge.rerank import Reranker
     from core.paths import AppPaths
     from tests.model_files import sentence_model
-    from tests.reranker_files import minilm_as_reranker
+    from tests.reranker_files import minilm_cross_encoder
 
     questions = [q for q in QUESTIONS if q.answerable]
-    reranker_path = Path(args.reranker) if args.reranker else minilm_as_reranker()
+    reranker_path = Path(args.reranker) if args.reranker else minilm_cross_encoder()
     ENGINE_LOG.parent.mkdir(parents=True, exist_ok=True)
     rows: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="fireside-rerank-") as tmp:
@@ -114,7 +117,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def print_table(result: dict[str, Any]) -> None:
-    stand_in = " (stand-in: MiniLM as a rank model, not a relevance model)"
+    stand_in = " (stand-in: MiniLM with a made-up cross-encoder head, not a relevance model)"
     note = stand_in if result["stand_in"] else ""
     print(f"reranker: {result['reranker']}{note}; candidates {result['candidates']}")
     print(f"  {'stage':<5} {'lang':<4} {'n':>3} {'hit@1':>6} {'hit@5':>6} {'MRR':>6} "

@@ -1,17 +1,20 @@
-"""A stand-in reranker for tests: the shared MiniLM sentence model declared as a rank model.
+"""Stand-in rerankers for tests: the shared MiniLM sentence model declared as a rank model.
 
 No cross-encoder's weights can be had on the machines that build Fireside: the Hub is out of
-reach, and no PyPI package was found that ships a cross-encoder (searched: rerank,
-cross-encoder, ms-marco, minilm; the packages that turned up carry a scikit-learn model or
-only code that downloads weights at run time). So the reranker path is tested on the shared
-all-MiniLM-L6-v2 GGUF with its ``bert.pooling_type`` changed from mean (1) to rank (4), a
-same-size byte patch of one header value. llama.cpp then runs it as it runs a BERT
-cross-encoder (``[CLS] query [SEP] document [SEP]``, the CLS row read through rank pooling);
-without a classifier head the "score" is the first component of that row's hidden state, so
-it tests the plumbing (pair input, one sequence per pair, the score read per sequence), not
-relevance. ``minilm_with_head`` adds the classifier head a real BERT cross-encoder has
-(``cls.output.weight``, 384 x 1), set to pick the CLS row's first value: the same score, now
-read through a head, as llama.cpp does for real rerankers (and in batches).
+reach, and no package on PyPI or npm ships one (bench/README.md lists what was searched and
+what the candidates held: code that downloads at run time, scikit-learn models, sentence-
+embedding models). So the reranker path is tested on the shared all-MiniLM-L6-v2 GGUF with
+its ``bert.pooling_type`` changed from mean (1) to rank (4), a same-size byte patch of one
+header value. llama.cpp then runs it as it runs a BERT cross-encoder (``[CLS] query [SEP]
+document [SEP]``, the CLS row read through rank pooling); without a classifier head the
+"score" is the first component of that row's hidden state, so it tests the plumbing (pair
+input, one sequence per pair, the score read per sequence), not relevance.
+``minilm_with_head`` adds a one-value head (``cls.output.weight``, 384 x 1) that picks the
+CLS row's first value: the same score, read through a head, as llama.cpp does for real
+rerankers (and in batches). ``minilm_cross_encoder`` adds the whole head a BERT
+cross-encoder has (pooler ``cls`` with its tanh, classifier ``cls.output``, both biases),
+with made-up values, for checking the scores against a reference forward pass
+(tests/bert_reference.py).
 """
 
 from __future__ import annotations
