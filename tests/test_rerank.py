@@ -271,9 +271,12 @@ def collection_kb() -> Iterator[tuple[KnowledgeBase, Collection]]:
 
 
 def test_the_retriever_reorders_the_fused_best_by_the_reranker(
-    collection_kb: tuple[KnowledgeBase, Collection], rerank_engine: EngineClient,
-    reranker_path: Path,
-) -> None:  # fmt: skip
+    collection_kb: tuple[KnowledgeBase, Collection],
+    cross_encoder_engine: tuple[EngineClient, Path],
+) -> None:
+    """Through the engine with the whole-head stand-in: the path a real cross-encoder
+    takes (its pairs scored in batches)."""
+    rerank_engine, reranker_path = cross_encoder_engine
     kb, collection = collection_kb
     question = "giant pandas eating bamboo"
     fused = Retriever(kb.index).search_with_vector(question, None, 8, [collection])
