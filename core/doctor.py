@@ -64,7 +64,8 @@ class DoctorReport:
             try:
                 header = read_header(model.path)
                 advisor = FitAdvisor(device=offload_device(ready))
-                answer = advisor.check_header(header, FitOptions(n_ctx=n_ctx), model.size)
+                options = FitOptions(n_ctx=n_ctx, side_cache=True)  # whole documents too
+                answer = advisor.check_header(header, options, model.size)
                 plan = ModelPlan(model, answer)
             except EngineError as exc:
                 plan = ModelPlan(model, None, exc.message(tr))

@@ -404,6 +404,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "zh_CN": "{filename}：上下文 {n_ctx} 时约需 {need}（权重 {weights}，KV 缓存 {kv}，缓冲区 "
         "{compute}）；可用 {free} / 共 {total}：{verdict}",
     },
+    "models_fit_line_side": {
+        "en": "{filename}: needs about {need} (weights {weights}, KV cache {kv}, buffers "
+        "{compute}, a second cache for reading whole documents {side}) at context {n_ctx}; "
+        "{free} free of {total}: {verdict}",
+        "zh_CN": "{filename}：上下文 {n_ctx} 时约需 {need}（权重 {weights}，KV 缓存 {kv}，缓冲区 "
+        "{compute}，读取整篇文档用的第二个缓存 {side}）；可用 {free} / 共 {total}：{verdict}",
+    },
     "models_verdict_fits": {"en": "fits", "zh_CN": "可以运行"},
     "models_verdict_tight": {
         "en": "tight (close other programs first)",

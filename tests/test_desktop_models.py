@@ -28,6 +28,7 @@ from core.models.fit import (
     SystemMemory,
     Verdict,
     estimate_memory,
+    reads_whole_documents,
 )
 from core.models.registry import InstalledModel
 from core.models.tokens import TokenStore
@@ -166,8 +167,9 @@ def memory_need(data: bytes, tmp_path: Path, n_ctx: int) -> int:
     """What the core estimates a file needs (to choose memory figures for the badges)."""
     path = tmp_path / "need.gguf"
     path.write_bytes(data)
-    figures = ModelFigures.from_header(read_header(path))
-    return estimate_memory(figures, len(data), FitOptions(n_ctx=n_ctx)).total
+    header = read_header(path)
+    options = FitOptions(n_ctx=n_ctx, side_cache=reads_whole_documents(header))
+    return estimate_memory(ModelFigures.from_header(header), len(data), options).total
 
 
 def part_files(services: AppServices) -> list[Path]:

@@ -100,6 +100,10 @@ def test_models_fit_shows_the_split_and_cpu_only(fireside_home: Path, qwen_path:
     assert split == f"  CPU only: all {human_size(data['ram_bytes'])} in RAM"
     assert data["speed"] == "cpu" and data["gpu_bytes"] == 0
     assert data["ram_bytes"] == data["need_bytes"]
+    # A chat model's second context for whole documents: its own 24 MiB KV cache and
+    # buffers (tests/test_models_fit.py works the figures out), named in the line.
+    assert data["side_cache_bytes"] == 111_756_800
+    assert f"reading whole documents {human_size(data['side_cache_bytes'])})" in first
     zh = run_cli("--lang", "zh_CN", "models", "fit", model_id, "--ctx", "2048")
     assert (
         zh.stdout.splitlines()[1] == f"  仅使用 CPU：{human_size(data['ram_bytes'])} 全部在内存中"

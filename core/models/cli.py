@@ -24,7 +24,7 @@ from core.errors import FiresideError
 from core.i18n import Translator
 from core.models.catalogue import KINDS, load_catalogue
 from core.models.errors import BadRequest, ModelsError
-from core.models.fit import FitAdvisor, FitAnswer, FitOptions, ModelFigures
+from core.models.fit import FitAdvisor, FitAnswer, FitOptions, ModelFigures, reads_whole_documents
 from core.models.naming import check_filename, check_repo_id
 from core.models.offload import Speed
 from core.models.registry import InstalledModel, ModelRegistry, default_hf_cache
@@ -194,10 +194,10 @@ class ModelsCommand:
         n_ctx = self.args.ctx or self.settings.engine.n_ctx
         if n_ctx <= 0:
             raise BadRequest("models_bad_ctx", ctx=n_ctx)
-        options = FitOptions(n_ctx=n_ctx)
         local = self._local_model(self.args.repo)
         if local is not None:
             header = read_header(local[0])
+            options = FitOptions(n_ctx=n_ctx, side_cache=reads_whole_documents(header))
             # The split between GPU and RAM needs the engine build's devices.
             advisor = FitAdvisor(device=offload_device(probe_engine(self.paths)))
             answer = advisor.check_header(header, options, weights=local[1])
@@ -219,6 +219,7 @@ class ModelsCommand:
                 raise BadRequest("models_no_gguf", repo=repo)
         # All quantizations of one repository share the architecture: one header will do.
         header = hub.read_header(hub.file_metadata(repo, groups[0].filename), workdir)
+        options = FitOptions(n_ctx=n_ctx, side_cache=reads_whole_documents(header))
         figures = ModelFigures.from_header(header)
         answers = advisor.assess(figures, groups, options)
         best = advisor.recommend(figures, groups, options) if not self.args.file else None
@@ -253,12 +254,14 @@ class ModelsCommand:
     def _fit_line(self, filename: str, answer: FitAnswer) -> str:
         verdict = self.tr("models_verdict_" + answer.verdict.value)
         est = answer.estimate
+        # A chat model's side cache (whole documents) is named on its own.
+        side = {"side": human_size(est.side_cache)} if est.side_cache else {}
         return self.tr(
-            "models_fit_line", filename=filename, need=human_size(est.total),
-            weights=human_size(est.weights), kv=human_size(est.kv_cache),
-            compute=human_size(est.compute + est.overhead), n_ctx=est.n_ctx,
-            free=human_size(answer.memory.available), total=human_size(answer.memory.total),
-            verdict=verdict,
+            "models_fit_line_side" if side else "models_fit_line", filename=filename,
+            need=human_size(est.total), weights=human_size(est.weights),
+            kv=human_size(est.kv_cache), compute=human_size(est.compute + est.overhead),
+            n_ctx=est.n_ctx, free=human_size(answer.memory.available),
+            total=human_size(answer.memory.total), verdict=verdict, **side,
         )  # fmt: skip
 
     @staticmethod
@@ -362,7 +365,8 @@ class ModelsCommand:
     def cmd_use(self) -> int:
         model = self.registry.get(self.args.id)
         if not self.args.force:
-            options = FitOptions(n_ctx=self.settings.engine.n_ctx if model.kind == "chat" else 512)
+            chat = model.kind == "chat"  # which may read whole documents on its side cache
+            options = FitOptions(n_ctx=self.settings.engine.n_ctx if chat else 512, side_cache=chat)
             FitAdvisor().check_header(
                 read_header(model.path), options, model.size
             ).raise_if_wont_fit()

@@ -8,6 +8,12 @@ among several query heads (``head_count_kv``), and sliding-window layers keep on
 ``sliding_window`` positions, unless the engine keeps the full context for them, as ours
 does (``swa_full``; see core/engine/runtime.py) so that its cache can be cut back anywhere.
 
+A chat model may also hold a second context (core/engine/runtime.py's side cache, made the
+first time whole documents are read for a question: core/knowledge/whole.py). It is made
+with the same context parameters, so it has a KV cache and compute buffers as large as the
+first context's; where a whole-documents pass can run (``FitOptions.side_cache``) they are
+counted too, in RAM and in what goes to a GPU.
+
 The compute and overhead terms were calibrated against the engine's measured resident memory
 on the two test models (within about a quarter, erring high); weights and KV cache match the
 measurements closely.
@@ -98,6 +104,8 @@ class FitOptions:
     kv_bytes_per_value: float = 2.0  # f16 K and V
     swa_full: bool = True  # the engine keeps the full context in sliding-window layers
     overhead_bytes: int = OVERHEAD_BYTES
+    # A chat model that may read whole documents: its side cache (a second context) counts.
+    side_cache: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,10 +115,11 @@ class MemoryEstimate:
     compute: int
     overhead: int
     n_ctx: int
+    side_cache: int = 0  # the second context's KV cache and compute buffers (whole documents)
 
     @property
     def total(self) -> int:
-        return self.weights + self.kv_cache + self.compute + self.overhead
+        return self.weights + self.kv_cache + self.compute + self.overhead + self.side_cache
 
 
 def kv_cache_bytes(figures: ModelFigures, options: FitOptions) -> int:
@@ -137,13 +146,28 @@ def compute_bytes(figures: ModelFigures, options: FitOptions) -> int:
     return 4 * (batch * per_token + figures.n_vocab)
 
 
+def reads_whole_documents(header: GGUFHeader) -> bool:
+    """A chat model (not an embedding model or a reranker): a grounded chat may read whole
+    documents with it, on its side cache."""
+    return not (header.is_embedding_model or header.is_reranker)
+
+
+def contexts(options: FitOptions) -> int:
+    """How many llama contexts of this size the engine makes on the model's weights: the
+    chat's, and the side cache's where whole documents may be read."""
+    return 2 if options.side_cache else 1
+
+
 def estimate_memory(figures: ModelFigures, weights: int, options: FitOptions) -> MemoryEstimate:
+    kv_cache = kv_cache_bytes(figures, options)
+    compute = compute_bytes(figures, options)
     return MemoryEstimate(
         weights=weights,
-        kv_cache=kv_cache_bytes(figures, options),
-        compute=compute_bytes(figures, options),
+        kv_cache=kv_cache,
+        compute=compute,
         overhead=options.overhead_bytes,
         n_ctx=options.n_ctx,
+        side_cache=(kv_cache + compute) * (contexts(options) - 1),
     )
 
 
@@ -165,8 +189,9 @@ def plan_offload(
     if device is None:
         return OffloadPlan(0, n, 0, None)
     figures = ModelFigures.from_header(header)
-    kv_per_layer = kv_cache_bytes(figures, options) // max(1, figures.n_layers)
-    compute = compute_bytes(figures, options)
+    # Each context keeps an offloaded layer's K and V on the device, and its own buffers.
+    kv_per_layer = contexts(options) * kv_cache_bytes(figures, options) // max(1, figures.n_layers)
+    compute = contexts(options) * compute_bytes(figures, options)
     asked: int | None = None
     if requested != "auto":
         layers = min(requested, n + 1)

@@ -116,7 +116,8 @@ class ModelSwitcher:
                 advisor = advisor.with_device(offload_device(client.ready, device))
             answer = advisor.check_header(
                 header,
-                FitOptions(n_ctx=n_ctx, n_ubatch=n_ubatch),
+                # a chat model may read whole documents on its side cache (a second context)
+                FitOptions(n_ctx=n_ctx, n_ubatch=n_ubatch, side_cache=model.kind == "chat"),
                 weights=model.size,
                 gpu_layers=options.gpu_layers if options is not None else "auto",
             )

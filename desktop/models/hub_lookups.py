@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from core.errors import FiresideError
 from core.models.downloads import Downloader
-from core.models.fit import FitAdvisor, FitAnswer, FitOptions, ModelFigures
+from core.models.fit import FitAdvisor, FitAnswer, FitOptions, ModelFigures, reads_whole_documents
 from core.models.hub import DEFAULT_ENDPOINT, HubClient, RepoSummary, resolve_endpoint
 from core.models.naming import ModelFileGroup
 from core.models.network import cause_of
@@ -103,7 +103,8 @@ def look_up_repo(
         return RepoDetails(listing.repo, listing.gated, files, None, None, None, exc, wanted)
     figures = ModelFigures.from_header(header)
     embedding = header.is_embedding_model
-    options = FitOptions(n_ctx=EMBEDDING_CONTEXT if embedding else n_ctx)
+    options = FitOptions(n_ctx=EMBEDDING_CONTEXT if embedding else n_ctx,
+                         side_cache=reads_whole_documents(header))  # fmt: skip
     answers = advisor.assess(figures, groups, options)
     files = tuple(FileFit(g, a) for g, a in answers)
     return RepoDetails(
