@@ -11,7 +11,8 @@ hardware condition, not a gap. The CPU reference is the same build with ``gpu_la
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from core.engine.gguf import read_header
 from core.engine.protocol import LoadOptions, Ready, SamplingParams
 from core.models.fit import FitOptions, plan_offload
 from desktop.window.status_line import StatusLine
+from tests.greedy_compare import Continue, compare_greedy
 
 pytestmark = pytest.mark.gpu
 
@@ -71,25 +73,38 @@ def test_the_engine_lists_the_gpu_and_auto_offloads_every_layer(
     assert (part.gpu_layers, part.device) == (10, gpu.name)
 
 
-def _greedy(engine: EngineClient, path: Path, layers: int | str, prompt: list[int]) -> list[int]:
-    engine.load_chat(path, LoadOptions(n_ctx=2048, gpu_layers=layers))  # type: ignore[arg-type]
-    generation = engine.generate_tokens(prompt, GREEDY)
-    generation.result()
-    return list(generation.tokens)
+def _continuation(engine: EngineClient, prompt: list[int]) -> Continue:
+    def run(prefix: Sequence[int], n: int) -> Sequence[int]:
+        generation = engine.generate_tokens([*prompt, *prefix], replace(GREEDY, max_tokens=n))
+        generation.result()
+        return generation.tokens
+
+    return run
 
 
-@pytest.mark.parametrize("model", ["qwen", "gemma"])
-def test_greedy_output_on_the_gpu_matches_the_cpu(
-    model: str, engine: EngineClient, qwen_path: Path, gemma_path: Path
+# Tokens compared per model: Qwen on lavapipe is several times slower than Gemma
+# (bench/README), so it checks fewer to stay within the 300 s a test may take.
+@pytest.mark.parametrize(("model", "tokens"), [("gemma", 64), ("qwen", 16)])
+def test_greedy_output_on_the_gpu_matches_the_cpu_but_for_near_ties(
+    model: str, tokens: int, engine: EngineClient, qwen_path: Path, gemma_path: Path
 ) -> None:
+    """Every step of the CPU's greedy run is checked on the GPU: the GPU must choose the
+    CPU's token unless the CPU rates the GPU's choice within ``NEAR_TIE`` of its own (the
+    two backends round differently; tests/greedy_compare.py), going on from the CPU's
+    token after such a tie. And the check can fail: another prompt's run does."""
     path = qwen_path if model == "qwen" else gemma_path
     engine.load_chat(path, LoadOptions(n_ctx=2048, gpu_layers=0))
     prompt = engine.tokenize("Write a short story about a lighthouse keeper.")
-    cpu = _greedy(engine, path, 0, prompt)
-    gpu = _greedy(engine, path, "auto", prompt)
-    assert len(cpu) == len(gpu) == 64
-    first = next((i for i, (a, b) in enumerate(zip(cpu, gpu, strict=True)) if a != b), None)
-    assert first is None, f"first divergence at token {first}: cpu {cpu[first:]} gpu {gpu[first:]}"
+    cpu = engine.generate_tokens(prompt, replace(GREEDY, max_tokens=tokens, top_logprobs=5))
+    cpu.result()
+    assert len(cpu.tokens) == len(cpu.logprobs) == tokens
+    info = engine.load_chat(path, LoadOptions(n_ctx=2048))
+    assert info.gpu_layers == info.n_layers
+    result = compare_greedy(cpu.tokens, cpu.logprobs, _continuation(engine, prompt))
+    print(f"{model}: {result.describe()}")  # for the lavapipe run's record (-rP)
+    assert result.divergence is None and result.steps == tokens, result.describe()
+    other = _continuation(engine, engine.tokenize("Write a short poem about the sea."))
+    assert compare_greedy(cpu.tokens, cpu.logprobs, other, chunk=4).divergence is not None
 
 
 def test_prefix_reuse_and_the_kv_shift_work_on_the_gpu(

@@ -67,6 +67,7 @@ from core.engine.protocol import (
     Scores,
     ShutdownRequest,
     TokenizeRequest,
+    TokenLogprob,
     Tokens,
     UnloadRequest,
 )
@@ -91,6 +92,8 @@ class Generation(Iterator[str]):
         self.finished = False
         self.stats: GenerationStats | None = None
         self.tokens: tuple[int, ...] = ()  # the sampled tokens of the reply
+        # One per token of ``tokens`` when the sampling asked for ``top_logprobs``.
+        self.logprobs: tuple[TokenLogprob, ...] = ()
         self.tokens_cover_text = False  # True when ``tokens`` are exactly ``text``
         self.text = ""
         self._started = time.perf_counter()
@@ -119,6 +122,7 @@ class Generation(Iterator[str]):
             ttft = time.perf_counter() - self._started
         self.stats = replace(stats, ttft_s=ttft)
         self.tokens = event.tokens
+        self.logprobs = event.logprobs
         self.tokens_cover_text = event.covered_chars == len(self.text)
         self.finished = True
         if self.tokens_cover_text:

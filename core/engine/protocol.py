@@ -87,6 +87,9 @@ class SamplingParams:
     max_tokens: int = 1024
     stop: tuple[str, ...] = ()
     ignore_eos: bool = False
+    # For each sampled token, its log-probability and this many most likely tokens of the
+    # step (``TokenLogprob``; 0: none, and no cost). OpenAI's ``top_logprobs`` allows 0-20.
+    top_logprobs: int = 0
 
     def validate(self) -> None:
         _in_range("temperature", self.temperature, 0.0, 5.0)
@@ -102,6 +105,37 @@ class SamplingParams:
             raise InvalidRequest("bad_argument", name="seed", reason="0 .. 4294967295")
         if any(not s for s in self.stop):
             raise InvalidRequest("bad_argument", name="stop", reason="empty stop string")
+        if (
+            not isinstance(self.top_logprobs, int)
+            or isinstance(self.top_logprobs, bool)
+            or not 0 <= self.top_logprobs <= MAX_TOP_LOGPROBS
+        ):
+            raise InvalidRequest(
+                "bad_argument", name="top_logprobs", reason=f"0 .. {MAX_TOP_LOGPROBS}"
+            )
+
+
+MAX_TOP_LOGPROBS = 20
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    """One sampled token's log-probability and the step's most likely tokens, best first.
+
+    Read from the distribution the choice was made from: the model's logits after the
+    repeat penalty, before temperature and truncation (top-k, top-p, min-p), so under greedy
+    decoding ``top[0]`` is the token chosen and ``top[0] - top[1]`` (in log-probabilities,
+    the same as in logits) is how close the choice was: what tells a near-tie between two
+    backends' rounding from a real difference (tests/test_gpu_offload.py)."""
+
+    token: int
+    logprob: float
+    top: tuple[tuple[int, float], ...] = ()
+
+    @property
+    def margin(self) -> float:
+        """How far the most likely token was ahead of the second (inf with fewer than 2)."""
+        return self.top[0][1] - self.top[1][1] if len(self.top) >= 2 else float("inf")
 
 
 def _positive(name: str, value: int) -> None:
@@ -314,6 +348,8 @@ class Finished:
     stats: GenerationStats
     tokens: tuple[int, ...] = field(default=(), repr=False)
     covered_chars: int = 0
+    # One per token of ``tokens`` when the request asked for ``top_logprobs``, else empty.
+    logprobs: tuple[TokenLogprob, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

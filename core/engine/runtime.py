@@ -35,6 +35,7 @@ from core.engine.errors import (
     PromptTooLong,
 )
 from core.engine.gguf import GGUFHeader
+from core.engine.segments import SegmentEmbeddings, pair_segments
 from core.engine.protocol import (
     CacheName,
     DeviceInfo,
@@ -44,6 +45,7 @@ from core.engine.protocol import (
     ModelInfo,
     SamplingParams,
     StopReason,
+    TokenLogprob,
     offload_devices,
     uses_amx,
 )
@@ -66,6 +68,30 @@ def _common_prefix(a: Sequence[int], b: Sequence[int], i: int, j: int) -> int:
     while n < limit and a[i + n] == b[j + n]:
         n += 1
     return n
+
+
+def step_log_probabilities(logits: np.ndarray, recent: Sequence[int], penalty: float) -> np.ndarray:
+    """The log-probabilities of one step: a log-softmax of the logits after llama.cpp's
+    repeat penalty on ``recent`` (a positive logit divided by the penalty, a negative one
+    multiplied), computed on a float64 copy, since greedy decoding overwrites the buffer."""
+    values = np.array(logits, dtype=np.float64)
+    if penalty != 1.0 and len(recent):
+        seen = np.unique(np.asarray(recent, dtype=np.int64))
+        hit = values[seen]
+        values[seen] = np.where(hit <= 0, hit * penalty, hit / penalty)
+    top = values.max()
+    return values - (top + np.log(np.exp(values - top).sum()))  # type: ignore[no-any-return]
+
+
+def token_logprob(log_probs: np.ndarray, token: int, n: int) -> TokenLogprob:
+    """``token``'s log-probability and the ``n`` most likely tokens of the step, best first
+    (equal ones by token id)."""
+    n = min(n, len(log_probs))
+    best = np.argpartition(-log_probs, n - 1)[:n]
+    ranked = sorted(best.tolist(), key=lambda t: (-log_probs[t], t))
+    return TokenLogprob(
+        token, float(log_probs[token]), tuple((int(t), float(log_probs[t])) for t in ranked)
+    )
 
 
 @functools.cache
@@ -543,17 +569,18 @@ class ChatRuntime:
         params: SamplingParams,
         cancelled: CancelCheck,
         cache: CacheName = "chat",
-    ) -> Iterator[str | tuple[GenerationStats, list[int], int]]:
-        """Yield text pieces, then one ``(stats, reply_tokens, covered_chars)`` tuple:
-        the sampled tokens that stand for the reply text, and how much of the text they cover
-        (the caller reuses them in its next prompt instead of re-tokenizing the reply).
+    ) -> Iterator[str | tuple[GenerationStats, list[int], int, list[TokenLogprob]]]:
+        """Yield text pieces, then one ``(stats, reply_tokens, covered_chars, logprobs)``
+        tuple: the sampled tokens that stand for the reply text, how much of the text they
+        cover (the caller reuses them in its next prompt instead of re-tokenizing the reply),
+        and each one's ``TokenLogprob`` when ``params.top_logprobs`` asks (else none).
         ``cache="side"`` evaluates on the side cache, leaving the chat's as it is."""
         with self._using(cache):
             yield from self._generate(prompt, params, cancelled)
 
     def _generate(
         self, prompt: Sequence[int], params: SamplingParams, cancelled: CancelCheck
-    ) -> Iterator[str | tuple[GenerationStats, list[int], int]]:
+    ) -> Iterator[str | tuple[GenerationStats, list[int], int, list[TokenLogprob]]]:
         t_start = time.perf_counter()
         if not prompt:
             raise EngineInternalError("engine_internal", reason="empty prompt")
@@ -570,6 +597,9 @@ class ChatRuntime:
         sampled: list[int] = []
         # Characters decoded after each token, or -1 where a character was still incomplete.
         text_ends: list[int] = []
+        want_logprobs = params.top_logprobs
+        logprobs: list[TokenLogprob] = []
+        log_probs: np.ndarray | None = None
         stop_reason: StopReason = "length"
         t_first: float | None = None
         ttft = 0.0
@@ -580,6 +610,10 @@ class ChatRuntime:
                 if cancelled() or cached + evaluated < len(prompt):
                     stop_reason = "cancelled"
                     break
+                if want_logprobs:  # before sampling: the greedy choice overwrites the logits
+                    log_probs = step_log_probabilities(
+                        self._logits_view(), recent, params.repeat_penalty
+                    )
                 if chain is None:
                     token = self._greedy(params, recent)
                 else:
@@ -591,6 +625,8 @@ class ChatRuntime:
                     stop_reason = "eos"
                     break
                 sampled.append(token)
+                if log_probs is not None:
+                    logprobs.append(token_logprob(log_probs, token, want_logprobs))
                 if params.repeat_last_n:
                     recent.append(token)
                     if len(recent) > params.repeat_last_n:
@@ -641,7 +677,7 @@ class ChatRuntime:
             stop_reason=stop_reason,
             shifted_tokens=shifted,
         )
-        yield stats, sampled[:keep], covered
+        yield stats, sampled[:keep], covered, logprobs[:keep]
 
 
 class EmbeddingRuntime:
@@ -694,7 +730,8 @@ class RerankRuntime:
     special token only where the vocabulary says to add it (EOS falling back to SEP), which
     for a BERT/XLM-RoBERTa cross-encoder is ``[CLS] query [SEP] document [SEP]``. A pair's
     score is the first output of the rank head (``llama_get_embeddings_seq``), unscaled, as
-    the server returns it.
+    the server returns it. Unlike the server, a BERT with token types gets its document as
+    segment B, through input rows (core/engine/segments.py), as PyTorch scores it.
     """
 
     def __init__(self, header: GGUFHeader, options: LoadOptions) -> None:
@@ -713,13 +750,20 @@ class RerankRuntime:
         self.vocab = llama_cpp.llama_model_get_vocab(model)
         raw = llama_cpp.llama_model_chat_template(model, b"rerank")
         self.template: str | None = raw.decode("utf-8", errors="replace") if raw else None
-        self.batch = llama_cpp.llama_batch_init(batch, 0, 1)
+        # The plain pair of a BERT with token types goes as rows that carry them.
+        self.segments = SegmentEmbeddings.for_model(header) if self.template is None else None
+        eos = int(llama_cpp.llama_vocab_eos(self.vocab))
+        self.separator = eos if eos >= 0 else int(llama_cpp.llama_vocab_sep(self.vocab))
+        width = self.segments.width if self.segments is not None else 0
+        self.batch = llama_cpp.llama_batch_init(batch, width, 1)
         # Pairs share a batch only when the scores are rows of a classifier head (below).
         self.batched = any(t.name == "cls.output.weight" for t in header.tensors)
         self.n_seq_max = max(1, int(self.llm.context_params.n_seq_max))
 
     def close(self) -> None:
         llama_cpp.llama_batch_free(self.batch)
+        if self.segments is not None:
+            self.segments.close()
         self.llm.close()
 
     def tokenize(
@@ -797,12 +841,19 @@ class RerankRuntime:
         return scores
 
     def _scores(self, group: Sequence[Sequence[int]]) -> list[float]:
-        """Decode pairs as sequences 0.. of one batch; the rank head's first output each."""
+        """Decode pairs as sequences 0.. of one batch; the rank head's first output each.
+        With segments, the batch holds each token's input row instead of its id."""
         batch = self.batch
+        if self.segments is not None:
+            rows = np.concatenate(
+                [self.segments.rows(t, pair_segments(t, self.separator)) for t in group]
+            )
+            ctypes.memmove(batch.embd, rows.ctypes.data, rows.nbytes)
         n = 0
         for seq, tokens in enumerate(group):
             for pos, token in enumerate(tokens):
-                batch.token[n] = token
+                if self.segments is None:
+                    batch.token[n] = token
                 batch.pos[n] = pos
                 batch.n_seq_id[n] = 1
                 batch.seq_id[n][0] = seq

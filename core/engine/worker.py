@@ -156,8 +156,8 @@ class Engine:
             if isinstance(item, str):
                 send(Piece(rid, item))
             else:
-                stats, tokens, covered = item
-                send(Finished(rid, stats, tuple(tokens), covered))
+                stats, tokens, covered, logprobs = item
+                send(Finished(rid, stats, tuple(tokens), covered, tuple(logprobs)))
 
     def _unload(self, slot: str) -> None:
         if slot == "chat" and self.chat is not None:
