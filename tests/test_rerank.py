@@ -15,6 +15,7 @@ real cross-encoder runs, none of its relevance.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import hashlib
 import json
 import subprocess
@@ -32,6 +33,7 @@ from core.engine.errors import ModelFileError, NoModelLoaded
 from core.engine.gguf import read_header
 from core.engine.protocol import LoadOptions
 from core.engine.runtime import RerankRuntime
+from core.engine.segments import pair_segments
 from core.i18n import Translator
 from core.knowledge.cli import open_chat_knowledge
 from core.knowledge.collections import CollectionModels
@@ -44,7 +46,7 @@ from core.models.catalogue import load_catalogue
 from core.models.registry import ModelRegistry
 from core.paths import AppPaths
 from core.settings import KnowledgeSettings, Settings, SettingsStore
-from tests.bert_reference import BertReference, segment_ids
+from tests.bert_reference import BertReference
 from tests.reranker_files import (
     minilm_as_reranker,
     minilm_cross_encoder,
@@ -82,6 +84,38 @@ def rerank_engine(reranker_path: Path, tmp_path_factory: pytest.TempPathFactory
     client.close()
 
 
+@pytest.fixture(scope="module")
+def cls_llm(minilm_path: Path) -> Iterator[llama_cpp.Llama]:
+    """The unpatched MiniLM with llama.cpp's CLS pooling: the rows rank pooling reads."""
+    llm = llama_cpp.Llama(model_path=str(minilm_path), embedding=True, n_ctx=512, n_batch=512,
+                          n_ubatch=512, n_threads=1, verbose=False,
+                          pooling_type=llama_cpp.LLAMA_POOLING_TYPE_CLS)  # fmt: skip
+    yield llm
+    llm.close()
+
+
+def _first_pooled(ctx: object, tokens: list[int], rows: np.ndarray | None = None) -> float:
+    """Decode one sequence on ``ctx`` as token ids, or as the given input rows, and read
+    the first value of its pooled output (a CLS row, or a rank head's score)."""
+    width = 0 if rows is None else rows.shape[1]
+    batch = llama_cpp.llama_batch_init(len(tokens), width, 1)
+    try:
+        if rows is not None:
+            data = np.ascontiguousarray(rows, dtype=np.float32)
+            ctypes.memmove(batch.embd, data.ctypes.data, data.nbytes)
+        for pos, token in enumerate(tokens):
+            if rows is None:
+                batch.token[pos] = token
+            batch.pos[pos], batch.n_seq_id[pos], batch.seq_id[pos][0] = pos, 1, 0
+            batch.logits[pos] = 1
+        batch.n_tokens = len(tokens)
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
+        assert llama_cpp.llama_decode(ctx, batch) == 0
+        return float(llama_cpp.llama_get_embeddings_seq(ctx, 0)[0])
+    finally:
+        llama_cpp.llama_batch_free(batch)
+
+
 def test_the_pair_is_built_as_llama_server_builds_it(runtime: RerankRuntime) -> None:
     """No rerank template in a BERT: [BOS=CLS] query [EOS=SEP] document [EOS=SEP]."""
     assert runtime.template is None
@@ -102,11 +136,12 @@ def test_a_long_pair_is_cut_to_one_batch_keeping_its_special_tokens(
 
 
 def test_a_rerank_template_in_the_file_is_used_as_the_server_uses_it(
-    runtime: RerankRuntime,
+    runtime: RerankRuntime, cls_llm: llama_cpp.Llama
 ) -> None:
     """Qwen3-Reranker's GGUF carries ``tokenizer.chat_template.rerank``: filled in, its
     special tokens parsed; a long document is shortened so that the template's end (where
-    the model is asked for its judgement) stays."""
+    the model is asked for its judgement) stays. Its pair goes as token ids (no segments:
+    where the document starts is the template's business), as the server sends it."""
     path = minilm_with_rerank_template("[CLS]question: {query}[SEP]passage: {document}[SEP]")
     templated = RerankRuntime(read_header(path), LoadOptions(n_ctx=128, n_threads=1))
     try:
@@ -122,36 +157,30 @@ def test_a_rerank_template_in_the_file_is_used_as_the_server_uses_it(
         # A query that holds a placeholder is taken as written.
         odd = templated.pair_tokens("what is {document}?", DOCS[2])
         assert words("{document}", add_special=False)[0] in odd and odd.count(SEP) == 2
-        # Same tokens as the plain stand-in's pair: the same score.
-        plain = runtime.rerank(f"question: {QUERY}", [f"passage: {DOCS[2]}"])
-        assert templated.rerank(QUERY, [DOCS[2]]) == pytest.approx(plain, abs=1e-4)
+        # The score of those token ids: llama.cpp's CLS row of them, first value.
+        assert templated.segments is None and runtime.segments is not None
+        expected = _first_pooled(cls_llm.ctx, tokens)
+        assert templated.rerank(QUERY, [DOCS[2]])[0] == pytest.approx(expected, abs=1e-3)
     finally:
         templated.close()
 
 
-def test_the_score_is_the_rank_pooled_cls_row(runtime: RerankRuntime, minilm_path: Path) -> None:
-    """Checked against llama.cpp's CLS pooling of the same tokens on the unpatched model:
-    without a classifier head, rank pooling returns the CLS row, whose first value is read."""
-    llm = llama_cpp.Llama(model_path=str(minilm_path), embedding=True, n_ctx=512, n_batch=512,
-                          n_ubatch=512, n_threads=1, verbose=False,
-                          pooling_type=llama_cpp.LLAMA_POOLING_TYPE_CLS)  # fmt: skip
-    try:
-        for document in DOCS:
-            tokens = runtime.pair_tokens(QUERY, document)
-            batch = llama_cpp.llama_batch_init(len(tokens), 0, 1)
-            try:
-                for pos, token in enumerate(tokens):
-                    batch.token[pos], batch.pos[pos], batch.n_seq_id[pos] = token, pos, 1
-                    batch.seq_id[pos][0], batch.logits[pos] = 0, 1
-                batch.n_tokens = len(tokens)
-                assert llama_cpp.llama_decode(llm.ctx, batch) == 0
-                cls_row = llama_cpp.llama_get_embeddings_seq(llm.ctx, 0)
-                expected = float(cls_row[0])
-            finally:
-                llama_cpp.llama_batch_free(batch)
-            assert runtime.rerank(QUERY, [document])[0] == pytest.approx(expected, abs=1e-3)
-    finally:
-        llm.close()
+def test_the_score_is_the_rank_pooled_cls_row_with_the_document_as_segment_b(
+    runtime: RerankRuntime, cls_llm: llama_cpp.Llama
+) -> None:
+    """Checked against llama.cpp's CLS pooling on the unpatched model, of the same input
+    rows: without a classifier head, rank pooling returns the CLS row, whose first value is
+    read. The rows carry BERT's token types (the document as segment B), which token ids
+    alone would not: the score differs from the ids' (llama.cpp's server's input)."""
+    assert runtime.segments is not None
+    moved = 0.0
+    for document in DOCS:
+        tokens = runtime.pair_tokens(QUERY, document)
+        rows = runtime.segments.rows(tokens, pair_segments(tokens, SEP))
+        expected = _first_pooled(cls_llm.ctx, tokens, rows)
+        assert runtime.rerank(QUERY, [document])[0] == pytest.approx(expected, abs=1e-3)
+        moved = max(moved, abs(expected - _first_pooled(cls_llm.ctx, tokens)))
+    assert moved > 0.01
 
 
 def test_the_engine_scores_each_document_in_its_order(rerank_engine: EngineClient) -> None:
@@ -172,13 +201,13 @@ def test_with_a_classifier_head_pairs_share_a_batch_and_keep_their_scores(
     """A real cross-encoder's scores are rows of its head: batched, each pair keeps its own.
     The stand-in's head picks the CLS row's first value, so one pair alone scores exactly as
     the head-less model; in a batch the sums run in another order (within 3e-3, measured up
-    to 1.7e-3), while a neighbour's number would be off by more than 0.01 here."""
+    to 1.7e-3), while a neighbour's number would be off by more than 0.008 here."""
     headed = RerankRuntime(read_header(minilm_with_head()), LoadOptions(n_ctx=512, n_threads=1))
     try:
         assert headed.batched and not runtime.batched and headed.n_seq_max > 1
         alone = runtime.rerank(QUERY, DOCS)
         assert [headed.rerank(QUERY, [d])[0] for d in DOCS] == pytest.approx(alone, abs=1e-6)
-        assert min(abs(a - b) for a in alone for b in alone if a != b) > 0.01
+        assert min(abs(a - b) for a in alone for b in alone if a != b) > 0.006
         together = headed.rerank(QUERY, [*DOCS, DOCS[1]])
         assert together == pytest.approx([*alone, alone[1]], abs=3e-3)
         # More pairs than one batch holds: several batches, still in order.
@@ -206,10 +235,12 @@ def test_a_whole_cross_encoder_head_scores_as_the_reference_forward_pass(
     cross_encoder_engine: tuple[EngineClient, Path], runtime: RerankRuntime
 ) -> None:
     """A BERT cross-encoder's head (pooler dense + tanh, then the classifier, with biases),
-    batched through the engine: each pair's score is the reference's, computed in numpy
-    from the same file (measured within 2.7e-3: llama.cpp's float16 products and its GELU
-    approximation), while the documents' scores lie 0.07 or more apart, so a neighbour's
-    score, a skipped pooler or a missing bias would not pass. The tokens are the stand-in's
+    batched through the engine, the document as segment B: each pair's score is the
+    reference's, computed in numpy from the same file with BERT's token types (measured
+    within 2e-3: llama.cpp's float16 products and its GELU approximation), while the
+    documents' scores lie 0.07 or more apart, so a neighbour's score, a skipped pooler or a
+    missing bias would not pass; and so would not token ids alone (llama.cpp's server's
+    input, every token segment A), 0.05 or more off here. The tokens are the stand-in's
     (the same vocabulary and pair)."""
     client, path = cross_encoder_engine
     assert read_header(path).is_reranker and client.models["reranker"].slot == "reranker"
@@ -217,16 +248,48 @@ def test_a_whole_cross_encoder_head_scores_as_the_reference_forward_pass(
     documents = [*DOCS, LONG_DOC]
     scores = client.rerank(QUERY, documents)
     pairs = [runtime.pair_tokens(QUERY, d) for d in documents]
-    expected = [reference.score(tokens) for tokens in pairs]
+    expected = [reference.score(t, pair_segments(t, SEP)) for t in pairs]
     assert scores == pytest.approx(expected, abs=5e-3)
     assert min(abs(a - b) for i, a in enumerate(expected) for b in expected[i + 1 :]) > 0.05
     # One pair alone scores as in the batch, within the batch's float sums.
     assert client.rerank(QUERY, [documents[3]])[0] == pytest.approx(scores[3], abs=3e-3)
-    # llama.cpp feeds every token as segment A (token type 0, "hardcoded to zero" in its
-    # BERT graph, and no API passes types): a BERT cross-encoder trained with the document
-    # as segment B (type 1, as ms-marco's are) scores differently here than in PyTorch.
-    with_segments = [reference.score(t, segment_ids(t, SEP)) for t in pairs]
-    assert max(abs(a - b) for a, b in zip(scores, with_segments, strict=True)) > 0.05
+    segment_a = [reference.score(tokens) for tokens in pairs]
+    assert max(abs(a - b) for a, b in zip(scores, segment_a, strict=True)) > 0.05
+
+
+# llama.cpp's file types (llama_ftype) the segment rows are read from: F32, BF16 and Q8_0
+# made here from the F16 stand-in, which is the fourth.
+FILE_TYPES = {"F32": 0, "BF16": 32, "Q8_0": 7}
+
+
+@pytest.mark.parametrize("stored", ["F16", *FILE_TYPES])
+def test_segment_rows_are_the_token_rows_llama_cpp_reads(
+    stored: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The input rows are read from the file as ggml reads its token embeddings, in each
+    storage the rows are read from: fed as rows with every token in segment A, a pair
+    scores exactly as its token ids do."""
+    path = minilm_cross_encoder()
+    if stored != "F16":
+        target = tmp_path_factory.mktemp("stored") / f"cross-encoder-{stored}.gguf"
+        params = llama_cpp.llama_model_quantize_default_params()
+        params.ftype = FILE_TYPES[stored]
+        assert llama_cpp.llama_model_quantize(str(path).encode(), str(target).encode(),
+                                              ctypes.byref(params)) == 0  # fmt: skip
+        path = target
+    header = read_header(path)
+    stored_as = {t.name: t.ggml_type for t in header.tensors}["token_embd.weight"]
+    assert stored_as == {"F32": 0, "F16": 1, "BF16": 30, "Q8_0": 8}[stored]
+    ranker = RerankRuntime(header, LoadOptions(n_ctx=512, n_threads=1))
+    try:
+        assert ranker.segments is not None
+        for document in (DOCS[0], LONG_DOC):
+            tokens = ranker.pair_tokens(QUERY, document)
+            rows = ranker.segments.rows(tokens, [0] * len(tokens))
+            as_ids = _first_pooled(ranker.ctx, tokens)
+            assert _first_pooled(ranker.ctx, tokens, rows) == pytest.approx(as_ids, abs=1e-5)
+    finally:
+        ranker.close()
 
 
 def test_a_model_without_a_ranking_head_is_refused_as_reranker(

@@ -35,7 +35,6 @@ from core.engine.errors import (
     PromptTooLong,
 )
 from core.engine.gguf import GGUFHeader
-from core.engine.segments import SegmentEmbeddings, pair_segments
 from core.engine.protocol import (
     CacheName,
     DeviceInfo,
@@ -49,6 +48,7 @@ from core.engine.protocol import (
     offload_devices,
     uses_amx,
 )
+from core.engine.segments import SegmentEmbeddings, pair_segments
 from core.engine.threads import physical_cores
 from core.models.fit import FitOptions, plan_offload
 
