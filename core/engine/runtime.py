@@ -48,6 +48,7 @@ from core.engine.protocol import (
     offload_devices,
     uses_amx,
 )
+from core.engine.segments import SegmentEmbeddings, pair_segments
 from core.engine.threads import physical_cores
 from core.models.fit import FitOptions, plan_offload
 
@@ -729,7 +730,8 @@ class RerankRuntime:
     special token only where the vocabulary says to add it (EOS falling back to SEP), which
     for a BERT/XLM-RoBERTa cross-encoder is ``[CLS] query [SEP] document [SEP]``. A pair's
     score is the first output of the rank head (``llama_get_embeddings_seq``), unscaled, as
-    the server returns it.
+    the server returns it. Unlike the server, a BERT with token types gets its document as
+    segment B, through input rows (core/engine/segments.py), as PyTorch scores it.
     """
 
     def __init__(self, header: GGUFHeader, options: LoadOptions) -> None:
@@ -748,13 +750,20 @@ class RerankRuntime:
         self.vocab = llama_cpp.llama_model_get_vocab(model)
         raw = llama_cpp.llama_model_chat_template(model, b"rerank")
         self.template: str | None = raw.decode("utf-8", errors="replace") if raw else None
-        self.batch = llama_cpp.llama_batch_init(batch, 0, 1)
+        # The plain pair of a BERT with token types goes as rows that carry them.
+        self.segments = SegmentEmbeddings.for_model(header) if self.template is None else None
+        eos = int(llama_cpp.llama_vocab_eos(self.vocab))
+        self.separator = eos if eos >= 0 else int(llama_cpp.llama_vocab_sep(self.vocab))
+        width = self.segments.width if self.segments is not None else 0
+        self.batch = llama_cpp.llama_batch_init(batch, width, 1)
         # Pairs share a batch only when the scores are rows of a classifier head (below).
         self.batched = any(t.name == "cls.output.weight" for t in header.tensors)
         self.n_seq_max = max(1, int(self.llm.context_params.n_seq_max))
 
     def close(self) -> None:
         llama_cpp.llama_batch_free(self.batch)
+        if self.segments is not None:
+            self.segments.close()
         self.llm.close()
 
     def tokenize(
@@ -832,12 +841,19 @@ class RerankRuntime:
         return scores
 
     def _scores(self, group: Sequence[Sequence[int]]) -> list[float]:
-        """Decode pairs as sequences 0.. of one batch; the rank head's first output each."""
+        """Decode pairs as sequences 0.. of one batch; the rank head's first output each.
+        With segments, the batch holds each token's input row instead of its id."""
         batch = self.batch
+        if self.segments is not None:
+            rows = np.concatenate(
+                [self.segments.rows(t, pair_segments(t, self.separator)) for t in group]
+            )
+            ctypes.memmove(batch.embd, rows.ctypes.data, rows.nbytes)
         n = 0
         for seq, tokens in enumerate(group):
             for pos, token in enumerate(tokens):
-                batch.token[n] = token
+                if self.segments is None:
+                    batch.token[n] = token
                 batch.pos[n] = pos
                 batch.n_seq_id[n] = 1
                 batch.seq_id[n][0] = seq
