@@ -237,10 +237,10 @@ def test_a_whole_cross_encoder_head_scores_as_the_reference_forward_pass(
     """A BERT cross-encoder's head (pooler dense + tanh, then the classifier, with biases),
     batched through the engine, the document as segment B: each pair's score is the
     reference's, computed in numpy from the same file with BERT's token types (measured
-    within 2e-3: llama.cpp's float16 products and its GELU approximation), while the
-    documents' scores lie 0.07 or more apart, so a neighbour's score, a skipped pooler or a
+    within 2.5e-3: llama.cpp's float16 products and its GELU approximation), while the
+    documents' scores lie 0.05 or more apart, so a neighbour's score, a skipped pooler or a
     missing bias would not pass; and so would not token ids alone (llama.cpp's server's
-    input, every token segment A), 0.05 or more off here. The tokens are the stand-in's
+    input, every token segment A), up to 0.10 off here. The tokens are the stand-in's
     (the same vocabulary and pair)."""
     client, path = cross_encoder_engine
     assert read_header(path).is_reranker and client.models["reranker"].slot == "reranker"
@@ -250,7 +250,7 @@ def test_a_whole_cross_encoder_head_scores_as_the_reference_forward_pass(
     pairs = [runtime.pair_tokens(QUERY, d) for d in documents]
     expected = [reference.score(t, pair_segments(t, SEP)) for t in pairs]
     assert scores == pytest.approx(expected, abs=5e-3)
-    assert min(abs(a - b) for i, a in enumerate(expected) for b in expected[i + 1 :]) > 0.05
+    assert min(abs(a - b) for i, a in enumerate(expected) for b in expected[i + 1 :]) > 0.04
     # One pair alone scores as in the batch, within the batch's float sums.
     assert client.rerank(QUERY, [documents[3]])[0] == pytest.approx(scores[3], abs=3e-3)
     segment_a = [reference.score(tokens) for tokens in pairs]
