@@ -498,6 +498,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Imported {model_id} ({kind} model, {size}); the file stays where it is",
         "zh_CN": "已导入 {model_id}（{kind} 模型，{size}）；文件保留在原处",
     },
+    "models_reranker_without_pooler": {
+        "en": "Note: {model_id} lacks the pooler layer its classifier was trained with "
+        "(llama.cpp's converter drops it), so its scores differ from the original model's; "
+        "the rerankers in the catalogue do not have this problem",
+        "zh_CN": "注意：{model_id} 缺少其分类器训练时使用的池化层（llama.cpp 的转换工具会丢弃它），"
+        "因此其评分与原模型不同；目录中的重排序模型没有这个问题",
+    },
     "models_removed": {
         "en": "Removed {model_id}; {freed} freed",
         "zh_CN": "已删除 {model_id}；释放了 {freed}",

@@ -397,6 +397,29 @@ def test_using_a_reranker_turns_the_stage_on_and_leaves_the_embedding_model(
     assert not settings.knowledge.rerank and settings.knowledge.reranker_model == ""
 
 
+def test_importing_a_bert_reranker_without_its_pooler_says_so(
+    fireside_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """llama.cpp's converter drops a BertForSequenceClassification's pooler: such a file
+    (classifier, no pooler, as ``minilm_with_head``) is imported with one more line saying
+    its scores are not the model's, in both languages; a whole head gets none."""
+    stock = minilm_with_head()
+    assert read_header(stock).lacks_classifier_pooler
+    assert not read_header(minilm_cross_encoder()).lacks_classifier_pooler
+    assert not read_header(minilm_as_reranker()).lacks_classifier_pooler
+    for language, word in (("en", "pooler"), ("zh_CN", "池化层")):
+        monkeypatch.setenv("FIRESIDE_LANG", language)
+        shown = _cli("models", "import", str(stock))
+        assert shown.returncode == 0, shown.stderr
+        lines = shown.stdout.splitlines()
+        assert len(lines) == 2 and word in lines[1] and "all-minilm" in lines[1].lower()
+    monkeypatch.setenv("FIRESIDE_LANG", "en")
+    listed = json.loads(_cli("models", "import", str(stock), "--json").stdout)
+    assert listed["kind"] == "reranker" and len(listed["notes"]) == 1
+    whole = _cli("models", "import", str(minilm_cross_encoder()))
+    assert whole.returncode == 0 and len(whole.stdout.splitlines()) == 1
+
+
 def test_the_catalogue_offers_the_two_rerankers() -> None:
     catalogue = load_catalogue()
     rerankers = {e.id: e for e in catalogue.of_kind("reranker")}

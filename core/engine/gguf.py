@@ -225,6 +225,20 @@ class GGUFHeader:
         return any(t.name == "cls.output.weight" for t in self.tensors)
 
     @property
+    def lacks_classifier_pooler(self) -> bool:
+        """A BERT cross-encoder as llama.cpp's stock converter writes it: the classifier
+        (``cls.output``) without the pooler (``cls``: dense + tanh) that
+        ``BertForSequenceClassification`` runs before it, which the converter drops. llama.cpp
+        then scores ``classifier(CLS row)``, another function than the model's (measured in
+        bench/README.md: another order of the same documents)."""
+        names = {t.name for t in self.tensors}
+        return (
+            self.architecture == "bert"
+            and "cls.output.weight" in names
+            and "cls.weight" not in names
+        )
+
+    @property
     def is_embedding_model(self) -> bool:
         """Encoder-only architectures and models that declare a pooling type."""
         if self.architecture in {"bert", "nomic-bert", "jina-bert-v2", "t5encoder", "xlm-roberta"}:

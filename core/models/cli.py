@@ -347,9 +347,13 @@ class ModelsCommand:
 
     def cmd_import(self) -> int:
         model = self.registry.import_file(Path(self.args.path))
-        line = self.tr("models_imported", model_id=model.id, kind=model.kind,
-                       size=human_size(model.size))  # fmt: skip
-        return self.emit(self._model_json(model), [line])
+        lines = [self.tr("models_imported", model_id=model.id, kind=model.kind,
+                         size=human_size(model.size))]  # fmt: skip
+        data = self._model_json(model)
+        if model.kind == "reranker" and read_header(model.path).lacks_classifier_pooler:
+            lines.append(self.tr("models_reranker_without_pooler", model_id=model.id))
+            data["notes"] = lines[1:]
+        return self.emit(data, lines)
 
     def cmd_remove(self) -> int:
         removal = self.registry.remove(self.args.id)
