@@ -16,6 +16,9 @@ the Gemma test model, drives it to each view and saves a PNG per view and langua
 * the look (``--cases look``): the sidebar grouped by date with the pointer on a chat, an
   empty new chat and the knowledge panel without documents, at 800 px and full width, light
   and dark; no model needed,
+* the picks (``--cases picks``): documents dropped on a chat, shown as chips above the
+  message box (one with a long name), and the line about a dropped file that is not in the
+  chat's documents, at 800 px and full width, light and dark; no model needed,
 
 in English and in Simplified Chinese. Not a test: nothing is asserted, the pictures are.
 """
@@ -265,15 +268,73 @@ def look_cases(app: Any, language: str, folder: Path) -> None:
             app.removeTranslator(translator)
 
 
+def picks_cases(app: Any, language: str, folder: Path) -> None:
+    """Documents picked by a drop (desktop/chat/document_picks.py): the chips and the notice
+    about a file outside the chat's documents, at each width and theme; no model."""
+    import hashlib
+
+    from core.engine.client import EngineClient
+    from core.knowledge.store import DocumentFacts, NewChunk
+    from core.paths import AppPaths
+    from core.settings import Settings
+    from desktop.window.main_window import MainWindow
+    from desktop.window.services import AppServices
+    from desktop.window.theme import apply_theme
+    from desktop.window.translations import install_translators
+
+    with tempfile.TemporaryDirectory(prefix="fireside-shots-") as tmp:
+        services = AppServices(AppPaths.under(Path(tmp) / "home"), EngineClient(),
+                               settings=Settings(language=language),
+                               hf_cache_dir=Path(tmp) / "hf")  # fmt: skip
+        translators = install_translators(app, language)
+        docs = Path(tmp) / "contracts"
+        docs.mkdir()
+        names = [
+            "lease-harbour-office-2031.pdf",
+            "租赁合同-港口办公室.docx",
+            "maintenance-agreement-north-jetty-and-slipway-final-signed-copy.pdf",
+        ]
+        store = services.knowledge.store
+        owner = store.ensure_collection("contracts").id
+        for name in names:
+            text = f"{name}: the rent is due on the fifth day of each month."
+            (docs / name).write_text(text, encoding="utf-8")
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            chunk = NewChunk(digest[:16], 0, text, 1, None, 0, len(text), digest, 12, [1.0])
+            facts = DocumentFacts(str(docs / name), name, "text", digest, len(text), 0.0, 1)
+            store.commit_document(owner, facts, [chunk], "screenshots")
+        (docs / "minutes.md").write_text("Minutes.", encoding="utf-8")
+        window = MainWindow(services)
+        window.show()
+        window.start()
+        assert window.chat_id is not None
+        services.chats.update_chat(window.chat_id, collections=["contracts"])
+        window.open_chat(window.chat_id)
+        window.center.setCurrentWidget(window.chat_page)  # the chat, not the welcome
+        window._files_dropped([docs / n for n in names] + [docs / "minutes.md"])
+        for theme in ("light", "dark"):
+            apply_theme(app, theme)
+            for width in LAYOUT_WIDTHS:
+                window.resize(width, SIZE[1])
+                pump(app, 0.5)
+                shoot(window, folder, f"{language}-picks-{theme}-{width}")
+        apply_theme(app, "system")
+        window.close()
+        services.close()
+        for translator in translators:
+            app.removeTranslator(translator)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--language", action="append", choices=["en", "zh_CN"])
-    parser.add_argument("--cases", action="append", choices=["views", "layout", "look"],
+    parser.add_argument("--cases", action="append",
+                        choices=["views", "layout", "look", "picks"],
                         help="which pictures (default: both)")  # fmt: skip
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
-    cases = args.cases or ["views", "layout", "look"]
+    cases = args.cases or ["views", "layout", "look", "picks"]
     from tests.model_files import GEMMA_270M, fetch
 
     model = fetch(GEMMA_270M) if "views" in cases else None
@@ -289,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
                 layout_cases(app, language, args.output)
             if "look" in cases:
                 look_cases(app, language, args.output)
+            if "picks" in cases:
+                picks_cases(app, language, args.output)
     return 0
 
 

@@ -436,9 +436,11 @@ def test_opening_a_long_chat_marks_what_the_model_no_longer_sees(
     assert unseen.note.isVisible() and "no longer sees" in unseen.note.text()
 
 
-def test_a_file_dropped_on_the_composer_joins_this_chats_knowledge(
+def test_a_file_dropped_on_the_composer_is_offered_to_this_chats_knowledge(
     qtbot: QtBot, window: MainWindow, gemma_path: Path, tmp_path: Path
 ) -> None:
+    """A file that is no document of the chat's collections is not picked for a question
+    (tests/test_desktop_document_picks.py): one line says so and offers to add it."""
     from dataclasses import replace
 
     from PySide6.QtCore import QMimeData, QPoint, QPointF
@@ -455,9 +457,13 @@ def test_a_file_dropped_on_the_composer_joins_this_chats_knowledge(
     enter = QDragEnterEvent(QPoint(5, 5), action, mime, button, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(target, enter)
     assert enter.isAccepted()
+    dropped = QDropEvent(QPointF(5, 5), action, mime, button, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, dropped)
+    bar = window.composer.picks_bar
+    assert bar.notice_label.text() == "Not in this chat's documents: note.txt"
     with qtbot.waitSignal(window.knowledge.ingest_finished, timeout=REPLY_MS):
-        dropped = QDropEvent(QPointF(5, 5), action, mime, button, Qt.KeyboardModifier.NoModifier)
-        QApplication.sendEvent(target, dropped)
+        bar.add_button.click()
+    assert not bar.notice.isVisible() and bar.chips == []
     assert window.composer.text() == ""  # the file went to the knowledge, not into the text
     collection = window.knowledge.collection
     assert services.chats.get_chat(window.chat_id).collections == [collection]

@@ -20,6 +20,9 @@ from typing import Any
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QDesktopServices,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QPalette,
 )
 from PySide6.QtWidgets import (
@@ -36,6 +39,7 @@ from desktop.chat.markdown import (
     MarkdownRenderer,
 )
 from desktop.chat.message_widget import MessageWidget
+from desktop.window.drops import accept_drag, take_drop
 from desktop.window.resources import resource_path
 
 BATCH = 24  # messages built at once: the newest when a chat opens (more than a tall
@@ -55,6 +59,7 @@ class ChatView(QWidget):
     citation_activated = Signal(object)  # the citation dict
     sources_requested = Signal(object)  # the reply (Message) whose Sources panel to show
     status = Signal(str)  # a short note for the status line
+    files_dropped = Signal(list)  # list[Path]: files dropped on the messages (as on the composer)
     # The messages' scroll area. It hides QWidget.scroll(dx, dy), which Qt never calls
     # through Python (not virtual) and this view never uses.
     scroll: QScrollArea  # type: ignore[assignment]
@@ -110,6 +115,20 @@ class ChatView(QWidget):
         # The splitter takes from the chat first when the window narrows: this keeps the
         # sidebar and the knowledge panel from squeezing the chat under a readable width.
         self.setMinimumWidth(MIN_WIDTH)
+        # Files dropped anywhere on the messages (the messages themselves take no drops, so
+        # Qt hands the drag up to here) go where the composer's go.
+        self.setAcceptDrops(True)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        accept_drag(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        accept_drag(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = take_drop(event)
+        if files:
+            self.files_dropped.emit(files)
 
     def _make_renderer(self) -> MarkdownRenderer:
         return MarkdownRenderer(dark=self._dark(), copy_label=self.tr("Copy"))

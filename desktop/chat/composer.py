@@ -1,6 +1,7 @@
 """Where the person writes: Enter sends, Shift+Enter breaks the line, Esc stops the reply,
-the up arrow in an empty box edits the last message, and a file dropped on it goes to the
-chat's knowledge. The keys are the ones every chat app taught people."""
+the up arrow in an empty box edits the last message, and files dropped on it are picked for
+the next question (``picks_bar``: documents of the chat's knowledge) or offered to it. The
+keys are the ones every chat app taught people."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.chat.picks_bar import PicksBar
 from desktop.window.drops import local_files
 from desktop.window.icons import themed_icon
 
@@ -70,7 +72,8 @@ class ComposerEdit(QPlainTextEdit):
 
 
 class Composer(QWidget):
-    """The text box with Send / Stop, and the line that says a message is being edited."""
+    """The text box with Send / Stop, the line that says a message is being edited, and
+    above them the documents picked for the next question (``picks_bar``)."""
 
     send_requested = Signal(str)
     edit_submitted = Signal(int, str)  # message id, new text
@@ -108,6 +111,7 @@ class Composer(QWidget):
         self.edit_bar = QWidget()
         self.edit_bar.setLayout(edit_row)
         self.edit_bar.hide()
+        self.picks_bar = PicksBar()
 
         self.send_button = QPushButton(themed_icon("send"), self.tr("Send"))
         self.send_button.setDefault(True)
@@ -125,6 +129,7 @@ class Composer(QWidget):
         row.addLayout(buttons)
         column = QVBoxLayout(self)
         column.setContentsMargins(8, 4, 8, 8)
+        column.addWidget(self.picks_bar)
         column.addWidget(self.edit_bar)
         column.addLayout(row)
         self.set_state(can_send=False, generating=False)

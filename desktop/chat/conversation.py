@@ -14,7 +14,7 @@ model no longer sees.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Signal
 from core.chat.session import ChatSession, Reply, TurnResult, TurnSources, model_key
 from core.chat.store import Message
 from core.engine.errors import NoModelLoaded
-from core.engine.protocol import ModelInfo, SamplingParams
+from core.engine.protocol import DeviceChoice, ModelInfo, SamplingParams
 from core.engine.template import ChatTemplate
 from core.settings import Settings
 from desktop.window.services import AppServices
@@ -96,7 +96,7 @@ class Conversation(QObject):
         self._embedder: Embedder | None = None
         self._retriever: Retriever | None = None
         self._unsent: UnsentText | None = None
-        self._rerank_wanted: tuple[Path, int] | None = None
+        self._rerank_wanted: tuple[Path, int, DeviceChoice] | None = None
         self._whole: WholeChat | None = None  # the whole-document reading in progress
         self._reading_stopped = False  # Stop came while reading: the answer still comes
 
@@ -209,16 +209,21 @@ class Conversation(QObject):
 
     # ---- what the person does ----------------------------------------------------------
 
-    def send(self, chat_id: int, text: str) -> Job:
+    def send(self, chat_id: int, text: str, documents: Sequence[str] = ()) -> Job:
+        """Ask ``text``; ``documents`` (ids of the chat's documents, picked by a drop:
+        ``document_picks.py``) are read whole for it, whatever the chat's switch says."""
         self._remember(chat_id, text, None)
-        return self._run(chat_id, lambda s: s.send(text, self._sources(chat_id, text)))
+        return self._run(chat_id, lambda s: s.send(text, self._sources(chat_id, text, documents)))
 
     def regenerate(self, chat_id: int, message_id: int) -> Job:
         return self._run(chat_id, lambda s: s.regenerate(message_id))
 
-    def edit(self, chat_id: int, message_id: int, text: str) -> Job:
+    def edit(self, chat_id: int, message_id: int, text: str,
+             documents: Sequence[str] = ()) -> Job:  # fmt: skip
         self._remember(chat_id, text, message_id)
-        return self._run(chat_id, lambda s: s.edit(message_id, text, self._sources(chat_id, text)))
+        return self._run(
+            chat_id, lambda s: s.edit(message_id, text, self._sources(chat_id, text, documents))
+        )
 
     def _remember(self, chat_id: int, text: str, editing: int | None) -> None:
         if self.job is None:
@@ -296,10 +301,11 @@ class Conversation(QObject):
             repeat_penalty=s.repeat_penalty, max_tokens=s.max_tokens,
         )  # fmt: skip
 
-    def _sources(self, chat_id: int, text: str) -> TurnSources | None:
+    def _sources(self, chat_id: int, text: str,
+                 documents: Sequence[str] = ()) -> TurnSources | None:  # fmt: skip
         """Runs on the engine lane: the passages of the chat's collections for this turn,
-        or, when the chat reads whole documents, what the reading found (no embedding
-        model needed)."""
+        or, when the chat reads whole documents (or ``documents`` were picked for this
+        question), what the reading found (no embedding model needed)."""
         chat = self.services.chats.get_chat(chat_id)
         if not chat.collections:
             return None
@@ -307,8 +313,8 @@ class Conversation(QObject):
         chosen = [name for name in chat.collections if name in known]
         from core.knowledge.whole_chat import WHOLE_DOCUMENTS
 
-        if chosen and chat.settings.get(WHOLE_DOCUMENTS):
-            return self._read_whole(chat_id, text, chosen)
+        if chosen and (documents or chat.settings.get(WHOLE_DOCUMENTS)):
+            return self._read_whole(chat_id, text, chosen, documents)
         try:
             retriever = self._knowledge_retriever()
         except Exception as exc:  # no embedding model: answer anyway, and say why
@@ -321,14 +327,17 @@ class Conversation(QObject):
 
         return ground(text, hits) if hits else None
 
-    def _read_whole(self, chat_id: int, text: str, chosen: list[str]) -> TurnSources:
-        """Runs on the engine lane: the chat's documents read whole for this question (on
-        the chat model's side cache), with ``reading`` reporting each step."""
+    def _read_whole(self, chat_id: int, text: str, chosen: list[str],
+                    documents: Sequence[str] = ()) -> TurnSources:  # fmt: skip
+        """Runs on the engine lane: the chat's documents (or those picked) read whole for
+        this question (on the chat model's side cache), with ``reading`` reporting each
+        step."""
         from core.knowledge.whole_chat import WholeChat
 
         chats = self.services.chats
         groundings = [m.grounding for m in chats.branch(chat_id) if m.role == "user"]
-        self._whole = WholeChat(self.services.knowledge.store, self.services.client, chosen)
+        self._whole = WholeChat(self.services.knowledge.store, self.services.client, chosen,
+                                documents)  # fmt: skip
         try:
             return self._whole.ground(text, groundings, self.reading.emit)
         finally:
@@ -338,16 +347,27 @@ class Conversation(QObject):
         # Imported here, off the window's start: the knowledge modules bring numpy along.
         from core.knowledge.embedder import Embedder, resolve_model
         from core.knowledge.rerank import Reranker, resolve_reranker
+        from core.models.switching import device_choice
 
         settings = self.services.settings
         model: Path = resolve_model(None, settings, self.services.paths)
-        if self._embedder is None or self._embedder.model_path != model:
+        # Settings → Device applies to the embedding model and the reranker too: a change
+        # makes new ones, which load again on the chosen device at their next use.
+        device = device_choice(settings.engine, "embedding")
+        embedder = self._embedder
+        if embedder is None or embedder.model_path != model or embedder.device != device:
             threads = settings.engine.n_threads or None
-            self._embedder = Embedder(self.services.client, model, n_threads=threads)
+            self._embedder = Embedder(self.services.client, model, n_threads=threads,
+                                      device=device)  # fmt: skip
             self._retriever = None
         # The reranking stage, when the settings turn it on (core/knowledge/rerank.py).
         rerank_model = resolve_reranker(None, settings, self.services.paths)
-        wanted = (rerank_model, settings.knowledge.rerank_candidates) if rerank_model else None
+        rerank_device = device_choice(settings.engine, "reranker")
+        wanted = (
+            (rerank_model, settings.knowledge.rerank_candidates, rerank_device)
+            if rerank_model
+            else None
+        )
         if wanted != self._rerank_wanted:
             self._rerank_wanted = wanted
             self._retriever = None
@@ -356,7 +376,8 @@ class Conversation(QObject):
             if rerank_model is not None:
                 reranker = Reranker(self.services.client, rerank_model,
                                     candidates=settings.knowledge.rerank_candidates,
-                                    n_threads=settings.engine.n_threads or None)  # fmt: skip
+                                    n_threads=settings.engine.n_threads or None,
+                                    device=rerank_device)  # fmt: skip
             self._retriever = self.services.knowledge.retriever(self._embedder, reranker)
         return self._retriever
 

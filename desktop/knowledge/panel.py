@@ -70,7 +70,7 @@ from desktop.knowledge.widgets import (
     EmbeddingModelBar,
     IngestProgress,
 )
-from desktop.window.drops import local_files
+from desktop.window.drops import accept_drag, take_drop
 from desktop.window.empty_state import EmptyState
 from desktop.window.icons import themed_icon
 from desktop.window.messages import describe_error
@@ -339,24 +339,15 @@ class KnowledgePanel(QWidget):
     # ---- adding documents --------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if local_files(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_drag(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if local_files(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_drag(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_files(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.add_paths(paths)
+        paths = take_drop(event)
+        if paths:
+            self.add_paths(paths)
 
     def choose_files(self) -> None:
         patterns = " ".join(f"*{suffix}" for suffix in sorted(readers.SUFFIXES))

@@ -301,7 +301,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="+65"/>
+        <location filename="../../desktop/chat/chat_view.py" line="+70"/>
         <source>Assistant</source>
         <translation type="unfinished"></translation>
     </message>
@@ -316,7 +316,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+30"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
@@ -387,7 +387,7 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop/chat/composer.py" line="+88"/>
+        <location filename="../../desktop/chat/composer.py" line="+91"/>
         <source>Message Fireside — Enter sends, Shift+Enter adds a line</source>
         <translation type="unfinished"></translation>
     </message>
@@ -402,7 +402,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Send</source>
         <translation type="unfinished"></translation>
     </message>
@@ -609,7 +609,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+49"/>
         <source>Opening…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1444,18 +1444,18 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+304"/>
+        <location filename="../../desktop/window/main_window.py" line="+313"/>
         <location line="+27"/>
         <source>New chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+171"/>
+        <location line="+176"/>
         <source>Answered without your documents: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+73"/>
         <source>This chat&apos;s documents changed</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1747,6 +1747,44 @@
     <message>
         <location line="+4"/>
         <source>%1 was trained with a context of %2 tokens.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PicksBar</name>
+    <message>
+        <location filename="../../desktop/chat/picks_bar.py" line="+34"/>
+        <source>Read whole for the next question:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Add to this chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add these files to the documents this chat uses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Dismiss</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>%1 (%2): click to leave it out of the next question</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Not in this chat&apos;s documents: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not in this chat&apos;s documents (not a kind of file Fireside reads): %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

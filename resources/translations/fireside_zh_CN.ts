@@ -301,7 +301,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop/chat/chat_view.py" line="+65"/>
+        <location filename="../../desktop/chat/chat_view.py" line="+70"/>
         <source>Assistant</source>
         <translation>助手</translation>
     </message>
@@ -316,7 +316,7 @@
         <translation>在下方输入内容，开始新的对话。</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+30"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
@@ -387,7 +387,7 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop/chat/composer.py" line="+88"/>
+        <location filename="../../desktop/chat/composer.py" line="+91"/>
         <source>Message Fireside — Enter sends, Shift+Enter adds a line</source>
         <translation>给 Fireside 发消息（Enter 发送，Shift+Enter 换行）</translation>
     </message>
@@ -402,7 +402,7 @@
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
@@ -609,7 +609,7 @@
         <translation>%1 — Fireside</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+49"/>
         <source>Opening…</source>
         <translation>正在打开…</translation>
     </message>
@@ -1444,18 +1444,18 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+304"/>
+        <location filename="../../desktop/window/main_window.py" line="+313"/>
         <location line="+27"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location line="+171"/>
+        <location line="+176"/>
         <source>Answered without your documents: %1</source>
         <translation>本次回答未使用你的文档：%1</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+73"/>
         <source>This chat&apos;s documents changed</source>
         <translation>此对话使用的文档已更改</translation>
     </message>
@@ -1748,6 +1748,44 @@
         <location line="+4"/>
         <source>%1 was trained with a context of %2 tokens.</source>
         <translation>%1 训练时的上下文长度为 %2 个词元。</translation>
+    </message>
+</context>
+<context>
+    <name>PicksBar</name>
+    <message>
+        <location filename="../../desktop/chat/picks_bar.py" line="+34"/>
+        <source>Read whole for the next question:</source>
+        <translation>下一个问题将完整阅读：</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Add to this chat</source>
+        <translation>添加到此对话</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add these files to the documents this chat uses</source>
+        <translation>把这些文件加入此对话使用的文档</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Dismiss</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>%1 (%2): click to leave it out of the next question</source>
+        <translation>%1（%2）：点击后下一个问题不再阅读它</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Not in this chat&apos;s documents: %1</source>
+        <translation>不在此对话的文档中：%1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not in this chat&apos;s documents (not a kind of file Fireside reads): %1</source>
+        <translation>不在此对话的文档中（Fireside 无法读取这类文件）：%1</translation>
     </message>
 </context>
 <context>
