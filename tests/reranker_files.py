@@ -1,9 +1,9 @@
 """Stand-in rerankers for tests: the shared MiniLM sentence model declared as a rank model.
 
 No cross-encoder's weights can be had on the machines that build Fireside: the Hub is out of
-reach, and no package on PyPI or npm ships one (bench/README.md lists what was searched and
-what the candidates held: code that downloads at run time, scikit-learn models, sentence-
-embedding models). So the reranker path is tested on the shared all-MiniLM-L6-v2 GGUF with
+reach, and no package was found on PyPI or npm that ships one (bench/README.md lists what
+was searched and what the candidates held: code without a model, a scikit-learn model,
+sentence-embedding models). So the reranker path is tested on the shared all-MiniLM-L6-v2 GGUF with
 its ``bert.pooling_type`` changed from mean (1) to rank (4), a same-size byte patch of one
 header value. llama.cpp then runs it as it runs a BERT cross-encoder (``[CLS] query [SEP]
 document [SEP]``, the CLS row read through rank pooling); without a classifier head the
