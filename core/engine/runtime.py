@@ -50,7 +50,7 @@ from core.engine.protocol import (
 )
 from core.engine.segments import SegmentEmbeddings, pair_segments
 from core.engine.threads import physical_cores
-from core.models.fit import FitOptions, plan_offload
+from core.models.fit import FitOptions, plan_offload, reads_whole_documents
 
 CancelCheck = Callable[[], bool]
 # A rerank template's placeholders, and the tokens a cut document may gain when its text is
@@ -195,7 +195,9 @@ def _gpu_target(header: GGUFHeader, options: LoadOptions, *, embedding: bool) ->
     names = [d.name for d in gpus]
     index = names.index(options.device) if options.device in names else None
     gpu = gpus[index or 0]
-    fit = FitOptions(n_ctx=options.n_ctx, n_ubatch=options.n_ubatch, swa_full=options.swa_full)
+    # A chat model's side cache (whole documents) is a second context: room for it too.
+    fit = FitOptions(n_ctx=options.n_ctx, n_ubatch=options.n_ubatch, swa_full=options.swa_full,
+                     side_cache=not embedding and reads_whole_documents(header))  # fmt: skip
     plan = plan_offload(header, fit, gpu, options.gpu_layers, embedding=embedding)
     return GpuTarget(plan.layers, gpu.name, index, plan.asked)
 
