@@ -260,11 +260,20 @@ def _cpu_s(pid: int) -> float | None:
 
 
 def _children(pid: int) -> list[int]:
+    """The process's children, whichever of its threads started them (the ingestion starts
+    its parser process, and often the engine, on its read-ahead thread)."""
+    found: list[int] = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as file:
-            return [int(p) for p in file.read().split()]
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return []
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as file:
+                found += [int(p) for p in file.read().split() if int(p) not in found]
+        except OSError:
+            continue
+    return found
 
 
 def _indexed(db: Path) -> tuple[int, int]:

@@ -88,3 +88,34 @@ def test_search_terms_are_words_and_chinese_bigrams() -> None:
     assert {"成年", "熊猫", "体重"} <= set(terms)
     assert not {"是多", "多少"} & set(terms)  # question words say nothing
     assert query_terms("Café") == ["café"]
+
+
+def test_counting_many_at_once_gives_the_same_chunks_in_two_requests() -> None:
+    """With ``count_many`` a document's sentences are counted in one request and its chunks
+    in a second (an ingestion cuts the next document while the engine embeds), and the chunks
+    are exactly those counted one text at a time; a long sentence is still cut (its pieces
+    counted singly)."""
+    english = " ".join(f"Sentence number {i} says something about topic {i}." for i in range(40))
+    chinese = "".join(f"第{i}句话讲的是一个新的主题。" for i in range(40))
+    long_one = " ".join(f"word{i}" for i in range(120)) + "."
+    document = ParsedDocument("pdf", "t", [Section(english, page=1, heading="Intro"),
+                                           Section(chinese, page=2, heading="中文"),
+                                           Section(long_one, page=3, heading="Long")])  # fmt: skip
+    singly: list[str] = []
+    many: list[list[str]] = []
+
+    def count_one(text: str) -> int:
+        singly.append(text)
+        return count(text)
+
+    def count_many(texts: object) -> list[int]:
+        batch = list(texts)  # type: ignore[call-overload]
+        many.append(batch)
+        return [count(t) for t in batch]
+
+    expected = Chunker(count, max_tokens=40, overlap=10).chunk(document)
+    chunks = Chunker(count_one, max_tokens=40, overlap=10, count_many=count_many).chunk(document)
+    assert chunks == expected
+    assert len(many) == 2  # the sentences, then the chunks
+    assert len(many[0]) == len(set(many[0])) and all(many[0])  # each text once, none empty
+    assert 0 < len(singly) < 10  # only the long sentence's pieces

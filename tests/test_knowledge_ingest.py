@@ -282,3 +282,36 @@ def test_cancel_stops_before_the_next_batch_and_a_rerun_continues(
         assert again.count("unchanged") == 1 and again.count("indexed") == 3
         assert embedder.texts_embedded - done == again.chunks
         assert kb.store.stopped_jobs() == []  # the rerun took it up
+
+
+def test_batches_are_filled_across_documents_and_a_twin_waits_for_its_original(
+    engine: EngineClient, minilm_path: Path, tmp_path: Path
+) -> None:
+    """Documents are read ahead while others embed: every engine request but the last holds
+    a full batch, whichever documents its chunks come from; outcomes are reported in the
+    files' order; a file with the bytes of one read just before it (not stored yet when it
+    is read) is still a duplicate, not embedded twice."""
+    folder = tmp_path / "notes"
+    write_many(folder, 6, sentences=3)
+    shutil.copy(folder / "note-002.md", folder / "note-003-copy.md")
+    embedder = Embedder(engine, minilm_path, n_ctx=N_CTX, n_threads=1, batch_size=4)
+    embedder.ensure_loaded()
+    texts = ["Note 1 sentence 2 talks about river stone.", "第二句话。", ""]
+    assert engine.count_tokens_many(texts, slot="embedding") == [
+        engine.count_tokens(t, slot="embedding") for t in texts
+    ]
+    progress: list[Progress] = []
+    with KnowledgeBase(AppPaths.from_env().ensure()) as kb:
+        report = kb.ingestion(embedder, "notes", on_progress=progress.append).run([folder])
+        assert [Path(o.path).name for o in report.outcomes] == sorted(
+            p.name for p in folder.iterdir()
+        )
+        assert {Path(o.path).name: o.status for o in report.outcomes}["note-003-copy.md"] == (
+            "duplicate"
+        )
+        assert report.count("indexed") == 6
+        assert embedder.texts_embedded == report.chunks == kb.store.chunk_count()
+        assert report.chunks > embedder.batch_size  # one document alone fills none
+        assert embedder.batches == -(-report.chunks // embedder.batch_size)  # all full
+    finished = [p.documents_done for p in progress if p.outcome is not None]
+    assert finished == list(range(1, 8))

@@ -45,6 +45,7 @@ from core.engine.gguf import GGUFHeader, read_header
 from core.engine.protocol import (
     CacheName,
     ChatMessage,
+    CountTokensRequest,
     Done,
     Embeddings,
     EmbedRequest,
@@ -66,6 +67,7 @@ from core.engine.protocol import (
     SamplingParams,
     Scores,
     ShutdownRequest,
+    TokenCounts,
     TokenizeRequest,
     TokenLogprob,
     Tokens,
@@ -181,6 +183,8 @@ class EngineClient:
         self._cancel_id: Any = self._mp.Value("q", -1, lock=False)
         self._ids = itertools.count(1)
         self._cond = threading.Condition(threading.RLock())
+        self._waiting = 0  # threads waiting for their turn (see :attr:`contended`)
+        self._waiting_lock = threading.Lock()
         self._active: Generation | None = None
         self._loaded: dict[ModelSlot, tuple[str, LoadOptions]] = {}
         self.models: dict[ModelSlot, ModelInfo] = {}
@@ -356,7 +360,7 @@ class EngineClient:
 
     def _generate(self, request: GenerateRequest) -> Generation:
         request.sampling.validate()
-        with self._cond:
+        with self._turn():
             self._claim()
             generation = Generation(self, request.request_id)
             self._send(request)
@@ -387,6 +391,12 @@ class EngineClient:
 
     def count_tokens(self, text: str, *, slot: ModelSlot = "chat") -> int:
         return len(self.tokenize(text, slot=slot, add_special=False))
+
+    def count_tokens_many(self, texts: Sequence[str], *, slot: ModelSlot = "chat") -> list[int]:
+        """:meth:`count_tokens` of each text, in one round trip."""
+        if not texts:
+            return []
+        return self._call(CountTokensRequest(tuple(texts), slot), TokenCounts).counts
 
     def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> str:
         """The prompt text the chat model's template makes of these messages."""
@@ -432,8 +442,30 @@ class EngineClient:
 
     # ---- plumbing ----------------------------------------------------------------------
 
+    @property
+    def contended(self) -> bool:
+        """Whether another thread is waiting for the engine now: a loop of requests (an
+        ingestion's embedding batches) pauses between two only then, so that a chat
+        request goes first and an ingestion alone loses no time."""
+        return self._waiting > 0
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        """The engine, for one request (counted in :attr:`contended` while waiting)."""
+        with self._waiting_lock:
+            self._waiting += 1
+        try:
+            self._cond.acquire()
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._cond.release()
+
     def _call(self, request: Request, expected: type[E]) -> E:
-        with self._cond:
+        with self._turn():
             self._claim()
             self._send(request)
             event = self._receive()

@@ -254,6 +254,16 @@ class TokenizeRequest:
 
 
 @dataclass(frozen=True)
+class CountTokensRequest:
+    """Each text's token count (no special tokens), in one round trip: an ingestion counts
+    every sentence of a document, and one request each would wait behind every embedding
+    batch in flight."""
+
+    texts: tuple[str, ...]
+    slot: ModelSlot = "chat"
+
+
+@dataclass(frozen=True)
 class ResetCacheRequest:
     """Forget the KV cache (benchmarks use it to measure a cold prompt)."""
 
@@ -270,6 +280,7 @@ Request = (
     | EmbedRequest
     | RerankRequest
     | TokenizeRequest
+    | CountTokensRequest
     | ResetCacheRequest
     | ShutdownRequest
 )
@@ -380,8 +391,15 @@ class Tokens:
 
 
 @dataclass(frozen=True)
+class TokenCounts:
+    counts: list[int]
+
+
+@dataclass(frozen=True)
 class Done:
     """Acknowledges a request that returns nothing else."""
 
 
-Event = Ready | Loaded | Piece | Finished | Failed | Embeddings | Scores | Tokens | Done
+Event = (
+    Ready | Loaded | Piece | Finished | Failed | Embeddings | Scores | Tokens | TokenCounts | Done
+)

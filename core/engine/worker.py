@@ -19,6 +19,7 @@ from typing import Any
 from core.engine.errors import EngineError, EngineInternalError, InvalidRequest
 from core.engine.gguf import read_header
 from core.engine.protocol import (
+    CountTokensRequest,
     Done,
     Embeddings,
     EmbedRequest,
@@ -34,6 +35,7 @@ from core.engine.protocol import (
     ResetCacheRequest,
     Scores,
     ShutdownRequest,
+    TokenCounts,
     TokenizeRequest,
     Tokens,
     UnloadRequest,
@@ -136,6 +138,13 @@ class Engine:
             assert runtime is not None
             tokens = runtime.tokenize(request.text, request.add_special, request.parse_special)
             self.conn.send(Tokens(tokens))
+        elif isinstance(request, CountTokensRequest):
+            runtime = {"chat": self.chat, "embedding": self.embedder,
+                       "reranker": self.reranker}[request.slot]  # fmt: skip
+            require(runtime, request.slot)
+            assert runtime is not None
+            counts = [len(runtime.tokenize(t, False, False)) for t in request.texts]
+            self.conn.send(TokenCounts(counts))
         elif isinstance(request, ResetCacheRequest):
             if self.chat is not None:
                 self.chat.reset_cache()

@@ -10,13 +10,16 @@ chunk is cut at line ends, then at spaces, then anywhere.
 
 Token counts come from the caller (the embedding model's tokenizer through the engine), so
 the limit is the real one; every finished chunk is counted once more as a whole, because
-tokens of joined text are not always the sum of the parts.
+tokens of joined text are not always the sum of the parts. Given a counter of many texts
+(``count_many``), a document's sentences are counted in one request and its chunks in a
+second, rather than one round trip each: an ingestion cuts the next document while the
+engine embeds the current one, and every single request would wait behind a batch.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -30,6 +33,8 @@ _SENTENCE_END = re.compile(
 )
 
 TokenCounter = Callable[[str], int]
+ManyTokenCounter = Callable[[Sequence[str]], list[int]]
+_MAX_CACHED: Final = 100_000
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,12 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 class Chunker:
     """Cuts documents into chunks that fit the embedding model."""
 
-    def __init__(self, count_tokens: TokenCounter, max_tokens: int, overlap: int = 32) -> None:
+    def __init__(self, count_tokens: TokenCounter, max_tokens: int, overlap: int = 32,
+                 count_many: ManyTokenCounter | None = None) -> None:  # fmt: skip
         if max_tokens < 8:
             raise ValueError("max_tokens must be at least 8")
         self.count_tokens = count_tokens
+        self.count_many = count_many
         self.max_tokens = max_tokens
         self.overlap = max(0, min(overlap, max_tokens // 4))
         self._counts: dict[str, int] = {}
@@ -87,8 +94,16 @@ class Chunker:
         chunks: list[Chunk] = []
         base = 0
         self._counts.clear()
-        for section in document.sections:
-            for start, end, tokens in self._section(section.text):
+        texts = [section.text for section in document.sections]
+        self._prime(t[s:e] for t in texts for s, e in sentence_spans(t))
+        plans = [self._plan(t) for t in texts]
+        self._prime(
+            t[g[0].start : g[-1].end].strip()
+            for t, plan in zip(texts, plans, strict=True)
+            for g in plan
+        )
+        for section, plan in zip(document.sections, plans, strict=True):
+            for start, end, tokens in self._emit_all(section.text, plan):
                 text = section.text[start:end]
                 lead = len(text) - len(text.lstrip())
                 body = text.strip()
@@ -109,18 +124,29 @@ class Chunker:
     # ---- packing -----------------------------------------------------------------------
 
     def _section(self, text: str) -> list[tuple[int, int, int]]:
+        self._prime(text[s:e] for s, e in sentence_spans(text))
+        plan = self._plan(text)
+        self._prime(text[g[0].start : g[-1].end].strip() for g in plan)
+        return self._emit_all(text, plan)
+
+    def _plan(self, text: str) -> list[list[_Unit]]:
+        """The sentences of ``text`` packed into groups, each a chunk unless its joined
+        text counts over the limit (:meth:`_emit` then halves it)."""
         units: list[_Unit] = []
         for start, end in sentence_spans(text):
             units.extend(self._fit(text, start, end))
-        return self._pack(text, units)
+        return self._pack(units)
 
-    def _pack(self, text: str, units: Sequence[_Unit]) -> list[tuple[int, int, int]]:
-        out: list[tuple[int, int, int]] = []
+    def _emit_all(self, text: str, plan: list[list[_Unit]]) -> list[tuple[int, int, int]]:
+        return [emitted for group in plan for emitted in self._emit(text, group)]
+
+    def _pack(self, units: Sequence[_Unit]) -> list[list[_Unit]]:
+        out: list[list[_Unit]] = []
         current: list[_Unit] = []
         total = 0
         for unit in units:
             if current and total + unit.tokens > self.max_tokens:
-                out.extend(self._emit(text, current))
+                out.append(current)
                 seed = self._overlap_tail(current)
                 while seed and sum(u.tokens for u in seed) + unit.tokens > self.max_tokens:
                     seed.pop(0)
@@ -128,7 +154,7 @@ class Chunker:
             current.append(unit)
             total += unit.tokens
         if current:
-            out.extend(self._emit(text, current))
+            out.append(current)
         return out
 
     def _overlap_tail(self, units: list[_Unit]) -> list[_Unit]:
@@ -189,10 +215,20 @@ class Chunker:
             cuts.append(offset + len(piece) // 2)
         return cuts
 
+    def _prime(self, texts: Iterable[str]) -> None:
+        """Count the texts not counted yet in one request (with ``count_many``), so that
+        :meth:`_count` finds them; as many as the cache holds."""
+        if self.count_many is None:
+            return
+        room = _MAX_CACHED - len(self._counts)
+        wanted = [t for t in dict.fromkeys(texts) if t and t not in self._counts][:room]
+        if wanted:
+            self._counts.update(zip(wanted, self.count_many(wanted), strict=True))
+
     def _count(self, text: str) -> int:
         count = self._counts.get(text)
         if count is None:
             count = self.count_tokens(text)
-            if len(self._counts) < 100_000:
+            if len(self._counts) < _MAX_CACHED:
                 self._counts[text] = count
         return count

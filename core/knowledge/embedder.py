@@ -9,8 +9,9 @@ Chat goes first. The engine client runs one request at a time and a request from
 thread waits while a generation runs, so an ingestion thread's embedding batch simply waits
 for the chat reply in progress. The other way round, a chat request that arrives while a
 batch runs waits for that batch only: batches are small (``batch_size`` chunks, each at most
-the model's context) and the ingestion thread pauses briefly between batches, leaving the
-engine free for a waiting request before it sends the next one.
+the model's context) and the ingestion thread pauses briefly between batches when another
+request is waiting (``EngineClient.contended``), leaving the engine to it before it sends
+the next one.
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ class Embedder:
         self.embed_seconds = 0.0  # time spent waiting for vectors (the benchmark reads it)
         self.texts_embedded = 0
         self.batches = 0
+        # Told how many chunks of a document are about to be embedded (a window shows
+        # "Embedding…" from the first batch on).
+        self.on_start: Callable[[int], None] | None = None
         self._info: ModelInfo | None = None
 
     def ensure_loaded(self) -> ModelInfo:
@@ -111,6 +115,12 @@ class Embedder:
             self.ensure_loaded()
         return self.client.count_tokens(text, slot="embedding")
 
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
+        """:meth:`count_tokens` of each text in one engine request."""
+        if self._info is None:
+            self.ensure_loaded()
+        return self.client.count_tokens_many(texts, slot="embedding")
+
     def embed(
         self,
         texts: Sequence[str],
@@ -125,14 +135,10 @@ class Embedder:
         for start in range(0, len(texts), self.batch_size):
             if cancelled is not None and cancelled():
                 raise IngestCancelled("kb_cancelled")
-            if start and self.pause_s:
-                time.sleep(self.pause_s)  # let a waiting chat request take the engine
+            if start:
+                self.let_others_in()
             batch = list(texts[start : start + self.batch_size])
-            began = time.perf_counter()
-            rows.extend(self.client.embed(batch))
-            self.embed_seconds += time.perf_counter() - began
-            self.texts_embedded += len(batch)
-            self.batches += 1
+            rows.extend(self.embed_batch(batch))
             if on_batch is not None:
                 on_batch(len(batch))
         import numpy as np
@@ -140,6 +146,25 @@ class Embedder:
         if not rows:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.asarray(rows, dtype=np.float32)
+
+    def let_others_in(self) -> None:
+        """Between two batches: a request waiting for the engine (a chat reply) goes first.
+        Only when one waits: a pause costs far more than ``pause_s`` on a loaded machine
+        (tens of milliseconds before the thread runs again)."""
+        if self.pause_s and self.client.contended:
+            time.sleep(self.pause_s)
+
+    def embed_batch(self, batch: Sequence[str]) -> list[list[float]]:
+        """Unit vectors of one batch (at most ``batch_size`` texts), one engine request: an
+        ingestion fills its batches with the chunks of several documents."""
+        if self._info is None:
+            self.ensure_loaded()
+        began = time.perf_counter()
+        rows = self.client.embed(batch)
+        self.embed_seconds += time.perf_counter() - began
+        self.texts_embedded += len(batch)
+        self.batches += 1
+        return rows
 
     def embed_query(self, text: str) -> np.ndarray:
         vectors: np.ndarray = self.embed([text])[0]

@@ -10,10 +10,11 @@ the engine on the next document, so an ingestion keeps pace with the embedding m
 fewer, larger upserts, which also cost less per vector.
 
 Nothing is lost by the delay: SQLite already holds every committed chunk and its vector,
-and :meth:`VectorIndex.sync` compares ids at the start of every ingestion and before the
-first search, so a kill with documents still queued here is repaired from the store without
-embedding anything again. The ingestion :meth:`flush`\\ es before it removes documents and
-before it reports, so a finished job is in Chroma when it says so.
+and :meth:`VectorIndex.sync` compares ids at the start of every ingestion (here, first in
+the queue, while the first documents are read and embedded) and before the first search, so
+a kill with documents still queued here is repaired from the store without embedding
+anything again. The ingestion :meth:`flush`\\ es before it removes documents and before it
+reports, so a finished job is in Chroma when it says so.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class _Change:
     collection: Collection
     added: tuple[str, ...]
     removed: tuple[str, ...]
+    sync: bool = False  # compare the whole collection with the store and repair it
 
 
 class IndexWriter:
@@ -55,13 +57,24 @@ class IndexWriter:
 
     def submit(self, collection: Collection, added: Sequence[str],
                removed: Sequence[str]) -> None:  # fmt: skip
+        self._enqueue(_Change(collection, tuple(added), tuple(removed)))
+
+    def _enqueue(self, change: _Change) -> None:
         with self._cond:
             self._raise()
-            self._pending.append(_Change(collection, tuple(added), tuple(removed)))
+            self._pending.append(change)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._serve, name="fireside-index-writer",
                                                 daemon=True)  # fmt: skip
                 self._thread.start()
+
+    def sync(self, collection: Collection) -> None:
+        """:meth:`VectorIndex.sync` the collection on this thread, before the changes
+        submitted after it: an ingestion starts embedding at once rather than after Chroma
+        has opened (seconds, the first time in a process) and compared every id. Whatever
+        the sync finds committed already is written by it; the same document's own change
+        then rewrites the same vectors, which is harmless."""
+        self._enqueue(_Change(collection, (), (), sync=True))
 
     def flush(self, *, raise_errors: bool = True) -> None:
         """Wait until everything submitted is written (or given up after an error)."""
@@ -88,6 +101,9 @@ class IndexWriter:
             if failed:  # after a failure the rest waits for the next sync
                 continue
             try:
+                if change.sync:
+                    self.vectors.sync(change.collection)
+                    continue
                 self.vectors.apply(change.collection, change.added, change.removed)
                 self.writes += 1
             except BaseException as exc:  # handed to the ingestion thread at its next call
@@ -98,10 +114,10 @@ class IndexWriter:
         """The next change, merged with the additions to the same collection queued behind
         it (a removal is applied on its own, in its place)."""
         first = self._pending.popleft()
-        if first.removed:
+        if first.removed or first.sync:
             return first
         added = list(first.added)
-        while (self._pending and not self._pending[0].removed
+        while (self._pending and not self._pending[0].removed and not self._pending[0].sync
                and self._pending[0].collection.id == first.collection.id
                and len(added) + len(self._pending[0].added) <= self.max_merged):  # fmt: skip
             added.extend(self._pending.popleft().added)

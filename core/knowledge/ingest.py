@@ -39,10 +39,12 @@ document in progress is left for the next run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -60,6 +62,7 @@ from core.knowledge.index_writer import IndexWriter
 from core.knowledge.languages import SAMPLE_CHARS, detect_language
 from core.knowledge.ocr import OcrRequest
 from core.knowledge.parser_process import ParserProcess
+from core.knowledge.read_ahead import ReadAhead
 from core.knowledge.readers.base import ReadLimits, Unit, human_size
 from core.knowledge.store import Collection, DocumentFacts, NewChunk
 from core.knowledge.vectors import VectorIndex
@@ -69,6 +72,7 @@ _EXPLICIT: Final = "explicit"
 # Reasons recorded beside an indexed document that stay true while the file is unchanged.
 _NOTES: Final = frozenset({"kb_file_truncated", "kb_ocr_pages_failed"})
 _HASH_PIECE: Final = 1 << 20
+_COUNT_BATCH: Final = 512  # texts counted in one engine request (a stop waits for one)
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,61 @@ class _Scan:
     outside: set[str] = field(default_factory=set)  # links that lead out of their folder
 
 
+@dataclass
+class _Prepared:
+    """A file read ahead: its outcome when it needs no embedding (unchanged, a duplicate,
+    failed...), else its parsed document and chunks, whose vectors come in batches."""
+
+    index: int
+    task: _Task
+    outcome: Outcome | None = None
+    deferred: bool = False  # its bytes are those of a document not stored yet: decide later
+    stat: os.stat_result | None = None
+    document: readers.ParsedDocument | None = None
+    digest: str | None = None  # of the bytes parsed
+    chunks: list[Chunk] = field(default_factory=list)
+    vectors: list[list[float]] = field(default_factory=list)
+    digests: set[str] = field(default_factory=set)  # held back from twins until stored
+
+    @property
+    def waiting(self) -> int:
+        """Chunks still without a vector."""
+        return len(self.chunks) - len(self.vectors)
+
+
+class _RunState:
+    """What one run keeps while its documents go through: the report, the collection (bound
+    to the model at the first document), progress and ETA. Progress is reported from the
+    ingestion's thread and, while a long document is read, from the read-ahead thread."""
+
+    def __init__(self, ingestion: Ingestion, tasks: Sequence[_Task], collection: Collection,
+                 models: CollectionModels, started: float) -> None:  # fmt: skip
+        self.ingestion = ingestion
+        self.tasks = tasks
+        self.collection = collection
+        self.models = models
+        self.started = started
+        self.last_finished = started
+        self.report = IngestReport()
+        self.eta = EtaEstimate(sum(t.size for t in tasks))
+        self.chunks = 0  # embedded by this run
+        self.batches = 0
+        self.ahead: ReadAhead[_Task, _Prepared] | None = None
+        self.stopping = threading.Event()  # the run ends: reading ahead gives up
+        self._lock = threading.Lock()
+
+    def progress(self, current: str | None, done: int, outcome: Outcome | None = None,
+                 reading: Reading | None = None) -> None:  # fmt: skip
+        ingestion = self.ingestion
+        if ingestion.on_progress is None:
+            return
+        with self._lock:
+            elapsed = max(ingestion._clock() - self.started, 1e-9)
+            ingestion.on_progress(Progress(done, len(self.tasks), self.chunks, elapsed,
+                                           self.chunks / elapsed, self.eta.eta(), current,
+                                           outcome, reading))  # fmt: skip
+
+
 class Ingestion:
     """One ingestion job into one collection."""
 
@@ -192,6 +251,9 @@ class Ingestion:
         self._cancel = threading.Event()
         self.parser = ParserProcess()
         self.writer = IndexWriter(index)  # Chroma writes, behind the next document
+        # Content hashes of documents read ahead and not stored yet (a twin waits for them).
+        self._inflight: set[str] = set()
+        self._inflight_lock = threading.Lock()
 
     def cancel(self) -> None:
         """Stop now while a document is being read, else before the next embedding batch
@@ -239,54 +301,29 @@ class Ingestion:
     def _run(self, paths: Sequence[Path]) -> IngestReport:
         started = self._clock()
         embed_before = self.embedder.embed_seconds
-        report = IngestReport()
         collection = self.store.ensure_collection(self.collection_name)
-        key = self.embedder.key
         models = CollectionModels(self.store)
-        models.require(collection, key)  # before any work: never mix two models' vectors
-        self.vectors.sync(collection)  # repair what a kill between SQLite and Chroma left
+        models.require(collection, self.embedder.key)  # never mix two models' vectors
         scan = self._scan(paths)
-        tasks = scan.tasks
-        eta = EtaEstimate(sum(t.size for t in tasks))
-        chunks = 0
-
-        def progress(current: str | None, done: int, outcome: Outcome | None = None,
-                     reading: Reading | None = None) -> None:  # fmt: skip
-            if self.on_progress is None:
-                return
-            elapsed = max(self._clock() - started, 1e-9)
-            self.on_progress(Progress(done, len(tasks), chunks, elapsed, chunks / elapsed,
-                                      eta.eta(), current, outcome, reading))  # fmt: skip
-
+        run = _RunState(self, scan.tasks, collection, models, started)
         for skipped in scan.skipped:  # folders it could not read, links out of them
-            report.outcomes.append(skipped)
-            progress(None, 0, skipped)
-        for index, task in enumerate(tasks):
-            if self.cancelled:
-                report.cancelled = True
-                break
-            progress(str(task.path), index)
-
-            def on_batch(n: int, current: str = str(task.path), at: int = index) -> None:
-                nonlocal chunks
-                chunks += n
-                progress(current, at)
-
-            def on_read(done: int, total: int | None, unit: Unit,
-                        current: str = str(task.path), at: int = index) -> None:  # fmt: skip
-                progress(current, at, reading=Reading(done, total, unit))
-
-            began = self._clock()
-            try:
-                outcome, collection = self._one(collection, models, task, report.times,
-                                                on_batch, on_read)  # fmt: skip
-            except IngestCancelled:
-                report.cancelled = True
-                break
-            eta.finished(task.size, self._clock() - began,
-                         embedded=outcome.status in ("indexed", "replaced"))  # fmt: skip
-            report.outcomes.append(outcome)
-            progress(None, index + 1, outcome)
+            run.report.outcomes.append(skipped)
+            run.progress(None, 0, skipped)
+        ahead = ReadAhead(scan.tasks, functools.partial(self._prepare_ahead, run),
+                          stopping=run.stopping)  # fmt: skip
+        run.ahead = ahead
+        # Repair what a kill between SQLite and Chroma left, first on the index writer's
+        # thread (opening Chroma takes seconds), while the first documents are embedded.
+        self.writer.sync(collection)
+        try:
+            self._embed_all(run)
+        except IngestCancelled:
+            run.report.cancelled = True
+        finally:
+            ahead.stop()
+            with self._inflight_lock:
+                self._inflight.clear()
+        report, collection = run.report, run.collection
         self.writer.flush()  # a job reports once its documents are in Chroma too
         if not report.cancelled:  # after the files, so that a moved file is seen as moved
             for path in scan.missing:
@@ -296,6 +333,82 @@ class Ingestion:
         report.times.embed = self.embedder.embed_seconds - embed_before
         report.seconds = self._clock() - started
         return report
+
+    # ---- embedding what is read ahead --------------------------------------------------
+
+    def _embed_all(self, run: _RunState) -> None:
+        """Take the documents read ahead in order, embed their chunks in full batches
+        (across documents), and store each document as soon as its last chunk has its
+        vector; a document that needs no embedding is reported in its place."""
+        pending: deque[_Prepared] = deque()
+        reading = True
+        size = self.embedder.batch_size
+        while True:
+            while reading and sum(p.waiting for p in pending) < size:
+                if self.cancelled:
+                    raise IngestCancelled("kb_cancelled")
+                assert run.ahead is not None
+                item = run.ahead.next()
+                if item is None:
+                    reading = False
+                    break
+                run.progress(str(item.task.path), item.index)
+                if item.deferred:  # the same bytes as a document not stored yet: after it
+                    while pending:
+                        self._embed_batch(run, pending)
+                        self._settle(run, pending)
+                    item = self._prepare(run, item.index, item.task, deferred_ok=False)
+                pending.append(item)
+            self._settle(run, pending)
+            if not pending:
+                if not reading:
+                    return
+                continue
+            if self.cancelled:
+                raise IngestCancelled("kb_cancelled")
+            self._embed_batch(run, pending)
+            self._settle(run, pending)
+
+    def _embed_batch(self, run: _RunState, pending: deque[_Prepared]) -> None:
+        """One engine request: the next ``batch_size`` chunks waiting, whichever their
+        documents."""
+        taken: list[tuple[_Prepared, int]] = []
+        for item in pending:
+            if item.waiting and not item.vectors and self.embedder.on_start is not None:
+                self.embedder.on_start(len(item.chunks))
+            room = self.embedder.batch_size - len(taken)
+            taken += [(item, len(item.vectors) + k) for k in range(min(room, item.waiting))]
+            if len(taken) >= self.embedder.batch_size:
+                break
+        if not taken:
+            return
+        if run.batches:
+            self.embedder.let_others_in()  # a waiting chat request takes the engine first
+        rows = self.embedder.embed_batch([item.chunks[k].text for item, k in taken])
+        run.batches += 1
+        for (item, _), row in zip(taken, rows, strict=True):
+            item.vectors.append(row)
+        run.chunks += len(rows)
+        last = taken[-1][0]
+        run.progress(str(last.task.path), last.index)
+
+    def _settle(self, run: _RunState, pending: deque[_Prepared]) -> None:
+        """Store and report the documents at the head that have all they need."""
+        while pending and pending[0].waiting == 0:
+            if self.cancelled:  # what is not stored yet is left for the next run
+                raise IngestCancelled("kb_cancelled")
+            item = pending.popleft()
+            outcome = item.outcome
+            if outcome is None:
+                outcome = self._store_document(run, item)
+                with self._inflight_lock:
+                    self._inflight.difference_update(item.digests)
+            now = self._clock()
+            run.eta.finished(item.task.size, now - run.last_finished,
+                             embedded=outcome.status in ("indexed", "replaced"))  # fmt: skip
+            run.last_finished = now
+            run.report.outcomes.append(outcome)
+            run.progress(None, item.index + 1, outcome)
 
     # ---- finding the files -------------------------------------------------------------
 
@@ -347,12 +460,20 @@ class Ingestion:
 
     # ---- one file ----------------------------------------------------------------------
 
-    def _one(self, collection: Collection, models: CollectionModels, task: _Task,
-             times: PhaseTimes, on_batch: Callable[[int], None],
-             on_read: Callable[[int, int | None, Unit], None],
-             ) -> tuple[Outcome, Collection]:  # fmt: skip
-        path = str(task.path)
+    def _prepare_ahead(self, run: _RunState, index: int, task: _Task) -> _Prepared:
+        return self._prepare(run, index, task, deferred_ok=True)
+
+    def _prepare(self, run: _RunState, index: int, task: _Task, *,
+                 deferred_ok: bool) -> _Prepared:  # fmt: skip
+        """Everything of one file but its embedding: hashed, compared with what is stored,
+        parsed and cut into chunks (on the read-ahead thread, or on the ingestion's own for a
+        file ``deferred`` behind a document with its bytes that is not stored yet)."""
+        path, times, collection = str(task.path), run.report.times, run.collection
         began = self._clock()
+
+        def done(outcome: Outcome) -> _Prepared:
+            return _Prepared(index, task, outcome=outcome)
+
         try:
             stat = task.path.stat()
             if stat.st_size > self.limits.max_file_bytes:
@@ -361,10 +482,10 @@ class Ingestion:
                                          limit=human_size(self.limits.max_file_bytes))  # fmt: skip
             digest = _hash_file(task.path)
         except UnreadableDocument as exc:
-            return self._failed(collection, path, exc.code, exc.params), collection
+            return done(self._failed(collection, path, exc.code, exc.params))
         except OSError as exc:
             params = {"path": path, "reason": exc.strerror or str(exc)}
-            return self._failed(collection, path, "kb_file_unreadable", params), collection
+            return done(self._failed(collection, path, "kb_file_unreadable", params))
         times.read += self._clock() - began
 
         existing = self.store.find_document(collection.id, path)
@@ -376,46 +497,89 @@ class Ingestion:
                 if note is not None:  # still true of the unchanged file
                     self.store.record_problem(collection.id, path, note,
                                               existing.error_params or {})  # fmt: skip
-            return Outcome(path, "unchanged", existing.chunk_count, existing.pages,
-                           document_id=existing.id), collection  # fmt: skip
+            return done(Outcome(path, "unchanged", existing.chunk_count, existing.pages,
+                                document_id=existing.id))  # fmt: skip
+        with self._inflight_lock:
+            if digest in self._inflight:
+                if deferred_ok:
+                    return _Prepared(index, task, deferred=True)
+                raise AssertionError("a deferred file's twin is still being embedded")
         for twin in self.store.find_by_hash(collection.id, digest):
             if twin.path == path:
                 continue
             if existing is None and not Path(twin.path).exists():
                 self.store.move_document(twin.id, path, stat.st_mtime)
-                return Outcome(path, "moved", twin.chunk_count, twin.pages, "kb_file_moved",
-                               {"path": path, "old": twin.path}, twin.id), collection  # fmt: skip
+                return done(Outcome(path, "moved", twin.chunk_count, twin.pages,
+                                    "kb_file_moved", {"path": path, "old": twin.path},
+                                    twin.id))  # fmt: skip
             params = {"path": path, "original": twin.path}
             self.store.record_problem(collection.id, path, "kb_file_duplicate", params,
                                       size=stat.st_size, mtime=stat.st_mtime,
                                       content_hash=digest, duplicate_of=twin.id)  # fmt: skip
-            return Outcome(path, "duplicate", code="kb_file_duplicate", params=params,
-                           document_id=twin.id), collection  # fmt: skip
+            return done(Outcome(path, "duplicate", code="kb_file_duplicate", params=params,
+                                document_id=twin.id))  # fmt: skip
+
+        def on_read(done: int, total: int | None, unit: Unit) -> None:
+            run.progress(path, index, reading=Reading(done, total, unit))
+
+        def cancelled() -> bool:
+            return self._cancel.is_set() or run.stopping.is_set()
 
         began = self._clock()
         known = OcrRequest(digest, tuple(self.store.ocr_pages(digest))) if self.limits.ocr \
             else None  # fmt: skip
         try:
             parsed = self.parser.parse(task.path, self.limits, on_read=on_read,
-                                       cancelled=self._cancel.is_set, ocr=known,
+                                       cancelled=cancelled, ocr=known,
                                        on_page=partial(self.store.save_ocr_page,
                                                        path=path))  # fmt: skip
         except UnreadableDocument as exc:
-            return self._failed(collection, path, exc.code, exc.params, stat.st_size,
-                                stat.st_mtime, digest), collection  # fmt: skip
+            return done(self._failed(collection, path, exc.code, exc.params, stat.st_size,
+                                     stat.st_mtime, digest))  # fmt: skip
         finally:
             times.parse += self._clock() - began
-        document, digest = parsed.document, parsed.content_hash  # the bytes it was read from
+        document = parsed.document
 
         began = self._clock()
         self.embedder.ensure_loaded()
-        chunker = Chunker(self._count_tokens, self.embedder.max_tokens, self.overlap)
+
+        def count_many(texts: Sequence[str]) -> list[int]:
+            counts: list[int] = []
+            for at in range(0, len(texts), _COUNT_BATCH):
+                if cancelled():
+                    raise IngestCancelled("kb_cancelled")
+                counts += self.embedder.count_tokens_many(texts[at : at + _COUNT_BATCH])
+            return counts
+
+        def count_one(text: str) -> int:
+            if cancelled():
+                raise IngestCancelled("kb_cancelled")
+            return self.embedder.count_tokens(text)
+
+        chunker = Chunker(count_one, self.embedder.max_tokens, self.overlap, count_many)
         chunks = chunker.chunk(document)
         times.chunk += self._clock() - began
+        digests = {digest, parsed.content_hash}
+        with self._inflight_lock:
+            self._inflight.update(digests)
+        return _Prepared(index, task, stat=stat, document=document,
+                         digest=parsed.content_hash, chunks=chunks,
+                         digests=digests)  # fmt: skip
 
-        vectors = self.embedder.embed([c.text for c in chunks], self._cancel.is_set, on_batch)
-        collection = models.bind(collection, self.embedder.key, str(self.embedder.model_path),
-                                 self.embedder.dim)  # fmt: skip
+    def _store_document(self, run: _RunState, item: _Prepared) -> Outcome:
+        """A document whose chunks all have their vectors: into SQLite in one transaction,
+        then to the index writer (Chroma, behind)."""
+        import numpy as np
+
+        assert item.document is not None and item.stat is not None and item.digest is not None
+        document, stat, digest, chunks = item.document, item.stat, item.digest, item.chunks
+        path, times = str(item.task.path), run.report.times
+        existing = self.store.find_document(run.collection.id, path)
+        collection = run.models.bind(run.collection, self.embedder.key,
+                                     str(self.embedder.model_path),
+                                     self.embedder.dim)  # fmt: skip
+        run.collection = collection
+        vectors = np.asarray(item.vectors, dtype=np.float32)
 
         began = self._clock()
         facts = DocumentFacts(path, document.title, document.kind, digest, stat.st_size,
@@ -447,15 +611,7 @@ class Ingestion:
             pages = ", ".join(str(p) for p, _ in document.unrecognised)
             facts_noted = {"path": path, "reason": document.unrecognised[0][1], "pages": pages}
             self.store.record_problem(collection.id, path, cut, facts_noted)
-        return Outcome(path, status, len(rows), document.pages, cut, facts_noted,
-                       document_id), collection  # fmt: skip
-
-    def _count_tokens(self, text: str) -> int:
-        """The embedding model's count, one sentence at a time while a document is cut into
-        chunks (a long document has many thousands): a stop takes effect between two."""
-        if self._cancel.is_set():
-            raise IngestCancelled("kb_cancelled")
-        return self.embedder.count_tokens(text)
+        return Outcome(path, status, len(rows), document.pages, cut, facts_noted, document_id)
 
     def _failed(
         self,
