@@ -22,9 +22,14 @@ from pytestqt.qtbot import QtBot
 from core.engine.client import EngineClient
 from core.engine.gguf import read_header
 from core.engine.protocol import LoadOptions, Ready, SamplingParams
+from core.knowledge.embedder import Embedder
+from core.knowledge.rerank import Reranker
 from core.models.fit import FitOptions, plan_offload
+from core.models.switching import device_choice
+from core.settings import EngineSettings
 from desktop.window.status_line import StatusLine
 from tests.greedy_compare import Continue, compare_greedy
+from tests.reranker_files import minilm_as_reranker
 
 pytestmark = pytest.mark.gpu
 
@@ -140,6 +145,31 @@ def test_embeddings_on_the_gpu_match_the_cpu(engine: EngineClient, minilm_path: 
             sum(x * x for x in a) * sum(y * y for y in b)
         )
         assert cosine >= 0.999
+
+
+def test_the_device_setting_places_the_embedding_model_and_the_reranker(
+    gpu_ready: Ready, engine: EngineClient, minilm_path: Path
+) -> None:
+    """Settings → Device reaches the models of core/knowledge: CPU only keeps them off the
+    GPU, a chosen GPU takes them whole (GPU layers is the chat model's number), and they
+    work there."""
+    gpu = gpu_ready.gpus[0].name
+    reranker = minilm_as_reranker()
+    for settings, where in (
+        (EngineSettings(device="cpu"), "CPU"),
+        (EngineSettings(device=gpu, gpu_layers=2), gpu),
+    ):
+        embedder = Embedder(engine, minilm_path, device=device_choice(settings, "embedding"))
+        info = embedder.ensure_loaded()
+        assert info.device == where, settings
+        assert info.gpu_layers == (0 if where == "CPU" else info.n_layers)
+        assert len(embedder.embed(["a lighthouse on a rock"])[0]) == 384
+        second = Reranker(engine, reranker, n_ctx=512,
+                          device=device_choice(settings, "reranker"))  # fmt: skip
+        info = second.ensure_loaded()
+        assert info.device == where, settings
+        assert info.gpu_layers == (0 if where == "CPU" else info.n_layers)
+        assert len(second.scores("a question", ["a passage"])) == 1
 
 
 def test_more_layers_than_a_small_device_holds_fall_back_with_a_message(

@@ -312,6 +312,12 @@ class EngineClient:
         its default context)."""
         return self._load("reranker", str(path), options or LoadOptions(n_ctx=1024))
 
+    def loaded_options(self, slot: ModelSlot) -> LoadOptions | None:
+        """The options the model in ``slot`` was loaded with (None: the slot is empty), so
+        a part that wants it loaded otherwise (another device) knows to load it again."""
+        loaded = self._loaded.get(slot)
+        return loaded[1] if loaded is not None and slot in self.models else None
+
     def unload(self, slot: ModelSlot) -> None:
         self._call(UnloadRequest(slot), Done)
         self.models.pop(slot, None)

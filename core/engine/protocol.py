@@ -7,7 +7,7 @@ events come back; a generation streams ``Piece`` events and ends with ``Finished
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from core.engine.errors import InvalidRequest
@@ -20,6 +20,16 @@ DeviceKind = Literal["cpu", "gpu", "igpu", "accel", "other"]
 # "auto": as many layers as the GPU's free memory holds (0 without one); 0: CPU only;
 # a number: that many layers (llama.cpp's n_gpu_layers; more than the model has means all).
 GpuLayers = int | Literal["auto"]
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """Where a model is asked to run (``LoadOptions.gpu_layers`` and ``device``), on its
+    own: Settings → Device reaches every part that loads a model with it, the chat model's
+    loader and the embedder and reranker of core/knowledge (``switching.device_choice``)."""
+
+    gpu_layers: GpuLayers = "auto"
+    device: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,14 @@ class LoadOptions:
     # The GPU the layers go to, by its backend name ("Vulkan1", "CUDA0"): the whole model on
     # that one device. None: llama.cpp's default (its first GPU, layers split over several).
     device: str | None = None
+
+    @property
+    def device_choice(self) -> DeviceChoice:
+        return DeviceChoice(self.gpu_layers, self.device)
+
+    def on(self, choice: DeviceChoice) -> LoadOptions:
+        """These options with the layers and device of ``choice``."""
+        return replace(self, gpu_layers=choice.gpu_layers, device=choice.device)
 
     def validate(self) -> None:
         _positive("n_ctx", self.n_ctx)

@@ -36,9 +36,10 @@ from core.knowledge.store import DEFAULT_COLLECTION, Collection, Document, Knowl
 from core.knowledge.whole import Progress as WholeProgress
 from core.knowledge.whole import WholeTurn
 from core.knowledge.whole_chat import WholeChat
+from core.models.switching import device_choice
 from core.models.units import human_size
 from core.paths import AppPaths
-from core.settings import Settings, SettingsStore
+from core.settings import EngineSettings, Settings, SettingsStore
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -162,7 +163,8 @@ class KbCommand:
             return None
         self._client = EngineClient(self.paths)
         return Embedder(self._client, model, n_ctx=self.args.embedding_ctx,
-                        n_threads=self.args.threads)  # fmt: skip
+                        n_threads=self.args.threads,
+                        device=device_choice(self.settings.engine, "embedding"))  # fmt: skip
 
     def _print(self, text: str) -> None:
         print(text, file=self.out)
@@ -357,7 +359,8 @@ class KbCommand:
         model = resolve_reranker(self.args.reranker, self.settings, self.paths)
         if model is not None and embedder is not None:
             reranker = Reranker(embedder.client, model, n_threads=self.args.threads,
-                                candidates=self.settings.knowledge.rerank_candidates)  # fmt: skip
+                                candidates=self.settings.knowledge.rerank_candidates,
+                                device=device_choice(self.settings.engine, "reranker"))  # fmt: skip
         retriever = kb.retriever(embedder, reranker)
         self._note_repairs(kb)
         hits = retriever.search(self.args.text, self.args.k, self.args.collection)
@@ -455,15 +458,21 @@ class ChatKnowledge:
     def __init__(self, paths: AppPaths, client: EngineClient, model: Path,
                  collections: Sequence[str], *, n_ctx: int = DEFAULT_N_CTX,
                  n_threads: int | None = None, k: int = CHAT_SOURCES,
-                 reranker: Path | None = None, rerank_candidates: int = 20) -> None:  # fmt: skip
+                 reranker: Path | None = None, rerank_candidates: int = 20,
+                 engine: EngineSettings | None = None) -> None:  # fmt: skip
+        """``engine``: the settings whose Device the embedding model and the reranker
+        follow (None: the engine's first GPU, if any)."""
         self.kb = KnowledgeBase(paths)
+        engine = engine or EngineSettings()
         try:
             self.collections = list(collections)
             self.k = k
-            self.embedder = Embedder(client, model, n_ctx=n_ctx, n_threads=n_threads)
+            self.embedder = Embedder(client, model, n_ctx=n_ctx, n_threads=n_threads,
+                                     device=device_choice(engine, "embedding"))  # fmt: skip
             second = (None if reranker is None else
                       Reranker(client, reranker, n_threads=n_threads,
-                               candidates=rerank_candidates))  # fmt: skip
+                               candidates=rerank_candidates,
+                               device=device_choice(engine, "reranker")))  # fmt: skip
             self.retriever = self.kb.retriever(self.embedder, second)
             self.retriever.collections(self.collections)  # unknown names fail now
         except BaseException:
@@ -490,7 +499,8 @@ def open_chat_knowledge(args: argparse.Namespace, paths: AppPaths, client: Engin
     reranker = resolve_reranker(getattr(args, "reranker", None), settings, paths)
     return ChatKnowledge(paths, client, model, chosen, n_ctx=n_ctx, n_threads=threads,
                          reranker=reranker,
-                         rerank_candidates=settings.knowledge.rerank_candidates)  # fmt: skip
+                         rerank_candidates=settings.knowledge.rerank_candidates,
+                         engine=settings.engine)  # fmt: skip
 
 
 class WholeKnowledge:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.engine.client import EngineClient
-from core.engine.protocol import LoadOptions, ModelInfo
+from core.engine.protocol import DeviceChoice, LoadOptions, ModelInfo
 from core.knowledge.errors import IngestCancelled, NoEmbeddingModel
 from core.paths import AppPaths
 from core.settings import Settings
@@ -33,6 +33,12 @@ if TYPE_CHECKING:  # imported where vectors are made: the window starts without 
 DEFAULT_N_CTX = 512
 DEFAULT_CHUNK_TOKENS = 256
 _SPECIAL_TOKENS_ROOM = 4  # BOS/CLS/SEP and friends added when a text is embedded
+
+
+def same_device(loaded: LoadOptions | None, wanted: LoadOptions) -> bool:
+    """Whether a model loaded with ``loaded`` sits where ``wanted`` asks (a change of
+    Settings → Device loads the embedding model or the reranker again at its next use)."""
+    return loaded is not None and loaded.device_choice == wanted.device_choice
 
 
 def model_key(path: Path) -> str:
@@ -72,11 +78,14 @@ class Embedder:
         chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
         batch_size: int = 8,
         pause_s: float = 0.002,
+        device: DeviceChoice | None = None,
     ) -> None:
         self.client = client
         self.model_path = model_path
         self.key = model_key(model_path)
-        self.options = LoadOptions(n_ctx=n_ctx, n_threads=n_threads)
+        # ``device``: Settings → Device as it applies to this model (switching.device_choice;
+        # None: the engine's first GPU, if any).
+        self.options = LoadOptions(n_ctx=n_ctx, n_threads=n_threads).on(device or DeviceChoice())
         self.chunk_tokens = chunk_tokens
         self.batch_size = max(1, batch_size)
         self.pause_s = pause_s
@@ -88,11 +97,22 @@ class Embedder:
         self.on_start: Callable[[int], None] | None = None
         self._info: ModelInfo | None = None
 
+    @property
+    def device(self) -> DeviceChoice:
+        """Where this model is to be loaded (``options.gpu_layers`` and ``device``)."""
+        return self.options.device_choice
+
     def ensure_loaded(self) -> ModelInfo:
-        """Load the model into the engine's embedding slot unless it is already there."""
+        """Load the model into the engine's embedding slot unless it is already there,
+        with this context, on this device."""
         loaded = self.client.models.get("embedding")
         wanted = str(self.model_path.resolve())
-        if loaded is None or loaded.path != wanted or loaded.n_ctx != self.options.n_ctx:
+        if (
+            loaded is None
+            or loaded.path != wanted
+            or loaded.n_ctx != self.options.n_ctx
+            or not same_device(self.client.loaded_options("embedding"), self.options)
+        ):
             loaded = self.client.load_embedding(self.model_path, self.options)
         self._info = loaded
         return loaded

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.engine.client import EngineClient
-from core.engine.protocol import LoadOptions, ModelInfo
+from core.engine.protocol import DeviceChoice, LoadOptions, ModelInfo
+from core.knowledge.embedder import same_device
 from core.knowledge.errors import NoRerankerModel
 from core.paths import AppPaths
 from core.settings import Settings
@@ -65,18 +66,31 @@ class Reranker:
         candidates: int = DEFAULT_CANDIDATES,
         n_ctx: int = DEFAULT_N_CTX,
         n_threads: int | None = None,
+        device: DeviceChoice | None = None,
     ) -> None:
         self.client = client
         self.model_path = model_path
         self.candidates = max(1, candidates)
-        self.options = LoadOptions(n_ctx=n_ctx, n_threads=n_threads)
+        # ``device``: Settings → Device as it applies to this model (switching.device_choice;
+        # None: the engine's first GPU, if any).
+        self.options = LoadOptions(n_ctx=n_ctx, n_threads=n_threads).on(device or DeviceChoice())
         self.seconds = 0.0  # time spent scoring (the benchmark reads it)
         self._info: ModelInfo | None = None
 
+    @property
+    def device(self) -> DeviceChoice:
+        """Where this model is to be loaded (``options.gpu_layers`` and ``device``)."""
+        return self.options.device_choice
+
     def ensure_loaded(self) -> ModelInfo:
-        """Load the model into the engine's reranker slot unless it is already there."""
+        """Load the model into the engine's reranker slot unless it is already there, on
+        this device."""
         loaded = self.client.models.get("reranker")
-        if loaded is None or loaded.path != str(self.model_path.resolve()):
+        if (
+            loaded is None
+            or loaded.path != str(self.model_path.resolve())
+            or not same_device(self.client.loaded_options("reranker"), self.options)
+        ):
             loaded = self.client.load_reranker(self.model_path, self.options)
         self._info = loaded
         return loaded

@@ -15,7 +15,7 @@ from dataclasses import replace
 from core.engine.client import EngineClient
 from core.engine.gguf import read_header
 from core.engine.probe import offload_device
-from core.engine.protocol import LoadOptions, ModelInfo
+from core.engine.protocol import DeviceChoice, GpuLayers, LoadOptions, ModelInfo, ModelSlot
 from core.models.catalogue import ModelKind
 from core.models.fit import FitAdvisor, FitOptions
 from core.models.registry import InstalledModel, ModelRegistry
@@ -24,14 +24,39 @@ from core.settings import AUTO, CPU_ONLY, EngineSettings, Settings, SettingsStor
 
 def engine_load_options(engine: EngineSettings) -> LoadOptions:
     """How the engine settings load a chat model: context, threads, batch, and where it
-    runs (Device: "auto" is llama.cpp's own choice, "cpu" no layers on a GPU, a name that
-    device; GPU layers: "auto" or the number)."""
+    runs (``device_choice``)."""
     return LoadOptions(
-        n_ctx=engine.n_ctx,
-        n_threads=engine.n_threads or None,
-        n_batch=engine.n_batch,
-        gpu_layers=0 if engine.device == CPU_ONLY else engine.gpu_layers,
-        device=None if engine.device in (AUTO, CPU_ONLY) else engine.device,
+        n_ctx=engine.n_ctx, n_threads=engine.n_threads or None, n_batch=engine.n_batch
+    ).on(device_choice(engine, "chat"))
+
+
+def device_choice(engine: EngineSettings, slot: ModelSlot) -> DeviceChoice:
+    """Where Settings → Device and GPU layers ask a model of ``slot`` to run.
+
+    Device applies to every model: "auto" is the engine's first GPU (llama.cpp's own
+    choice), "cpu" no layers on a GPU, a name that device. GPU layers is a number fitted to
+    the chat model, so the embedding model and the reranker take it only when it is 0
+    (nothing on the GPU); otherwise they get "auto": they are small, and go whole to the
+    device when its free memory (read at their load, after the chat model's) holds them."""
+    layers: GpuLayers = engine.gpu_layers
+    if engine.device == CPU_ONLY:
+        layers = 0
+    elif slot != "chat" and layers != 0:
+        layers = AUTO
+    return DeviceChoice(layers, None if engine.device in (AUTO, CPU_ONLY) else engine.device)
+
+
+# The contexts of the embedding model and the reranker when the model manager or the
+# server loads them (the engine client's defaults for those slots; core/knowledge's
+# Embedder and Reranker choose their own).
+_SIDE_CONTEXT: dict[ModelKind, int] = {"embedding": 512, "reranker": 1024}
+
+
+def side_load_options(engine: EngineSettings, kind: ModelKind) -> LoadOptions:
+    """How the engine settings load an embedding model or a reranker: its own context,
+    the settings' threads, and ``device_choice``."""
+    return LoadOptions(n_ctx=_SIDE_CONTEXT[kind], n_threads=engine.n_threads or None).on(
+        device_choice(engine, kind)
     )
 
 
@@ -103,8 +128,13 @@ class ModelSwitcher:
         """Load the model into the running engine in place of the current one of its kind,
         then remember it as the default. Raises WontFit before loading when it cannot fit."""
         model = self.registry.get(model_id)
-        if model.kind == "chat":
-            options = options or self.load_options()
+        if options is None:
+            engine = self.settings.load().engine
+            options = (
+                engine_load_options(engine)
+                if model.kind == "chat"
+                else side_load_options(engine, model.kind)
+            )
         if check_fit:
             header = read_header(model.path)
             n_ctx = options.n_ctx if options is not None else 512

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from core.engine.client import EngineClient
@@ -19,7 +20,7 @@ from core.engine.protocol import LoadOptions, SamplingParams
 from core.errors import FiresideError
 from core.i18n import Translator
 from core.models.registry import ModelRegistry
-from core.models.switching import ModelSwitcher
+from core.models.switching import ModelSwitcher, device_choice, side_load_options
 from core.paths import AppPaths
 from core.server.keys import ApiKeyStore
 from core.server.knowledge import ServedKnowledge
@@ -72,10 +73,13 @@ def run_serve(args: argparse.Namespace, paths: AppPaths, tr: Translator) -> int:
     engine = settings.engine
     options = LoadOptions(n_ctx=args.ctx or engine.n_ctx,
                           n_threads=args.threads or engine.n_threads or None,
-                          n_batch=engine.n_batch)  # fmt: skip
+                          n_batch=engine.n_batch).on(device_choice(engine, "chat"))  # fmt: skip
+    embedding = side_load_options(engine, "embedding")
+    embedding = replace(embedding, n_threads=args.threads or embedding.n_threads)
     paths.ensure()
     with EngineClient(paths) as client:
-        models = ServedModels(registry, client, chat_options=options, pinned=args.pin)
+        models = ServedModels(registry, client, chat_options=options,
+                              embedding_options=embedding, pinned=args.pin)  # fmt: skip
         if not models.listed():
             print(tr("cli_error", message=tr("server_no_models")), file=sys.stderr)
             return 1

@@ -22,6 +22,7 @@ from core.knowledge.embedder import Embedder, resolve_model
 from core.knowledge.grounding import GroundedTurn, ground
 from core.knowledge.knowledge_base import KnowledgeBase
 from core.knowledge.store import KnowledgeStore
+from core.models.switching import device_choice
 from core.paths import AppPaths
 from core.server.errors import ApiError
 from core.settings import SettingsStore
@@ -85,15 +86,21 @@ class ServedKnowledge:
             settings = SettingsStore(self.paths.settings_file).load()
             model = resolve_model(None, settings, self.paths)
             knowledge = ChatKnowledge(self.paths, self.client, model, [collection],
-                                      n_threads=self.n_threads, k=self.k)  # fmt: skip
+                                      n_threads=self.n_threads, k=self.k,
+                                      engine=settings.engine)  # fmt: skip
             self._open[collection] = knowledge
         return knowledge.ground(question)
 
     def _ground_shared(self, base: KnowledgeBase, collection: str,
                        question: str) -> GroundedTurn:  # fmt: skip
-        model = resolve_model(None, SettingsStore(self.paths.settings_file).load(), self.paths)
-        if self._embedder is None or self._embedder.model_path != model:
-            self._embedder = Embedder(self.client, model, n_threads=self.n_threads)
+        settings = SettingsStore(self.paths.settings_file).load()
+        model = resolve_model(None, settings, self.paths)
+        device = device_choice(settings.engine, "embedding")
+        embedder = self._embedder
+        # A change of Settings → Device in the window applies from the next request.
+        if embedder is None or embedder.model_path != model or embedder.device != device:
+            self._embedder = Embedder(self.client, model, n_threads=self.n_threads,
+                                      device=device)  # fmt: skip
         retriever = base.retriever(self._embedder)  # an unknown collection fails its search
         return ground(question, retriever.search(question, self.k, [collection]))
 

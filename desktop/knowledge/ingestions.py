@@ -30,12 +30,14 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from core.engine.client import EngineClient
+from core.engine.protocol import DeviceChoice
 from core.errors import FiresideError
 from core.knowledge.embedder import resolve_model
 from core.knowledge.errors import NoEmbeddingModel
 from core.knowledge.ingest import IngestReport, Outcome, Progress, Reading
 from core.knowledge.readers.base import ReadLimits
 from core.knowledge.store import Document
+from core.models.switching import device_choice
 from desktop.knowledge.jobs import (
     DONE,
     DUPLICATE,
@@ -199,7 +201,8 @@ class Ingestions(QObject):
 
         def work() -> Iterator[object]:
             embedder = self._embedder_for(resolve_model(None, settings, paths),
-                                          settings.engine.n_threads or None, client)  # fmt: skip
+                                          settings.engine.n_threads or None, client,
+                                          device_choice(settings.engine, "embedding"))  # fmt: skip
             planned = plan_files(task.paths)
             yield TaskEvent(task, planned)
 
@@ -237,15 +240,15 @@ class Ingestions(QObject):
         return job
 
     def _embedder_for(
-        self, model: Path, threads: int | None, client: EngineClient
+        self, model: Path, threads: int | None, client: EngineClient, device: DeviceChoice
     ) -> ReportingEmbedder:
-        """Runs on the lane: one embedder while the model and threads stay the same (it
-        keeps what the engine said about the model)."""
+        """Runs on the lane: one embedder while the model, threads and device (Settings →
+        Device) stay the same (it keeps what the engine said about the model)."""
         embedder = self._embedder
         if embedder is None or embedder.model_path != model or (
-            embedder.options.n_threads != threads
+            embedder.options.n_threads != threads or embedder.device != device
         ):  # fmt: skip
-            embedder = ReportingEmbedder(client, model, n_threads=threads)
+            embedder = ReportingEmbedder(client, model, n_threads=threads, device=device)
             self._embedder = embedder
         return embedder
 

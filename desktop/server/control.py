@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.engine.protocol import LoadOptions, ModelInfo
 from core.models.registry import InstalledModel
+from core.models.switching import side_load_options
 from core.settings import ServerSettings
 from desktop.window.services import AppServices
 
@@ -135,8 +136,9 @@ class LocalServerControl(QObject):
         key = self.api_key() if settings.require_key or not local else None
         config = ServerConfig(host=host, port=settings.port, api_key=key,
                               cors_origins=settings.cors_origins)  # fmt: skip
+        embedding = side_load_options(services.settings.engine, "embedding")
         models = ServedModels(services.registry, client, chat_options=self._chat_options(),
-                              pinned=settings.pinned)  # fmt: skip
+                              embedding_options=embedding, pinned=settings.pinned)  # fmt: skip
         models.on_switch = self._on_switch
         threads = services.settings.engine.n_threads or None
         knowledge = ServedKnowledge(services.paths, client, n_threads=threads,
