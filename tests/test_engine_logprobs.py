@@ -106,7 +106,9 @@ def test_a_run_that_takes_the_other_of_two_near_equal_tokens_agrees(
 
     result = compare_greedy(tokens, logprobs, other)
     assert result.divergence is None, result.describe()
-    assert [(t.step, t.other) for t in result.ties] == [(tie, runner_up)]
+    # The flip is forgiven as a near-tie; later steps agree (or part at near-ties of their
+    # own: the continuation evaluates the prefix in other batches than the reference did).
+    assert (result.ties[0].step, result.ties[0].other) == (tie, runner_up)
     assert result.steps == len(tokens)
 
 
