@@ -311,7 +311,7 @@ def picks_cases(app: Any, language: str, folder: Path) -> None:
         services.chats.update_chat(window.chat_id, collections=["contracts"])
         window.open_chat(window.chat_id)
         window.center.setCurrentWidget(window.chat_page)  # the chat, not the welcome
-        window._files_dropped([docs / n for n in names] + [docs / "minutes.md"])
+        window.drops.dropped([docs / n for n in names] + [docs / "minutes.md"])
         for theme in ("light", "dark"):
             apply_theme(app, theme)
             for width in LAYOUT_WIDTHS:

@@ -31,8 +31,8 @@ from desktop.chat.chat_list import ChatListPanel
 from desktop.chat.chat_view import ChatView, positions_in
 from desktop.chat.composer import Composer
 from desktop.chat.conversation import Conversation, ReplyEnded, ReplyStarted, SourcesSkipped
-from desktop.chat.document_picks import DocumentPicks, PickedDocument
 from desktop.knowledge.panel import KnowledgePanel
+from desktop.window.chat_drops import ChatDrops
 from desktop.window.dialogs import WindowDialogs
 from desktop.window.empty_state import EmptyChatText
 from desktop.window.error_bar import ErrorBar
@@ -75,9 +75,6 @@ class MainWindow(QMainWindow):
         self.knowledge_lane = JobRunner(self, "knowledge")
         self.download_lane = JobRunner(self, "downloads")
         self.conversation = Conversation(services, self.engine_lane, self)
-        # Documents dropped on the chat, read whole by its next question (see _files_dropped).
-        self.picks = DocumentPicks(lambda: services.knowledge.store)
-        self._asking: tuple[int, list[PickedDocument]] | None = None  # picks sent, not stored
         self.models = ModelLoader(services, self.engine_lane, self)
         self.dialogs = WindowDialogs(self)
         self._unsent: talk.UnsentText | None = None  # see _text_returned
@@ -164,10 +161,6 @@ class MainWindow(QMainWindow):
         self.composer.edit_submitted.connect(self.submit_edit)
         self.composer.stop_requested.connect(self.stop)
         self.composer.edit_last_requested.connect(self.edit_last)
-        self.composer.files_dropped.connect(self._files_dropped)
-        self.chat_view.files_dropped.connect(self._files_dropped)
-        self.composer.picks_bar.remove_requested.connect(self._unpick)
-        self.composer.picks_bar.add_requested.connect(self._add_for_chat)
         self.chat_view.regenerate_requested.connect(self.regenerate)
         self.chat_view.edit_requested.connect(self.begin_edit)
         self.chat_view.switch_requested.connect(self.switch_version)
@@ -184,6 +177,7 @@ class MainWindow(QMainWindow):
         self.conversation.text_returned.connect(self._text_returned)
         self.error_bar.restart_button.clicked.connect(self.restart_engine)
         self.presenter = ModelPresenter(self)
+        self.drops = ChatDrops(self)  # files dropped on the chat: documents picked, or offered
         self.knowledge.embedding_model_needed.connect(self.dialogs.open_embedding_models)
         self.knowledge.embedding_model_suggested.connect(self.dialogs.open_embedding_models)
         self.knowledge.chat_collections_changed.connect(self._collections_changed)
@@ -308,8 +302,7 @@ class MainWindow(QMainWindow):
         self._show_context(chat_id)
         self.sidebar.select(chat_id)
         self.knowledge.set_chat(chat_id)
-        self.composer.picks_bar.hide_notice()
-        self._show_picks()
+        self.drops.opened(chat_id)
         title = chat.title or self.tr("New chat")
         self.setWindowTitle(f"{title} — Fireside")
         self._update_composer()
@@ -412,7 +405,7 @@ class MainWindow(QMainWindow):
             return None
         assert self.chat_id is not None
         self.error_bar.hide()
-        job = self.conversation.send(self.chat_id, text, self._picks_for_question(self.chat_id))
+        job = self.conversation.send(self.chat_id, text, self.drops.take(self.chat_id))
         self._update_composer()
         return job
 
@@ -441,8 +434,7 @@ class MainWindow(QMainWindow):
     def submit_edit(self, message_id: int, text: str) -> Job | None:
         if self.model is None or self.conversation.busy or self.chat_id is None:
             return None
-        job = self.conversation.edit(self.chat_id, message_id, text,
-                                     self._picks_for_question(self.chat_id))  # fmt: skip
+        job = self.conversation.edit(self.chat_id, message_id, text, self.drops.take(self.chat_id))
         self._update_composer()
         return job
 
@@ -465,10 +457,7 @@ class MainWindow(QMainWindow):
 
     def _reply_started(self, started: object) -> None:
         assert isinstance(started, ReplyStarted)
-        if self._asking is not None and self._asking[0] == started.chat_id:
-            self.picks.asked(*self._asking)  # the question that reads them is stored
-            self._asking = None
-            self._show_picks()
+        self.drops.asked(started.chat_id)  # the picked documents it read are used up
         if started.chat_id != self.chat_id:
             return
         self.chat_view.begin_reply(started.parent)
@@ -540,48 +529,10 @@ class MainWindow(QMainWindow):
 
     # ---- knowledge ---------------------------------------------------------------------
 
-    def _files_dropped(self, paths: list[Path]) -> None:
-        """Files dropped on the chat (message box or messages): those that are documents of
-        its collections are picked for its next question, which reads them whole; the
-        others are offered to its knowledge in one line (desktop/chat/document_picks.py)."""
-        try:
-            result = self.picks.drop(self.chat_id, self._chat_collections(), paths)
-        except FiresideError as exc:  # the knowledge store cannot be read
-            self._show_error(exc)
-            return
-        self._show_picks()
-        self.composer.picks_bar.show_drop(result)
-
-    def _add_for_chat(self, paths: list[Path]) -> None:
-        """Files join this chat's knowledge (see the panel)."""
-        self.set_knowledge_shown(True)
-        self.knowledge.add_for_chat(list(paths))
-
     def knowledge_add_files(self) -> None:
         files = self.knowledge.ask_files_for_chat()
         if files:
-            self._add_for_chat(files)
-
-    def _chat_collections(self) -> list[str]:
-        if self.chat_id is None:
-            return []
-        return list(self.services.chats.get_chat(self.chat_id).collections)
-
-    def _show_picks(self) -> None:
-        self.composer.picks_bar.show_picks(self.picks.picked(self.chat_id))
-
-    def _unpick(self, document_id: int) -> None:
-        if self.chat_id is not None:
-            self.picks.remove(self.chat_id, document_id)
-            self._show_picks()
-
-    def _picks_for_question(self, chat_id: int) -> list[str]:
-        """The picked documents this question reads whole (their ids), kept until the
-        question is stored (``_reply_started``): a turn that fails first keeps them."""
-        picks = self.picks.for_question(chat_id, self._chat_collections())
-        self._asking = (chat_id, picks) if picks else None
-        self._show_picks()
-        return [str(p.document_id) for p in picks]
+            self.drops.add(files)
 
     def _collections_changed(self, chat_id: int, collections: list[str]) -> None:
         self.conversation.collections_used(collections)

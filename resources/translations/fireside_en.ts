@@ -316,7 +316,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+21"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1066,7 +1066,7 @@
 <context>
     <name>Ingestions</name>
     <message>
-        <location filename="../../desktop/knowledge/ingestions.py" line="+291"/>
+        <location filename="../../desktop/knowledge/ingestions.py" line="+294"/>
         <source>page %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1249,7 +1249,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+189"/>
+        <location line="+180"/>
         <location line="+13"/>
         <source>Add documents</source>
         <translation type="unfinished"></translation>
@@ -1444,18 +1444,18 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="+313"/>
+        <location filename="../../desktop/window/main_window.py" line="+306"/>
         <location line="+27"/>
         <source>New chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+176"/>
+        <location line="+172"/>
         <source>Answered without your documents: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+73"/>
+        <location line="+35"/>
         <source>This chat&apos;s documents changed</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1758,7 +1758,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+11"/>
         <source>Add to this chat</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1778,7 +1778,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+20"/>
         <source>Not in this chat&apos;s documents: %1</source>
         <translation type="unfinished"></translation>
     </message>
