@@ -13,8 +13,11 @@ The same retrieved sources go through several prompt layouts on the same model, 
 side, so the layout is chosen by measurement:
 
 * ``fireside``: ``core.knowledge.grounding.ground`` as it is now (with the session's one
-  stricter retry of a bare reply: what a person sees), including its evidence check (the
-  plain line when no source holds a key term of the question).
+  stricter retry of a bare reply and the citations found by attribution: what a person
+  sees), including its evidence check (the plain line when no source holds a key term of
+  the question).
+* ``numbered``: Fireside's layout from issue 13's first fix until replies were cited by
+  attribution: numbered excerpts, the model asked to cite them as [n].
 * ``before``: Fireside's layout before issue 13 (kept here verbatim for comparison).
 * ``gpt4all``: GPT4All's LocalDocs layout, ``### Context:`` then one
   ``Collection:/Path:/Excerpt:`` block per source, then the question (nomic-ai/gpt4all,
@@ -30,10 +33,11 @@ the right file and page that holds the fact); ``fact``: the answer contains the 
 accepted form); ``cite``: the reply cites a source that holds the fact; ``only``: every [n]
 in the reply is one of the sources it was given; ``honest``: a question the documents cannot
 answer is answered with "not in the documents"; ``bare``: the reply is only citation markers
-or shorter than a sentence; ``retry``: replies regenerated once by the session. Rows
-``held`` are the held-out questions alone (``tests.grounded.questions.held_out``: used for no
-choice of wording or threshold). Prints a
-short table and writes everything, replies included, to ``bench/results/grounded.json``.
+or shorter than a sentence; ``copied``: the reply pastes 150 characters or more of one
+excerpt (it holds the fact without answering); ``retry``: replies regenerated once by the
+session. Rows ``held`` are the held-out questions alone (``tests.grounded.questions.held_out``:
+used for no choice of wording or threshold). Prints a short table and writes everything,
+replies included, to ``bench/results/grounded.json``.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +81,7 @@ EMBEDDING_CANDIDATES = (
     Path("/work/shared/models/all-MiniLM-L6-v2-f16.gguf"),
 )
 COLLECTION = "grounded"
-LAYOUTS = ("fireside", "before", "gpt4all", "plain")
+LAYOUTS = ("fireside", "numbered", "before", "gpt4all", "plain")
 TARGETS = {"fact": 0.6, "cite": 0.8, "honest": 0.8}  # issue 13, on Qwen 0.5B
 
 # ---- the layouts ----------------------------------------------------------------------------
@@ -119,6 +124,34 @@ def _before(question: str, hits: Sequence[Hit]) -> str:
     return "\n".join(blocks)
 
 
+# Fireside's grounded frame from issue 13's first fix until the answers were cited by
+# attribution (core/knowledge/grounding.py at 3bcc6a9): numbered "Source [n]:" excerpts and
+# the request to cite them; the English and Chinese wordings, without the evidence line.
+_NUMBERED = {
+    "en": (
+        "Excerpts from the person's documents:", "Source [{n}]:", "Question: {question}",
+        "Answer the question in one or two complete sentences, using only the excerpts "
+        "above. End the sentence with the number of the source you used in square "
+        'brackets, like [2]. If the excerpts do not contain the answer, reply only: "The '
+        'documents do not say."',
+    ),
+    "zh": ("根据以下资料回答，并用 [n] 注明出处。", "[{n}] ", "{question}", ""),
+}  # fmt: skip
+
+
+def _numbered(question: str, hits: Sequence[Hit]) -> str:
+    intro, label, ask_question, ask = _NUMBERED["zh" if re.search(r"[\u4e00-\u9fff]", question)
+                                               else "en"]  # fmt: skip
+    blocks = [intro, ""]
+    for number, hit in enumerate(hits, start=1):
+        head = label.format(n=number)
+        blocks += (
+            [head + hit.text.strip(), ""] if head.endswith(" ") else [head, hit.text.strip(), ""]
+        )
+    blocks.append(ask_question.format(question=question.strip()))
+    return "\n".join([*blocks, "", ask] if ask else blocks)
+
+
 def _gpt4all(question: str, hits: Sequence[Hit]) -> str:
     """GPT4All LocalDocs: see the module docstring for where this layout comes from."""
     results = [f"Collection: {hit.collection}\nPath: {hit.file}\nExcerpt: {hit.text.strip()}"
@@ -141,12 +174,13 @@ def layout_turn(layout: str, question: str, hits: Sequence[Hit]) -> GroundedTurn
     fireside = ground(question, hits)
     if layout == "fireside":
         return fireside
-    text = {"before": _before, "gpt4all": _gpt4all, "plain": _plain}[layout](question, hits)
+    layouts = {"before": _before, "numbered": _numbered, "gpt4all": _gpt4all, "plain": _plain}
+    text = layouts[layout](question, hits)
     return LayoutTurn(text, fireside.citations)
 
 
 FIRST = "fireside/1st"  # table row: Fireside's first reply, before the session's retry
-NUMBERED = {"fireside": True, "before": True, "gpt4all": False, "plain": True}
+NUMBERED = {"fireside": True, "numbered": True, "before": True, "gpt4all": False, "plain": True}
 
 
 # ---- one run -------------------------------------------------------------------------------
@@ -191,6 +225,7 @@ def score(question: Question, reply: str, sources: Sequence[Hit], numbered: bool
     scores: dict[str, bool | None] = {
         "only": (cited <= given) if numbered else None,
         "bare": is_bare(reply),
+        "copied": copied(reply, sources),
     }
     if question.answerable:
         scores["fact"] = contains_fact(re.sub(r"\[\d{1,3}\]", " ", reply), question.facts)
@@ -201,6 +236,20 @@ def score(question: Question, reply: str, sources: Sequence[Hit], numbered: bool
     else:
         scores["honest"] = honest_refusal(reply)
     return scores
+
+
+COPY_CHARS = 150  # a quoted sentence is shorter; a pasted excerpt is not an answer
+
+
+def copied(reply: str, sources: Sequence[Hit]) -> bool:
+    """Does the reply paste a long stretch of one excerpt (the model continuing the
+    context instead of answering)? Such replies contain the fact without answering."""
+    text = re.sub(r"\[\d{1,3}\]", "", reply)
+    for hit in sources:
+        matcher = SequenceMatcher(None, text, hit.text, autojunk=False)
+        if matcher.find_longest_match(0, len(text), 0, len(hit.text)).size >= COPY_CHARS:
+            return True
+    return False
 
 
 def _mean(values: Sequence[bool | None]) -> float | None:
@@ -219,6 +268,7 @@ def summarize(answers: Sequence[Answer]) -> dict[str, float | int | None]:
         "only": figure("only"),
         "honest": figure("honest"),
         "bare": figure("bare"),
+        "copied": figure("copied"),
         "retry": _mean([a.retried for a in answers]),
         "seconds": round(sum(a.seconds for a in answers), 1),
     }
@@ -314,8 +364,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         session = ChatSession(store, client, chat.id, sampling)
                         begun = time.perf_counter()
                         reply = session.send(item.question.text, turn)
-                        text = "".join(reply)
+                        "".join(reply)
                         assert reply.result is not None
+                        # what the person sees once the reply has ended: its citations
+                        # found by attribution may sit inside the streamed text
+                        text = reply.result.message.content
                         answer = Answer(
                             question=item.question.id, lang=item.question.lang,
                             model=model.name, layout=layout, reply=text,
@@ -400,11 +453,12 @@ def print_tables(result: dict[str, Any]) -> None:
         figures = f"{r['hit@1']:6.2f} {r['hit@5']:6.2f} {r['mrr']:6.2f}"
         print(f"  {lang:<5} {r['questions']:>3} {figures}")
     print()
-    head = ["model", "layout", "lang", "n", "fact", "cite", "only", "honest", "bare", "retry", "s"]
+    head = ["model", "layout", "lang", "n", "fact", "cite", "only", "honest", "bare", "copied",
+            "retry", "s"]  # fmt: skip
     print(f"  {head[0]:<16} {head[1]:<12} {head[2]:<4} {head[3]:>3} " +
           " ".join(f"{h:>6}" for h in head[4:]))  # fmt: skip
     for row in result["answers_table"]:
-        cells = " ".join(f"{_cell(row[h]):>6}" for h in head[4:10])
+        cells = " ".join(f"{_cell(row[h]):>6}" for h in head[4:11])
         print(f"  {row['model'][:16]:<16} {row['layout']:<12} {row['lang']:<4} "
               f"{row['questions']:>3} {cells} {row['seconds']:>6.0f}")  # fmt: skip
 

@@ -47,7 +47,7 @@ def test_the_frame_names_the_missing_terms_in_the_questions_language() -> None:
                      [_hit(ORCHARD_PAGES[0])])  # fmt: skip
     assert english.unmentioned == ("fertiliser", "use")
     assert 'None of the excerpts mentions "fertiliser", "use".' in english.model_text
-    assert english.model_text.rstrip().endswith("in square brackets.")
+    assert english.model_text.rstrip().endswith("Otherwise answer in one complete sentence.")
     assert english.retry_text is not None and '"The documents do not say."' in english.retry_text
     chinese = ground("星槎号科考船是在哪个船厂建造的？", [_hit(SHIP_TEXT)])
     assert chinese.unmentioned == ("船厂建造",)
@@ -55,4 +55,4 @@ def test_the_frame_names_the_missing_terms_in_the_questions_language() -> None:
     assert "“资料中没有提到。”" in chinese.model_text
     # A covered question keeps the usual frame, without the line.
     covered = ground("星槎号的轮机长是谁？", [_hit(SHIP_TEXT)])
-    assert not covered.unmentioned and "没有提到" not in covered.model_text
+    assert not covered.unmentioned and "都没有提到" not in covered.model_text

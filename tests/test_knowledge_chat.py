@@ -58,11 +58,13 @@ def test_grounded_turns_cite_their_sources_and_keep_the_cache_valid(
 
         question = "How often must the beacon lamp be cleaned?"
         turn = ground(question, retriever.search(question, k=2, collections=chat.collections))
-        # Sources first ("Source [n]:" labels), then the question, then the instruction.
+        # Sources first (unnumbered: the model does not cite, core/knowledge/attribution.py
+        # does), then the question, then the instruction.
         assert turn.model_text.startswith("Excerpts from the person's documents:")
-        assert "Source [1]:\n" in turn.model_text and "every Tuesday" in turn.model_text
+        assert "Excerpt from handbook.pdf, page 2:\n" in turn.model_text
+        assert "every Tuesday" in turn.model_text and "[1]" not in turn.model_text
         assert turn.model_text.index("every Tuesday") < turn.model_text.index(question)
-        assert turn.model_text.rstrip().endswith('"The documents do not say."')
+        assert turn.model_text.rstrip().endswith("using only the excerpts above.")
         assert turn.retry_text is not None and question in turn.retry_text
         first = _finish(session.send(question, turn))
         first_prompt = session.last_prompt
@@ -75,7 +77,11 @@ def test_grounded_turns_cite_their_sources_and_keep_the_cache_valid(
             "content": turn.model_text,
             "sources": turn.citations,
             "retry": turn.retry_text,
+            "attribute": turn.attribute,
         }
+        # ... with what the reply's citations are found in: the question and the excerpts.
+        assert turn.attribute is not None and turn.attribute["question"] == question
+        assert any("every Tuesday" in text for text in turn.attribute["excerpts"])
         # The sources went into this turn's frame, never into the system frame.
         system_frame, user_frame = first_prompt.frames[0], first_prompt.frames[1]
         assert system_frame.role == "system" and user_frame.role == "user"

@@ -53,9 +53,10 @@ def test_a_knowledge_model_answers_from_its_collection_with_citations(
         api = client_for(server.base_url)
         assert name in [m.id for m in api.models.list().data]
         ask = [{"role": "user", "content": QUESTION}]
-        reply = api.chat.completions.create(model=name, messages=ask, max_tokens=8)  # type: ignore[arg-type]
-        chunks = list(api.chat.completions.create(model=name, messages=ask, max_tokens=4,  # type: ignore[arg-type]
-                                                  stream=True))  # fmt: skip
+        reply = api.chat.completions.create(model=name, messages=ask, max_tokens=40,  # type: ignore[arg-type]
+                                            temperature=0)  # fmt: skip
+        chunks = list(api.chat.completions.create(model=name, messages=ask, max_tokens=40,  # type: ignore[arg-type]
+                                                  temperature=0, stream=True))  # fmt: skip
         with pytest.raises(openai.BadRequestError) as unknown:
             api.chat.completions.create(model="fireside-kb:nothing@" + name.split("@")[1],
                                         messages=ask, max_tokens=2)  # type: ignore[arg-type]  # fmt: skip
@@ -65,7 +66,17 @@ def test_a_knowledge_model_answers_from_its_collection_with_citations(
     citations = (reply.model_extra or {})["citations"]
     assert citations and citations[0]["file"].endswith("handbook.pdf")
     assert {"n", "file", "page", "snippet"} <= set(citations[0])
+    # The reply cites the page that holds its fact (found after it was written: the model
+    # reads unnumbered excerpts), and the citations say which they are.
+    content = reply.choices[0].message.content
+    assert "Tuesday" in content, content
+    cited = [c for c in citations if c["cited"]]
+    assert cited and all(f"[{c['n']}]" in content for c in cited), content
+    assert all("Tuesday" in c["snippet"] or c["page"] == 2 for c in cited), cited
+    # The stream says the same: its text with the markers, the same citations at the end.
     last = chunks[-1].model_extra or {}
     assert chunks[-1].choices[0].finish_reason and last["citations"] == citations
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert last.get("cited_content", streamed) == content
     assert unknown.value.code == "knowledge_unavailable" and "nothing" in unknown.value.message
     assert malformed.value.param == "model"

@@ -9,7 +9,6 @@ the active branch into tokens, and the engine reuses whatever its cache already 
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
@@ -22,6 +21,8 @@ from core.chat.store import Chat, ChatStore, Message
 from core.engine.client import EngineClient, Generation
 from core.engine.protocol import GenerationStats, ModelInfo, SamplingParams
 from core.engine.template import ChatTemplate
+from core.knowledge.attribution import attribute as attribute_reply
+from core.knowledge.grounding import mark_cited
 
 SAVE_EVERY_S = 1.0  # how often a streaming reply is written to the database
 # Stand-in keys for messages not stored yet (the prompt is built before storing).
@@ -43,12 +44,6 @@ class TurnSources(Protocol):
     @property
     def retry_text(self) -> str | None:
         """The same turn with a stricter instruction, for one retry of a bare reply."""
-
-
-def _cited(sources: list[dict[str, Any]], reply: str) -> list[dict[str, Any]]:
-    """The sources with ``cited`` set for those the reply refers to as [n]."""
-    numbers = {int(n) for n in re.findall(r"\[(\d{1,3})\]", reply)}
-    return [{**source, "cited": source.get("n") in numbers} for source in sources]
 
 
 def model_key(info: ModelInfo) -> str:
@@ -96,9 +91,12 @@ class Reply:
             yield from self._pieces()
             stats = self.generation.stats
             if stats is not None and stats.stop_reason in ("eos", "stop_string", "length"):
-                complete = (self.parent.grounding or {}).get("complete")
+                grounding = self.parent.grounding or {}
+                complete, attribute = grounding.get("complete"), grounding.get("attribute")
                 if complete is not None:
                     self.settled, self.addition = settle(self.generation.text, complete)
+                elif attribute is not None:
+                    self._attribute(attribute)
                 if self.addition:
                     yield self.addition
         finally:
@@ -107,6 +105,23 @@ class Reply:
             self.generation.close()
             if self.generation.finished and self.generation.stats is not None:
                 self._finish()
+
+    def _attribute(self, attribute: object) -> None:
+        """Cite the reply's sentences (core/knowledge/attribution.py): markers that only
+        follow the streamed text are streamed too; markers inside it change the stored
+        text (``settled``), which the window shows when the reply ends."""
+        if not isinstance(attribute, dict):
+            return
+        question, excerpts = attribute.get("question"), attribute.get("excerpts")
+        if not isinstance(question, str) or not isinstance(excerpts, list):
+            return
+        texts = [e if isinstance(e, str) else "" for e in excerpts]
+        streamed = self.generation.text
+        cited = attribute_reply(streamed, texts, question).text
+        if cited.startswith(streamed):
+            self.addition = cited[len(streamed) :]
+        elif cited != streamed:
+            self.settled = cited
 
     def _pieces(self) -> Iterator[str]:
         retry = (self.parent.grounding or {}).get("retry")
@@ -183,7 +198,7 @@ class Reply:
         }
         sources = (self.parent.grounding or {}).get("sources")
         if isinstance(sources, list) and sources:
-            fields["citations"] = _cited(sources, text)
+            fields["citations"] = mark_cited(sources, text)
         if self.message is None:
             self.message = store.add_message(self.parent.chat_id, self.parent.id, "assistant",
                                              **fields)  # fmt: skip
@@ -373,8 +388,9 @@ def _grounding(sources: TurnSources | None) -> dict[str, Any] | None:
     if sources.retry_text:
         grounding["retry"] = sources.retry_text
     # A whole-document turn (core/knowledge/whole.py): what was read and the notes taken
-    # (the Sources panel, a follow-up question's reuse), and the notes the reply must keep.
-    for key in ("whole", "complete"):
+    # (the Sources panel, a follow-up question's reuse), and the notes the reply must keep;
+    # a grounded turn: the question and excerpts its reply's citations are found in.
+    for key in ("whole", "complete", "attribute"):
         value = getattr(sources, key, None)
         if isinstance(value, dict):
             grounding[key] = value

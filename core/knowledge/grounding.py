@@ -1,13 +1,15 @@
-"""Grounded turns: the person's question with numbered sources, and the citations to keep.
+"""Grounded turns: the person's question with the retrieved excerpts, and the citations to keep.
 
 For a chat that uses knowledge, the retrieved chunks go into the current turn's user frame,
-numbered, followed by the question and then the request to answer in sentences that cite
-them as [n] (or to say the documents do not hold the answer). They never
-go into the system frame: that frame starts every prompt, and changing it per question would
-invalidate the whole KV cache. The chat stores what the person typed as the message and this
-model-facing text beside it, so later turns rebuild exactly the same frame and the cache
-stays valid (see ``ChatSession.send``). The reply is stored with the citations: file, title,
-page, heading, snippet and scores (fused, keyword, vector) of each numbered source, and
+unnumbered, followed by the question and then the request to answer in full sentences (or to
+say the documents do not hold the answer). The model is not asked to cite: the reply's
+citations are found after it is written (core/knowledge/attribution.py), from the question and
+the excerpts kept in ``GroundedTurn.attribute``. They never go into the system frame: that
+frame starts every prompt, and changing it per question would invalidate the whole KV cache.
+The chat stores what the person typed as the message and this model-facing text beside it,
+so later turns rebuild exactly the same frame and the cache stays valid (see
+``ChatSession.send``). The reply is stored with the citations, numbered in retrieval order:
+file, title, page, heading, snippet and scores (fused, keyword, vector) of each source, and
 whether the reply cited it.
 
 The instruction is written in Chinese when the question is, so a small model answers in the
@@ -25,60 +27,59 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
+from core.knowledge.attribution import attribute
 from core.knowledge.evidence import check
 from core.knowledge.retrieval import Hit
 from core.knowledge.terms import has_cjk
 
 _CITED = re.compile(r"\[(\d{1,3})\]")
 
-# Measured with bench.grounded on Qwen2.5-Coder 0.5B (see bench/README.md). The frame before
-# issue 13 put each source under a "[n] file, page n" header line and asked to cite "like [1]
-# or [2]" before the question: the model continued that list, answering "[1]" (a header) and
-# stopping, or copied a header and its whole chunk. Now the label is "Source [n]:" alone (file
-# names and pages stay in the citations, for the person), the question comes after the sources
-# and the instruction last, right before the answer, asking for full sentences with the
-# number at the end and giving one fixed reply for "not in the documents".
+# Measured with bench.grounded on Qwen2.5-Coder 0.5B (see bench/README.md). Asked to cite
+# numbered sources, the model continued the numbering ("[1] Service and warranty [2] …"),
+# copied "[n]" or cited a neighbour, and stated the fact in 0.74 of answers against 0.92 for
+# GPT4All's unnumbered layout. So the excerpts are not numbered and the model is not asked to
+# cite: it answers, and core/knowledge/attribution.py cites each sentence's excerpt. The
+# question comes after the excerpts and the instruction last, right before the answer,
+# asking for full sentences.
 _TEMPLATES: Final = {
     "en": {
         "intro": "Excerpts from the person's documents:",
-        "label": "Source [{n}]:",
+        "label": "Excerpt from {where}:",
+        "page": "{file}, page {page}",
         "question": "Question: {question}",
+        # No fixed reply for "not in the documents" here: with it, Qwen 0.5B refused 3 of
+        # 17 answerable questions ("How often must the beacon lamp be cleaned?" over the
+        # page that says "every Tuesday"); without it, none. The unanswerable questions
+        # are the evidence check's (below): it named a missing term for 14 of 16.
         "ask": (
-            "Answer the question in one or two complete sentences, using only the excerpts "
-            "above. End the sentence with the number of the source you used in square "
-            'brackets, like [2]. If the excerpts do not contain the answer, reply only: "The '
-            'documents do not say."'
+            "Answer the question in one or two complete sentences, using only the excerpts above."
         ),
         "strict": (
-            "Write the answer itself in one or two complete sentences, not only a source "
-            "number, using only the excerpts above, and end it with the number of the source "
-            'in square brackets. If the excerpts do not contain the answer, reply only: "The '
-            'documents do not say."'
+            "Write the answer itself in one or two complete sentences, using only the "
+            "excerpts above."
         ),
         # When the sources lack key terms of the question: in place of "ask" (measured on
         # Qwen 0.5B: the plain "ask" with this line after it, or the line before the
-        # excerpts, still drew an invented telephone number; this wording got the fixed
-        # reply for 6 of 6 such questions and still the fact for 2 of 2 paraphrased ones).
+        # excerpts, still drew an invented telephone number).
         "unmentioned": (
             "None of the excerpts mentions {terms}. If the excerpts do not state the answer, "
             'reply only: "The documents do not say." Otherwise answer in one complete '
-            "sentence that ends with the number of the source in square brackets."
+            "sentence."
         ),
         "term": '"{term}"',
         "joiner": ", ",
     },
-    # Chinese: measured apart (bench.grounded, 19 Chinese questions). The English frame
-    # above made Qwen 0.5B answer Chinese questions with a bare "[1]" half the time and drop
-    # the number after a full answer (cite 0.13); one instruction line, then the excerpts
-    # as "[n] text", then the question alone gave cite 0.87 and fact 0.73.
     "zh_CN": {
-        "intro": "根据以下资料回答，并用 [n] 注明出处。",
-        "label": "[{n}] ",
-        "question": "{question}",
+        # One instruction line first, the question last (as the numbered frame measured
+        # best for Chinese); "资料（file，第 2 页）：" labels were echoed into the answers.
+        "intro": "根据以下资料回答问题。",
+        "label": "资料：",
+        "question": "问题：{question}",
         "ask": "",
-        "strict": "请用完整的句子写出答案本身，不要只写资料编号，并在句末用 [n] 注明出处。",
+        "strict": "请用完整的句子写出答案本身，只根据以上资料。",
         # After the question (Qwen 0.5B answered "资料中没有提到。" to 6 of 6 such questions).
         "unmentioned": (
             "注意：以上资料都没有提到{terms}。如果资料不能回答这个问题，请只回答：“资料中没有提到。”"
@@ -97,6 +98,9 @@ class GroundedTurn:
     citations: list[dict[str, Any]]
     retry_text: str | None = None  # the stricter turn, if the reply is bare (ChatSession)
     unmentioned: tuple[str, ...] = ()  # the question's key terms that no source holds
+    # What ChatSession needs to cite the reply (core/knowledge/attribution.py): the
+    # question and each source's text, in the citations' order.
+    attribute: dict[str, Any] | None = None
 
 
 def citation(number: int, hit: Hit) -> dict[str, Any]:
@@ -124,31 +128,50 @@ def _rounded(score: float | None) -> float | None:
 
 
 def ground(question: str, hits: Sequence[Hit]) -> GroundedTurn:
-    """The user turn for ``question`` with ``hits`` as numbered sources, and the same turn
-    with the stricter instruction for the session's one retry of a bare reply."""
+    """The user turn for ``question`` with ``hits`` as sources (unnumbered for the model,
+    numbered in the citations), and the same turn with the stricter instruction for the
+    session's one retry of a bare reply."""
     words = _TEMPLATES["zh_CN" if has_cjk(question) else "en"]
     blocks = [words["intro"], ""]
-    for number, hit in enumerate(hits, start=1):
-        label = words["label"].format(n=number)
-        if label.endswith(" "):  # on the excerpt's own line
-            blocks += [label + hit.text.strip(), ""]
-        else:
-            blocks += [label, hit.text.strip(), ""]
+    for hit in hits:
+        label = words["label"]
+        if "{where}" in label:
+            label = label.format(where=_where(hit, words))
+        blocks += [label, hit.text.strip(), ""]
     blocks.append(words["question"].format(question=question.strip()))
     citations = [citation(n, h) for n, h in enumerate(hits, 1)]
+    attribute = {"question": question.strip(), "excerpts": [h.text.strip() for h in hits]}
     missing = check(question, hits).missing if hits else ()
     if missing:
         terms = words["joiner"].join(words["term"].format(term=t) for t in missing)
         line = words["unmentioned"].format(terms=terms)
         text = "\n".join([*blocks, "", line])
-        # English: the line stands in for both instructions; Chinese: after the strict one.
-        strict = text if words["ask"] else "\n".join([*blocks, "", words["strict"], "", line])
-        return GroundedTurn(text, citations, strict, missing)
+        return GroundedTurn(text, citations, text, missing, attribute)
     text = "\n".join([*blocks, "", words["ask"]] if words["ask"] else blocks)
     strict = "\n".join([*blocks, "", words["strict"]])
-    return GroundedTurn(text, citations, strict)
+    return GroundedTurn(text, citations, strict, attribute=attribute)
+
+
+def _where(hit: Hit, words: dict[str, str]) -> str:
+    """The excerpt's file name, and its page when it has one."""
+    name = Path(hit.file).name or hit.file
+    return words["page"].format(file=name, page=hit.page) if hit.page else name
 
 
 def cited_numbers(reply: str) -> set[int]:
     """The source numbers a reply cites, as [n]."""
     return {int(n) for n in _CITED.findall(reply)}
+
+
+def mark_cited(citations: Sequence[dict[str, Any]], reply: str) -> list[dict[str, Any]]:
+    """The citations with ``cited`` set for those ``reply`` refers to as [n]."""
+    numbers = cited_numbers(reply)
+    return [{**c, "cited": c.get("n") in numbers} for c in citations]
+
+
+def attributed(turn: GroundedTurn, reply: str) -> str:
+    """``reply`` with the citations found for it (core/knowledge/attribution.py), for a turn
+    answered outside a chat session (the local server)."""
+    if turn.attribute is None:
+        return reply
+    return attribute(reply, turn.attribute["excerpts"], turn.attribute["question"]).text

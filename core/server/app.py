@@ -27,9 +27,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.engine.client import EngineClient, Generation
-from core.engine.protocol import ChatMessage, SamplingParams
+from core.engine.protocol import ChatMessage, GenerationStats, SamplingParams
 from core.errors import FiresideError
 from core.i18n import Translator
+from core.knowledge.grounding import GroundedTurn, attributed, mark_cited
 from core.server import openai_format as fmt
 from core.server.errors import ApiError, from_fireside_error
 from core.server.jobs import GenerationJob, Outcome
@@ -176,29 +177,50 @@ class Endpoints:
         name = kb.name if kb else model.id
         client = self.context.client
         extra: dict[str, Any] = {}  # the citations of a knowledge answer
+        turns: list[GroundedTurn] = []  # the grounded turn of a knowledge answer
 
         def start() -> Generation:
             self.context.models.ensure(model)
             messages = call.messages
             if kb is not None:
-                messages = self._grounded(kb.collection, messages, extra)
+                messages = self._grounded(kb.collection, messages, extra, turns)
             return client.generate(messages, call.sampling)
+
+        def cite(text: str) -> str:
+            """The reply with its citations found (a knowledge answer), and each source's
+            ``cited`` flag set to match."""
+            if not turns:
+                return text
+            text = attributed(turns[0], text)
+            extra["citations"] = mark_cited(extra["citations"], text)
+            return text
 
         reply_id = fmt.new_id("chatcmpl")
         job, first = await self._start(request, "/v1/chat/completions", name, start)
         if not call.stream:
             outcome = await self._collect(request, job, first)
-            body = fmt.chat_completion(reply_id, name, outcome.text, outcome.stats)
+            text = cite(outcome.text) if _finished(outcome.stats) else outcome.text
+            body = fmt.chat_completion(reply_id, name, text, outcome.stats)
             return JSONResponse({**body, **extra})
 
         async def chunks() -> AsyncIterator[dict[str, Any]]:
             yield fmt.chat_chunk(reply_id, name, {"role": "assistant", "content": ""})
+            streamed: list[str] = []
             async for kind, value in self._events(job, first):
                 if kind == "piece":
+                    streamed.append(value)
                     yield fmt.chat_chunk(reply_id, name, {"content": value})
                 else:
                     stats = value.stats
                     finish = fmt.finish_reason(stats.stop_reason)
+                    so_far = "".join(streamed)
+                    cited = cite(so_far) if _finished(stats) else so_far
+                    if cited != so_far and cited.startswith(so_far):
+                        # the last sentence's markers follow the text: streamed as text
+                        yield fmt.chat_chunk(reply_id, name, {"content": cited[len(so_far) :]})
+                    elif cited != so_far:
+                        # markers inside the text: the whole cited reply on the last chunk
+                        extra["cited_content"] = cited
                     yield {**fmt.chat_chunk(reply_id, name, {}, finish), **extra}
                     if call.include_usage:
                         yield fmt.usage_chunk(reply_id, name, stats)
@@ -206,7 +228,8 @@ class Endpoints:
         return self._sse(job, chunks())
 
     def _grounded(self, collection: str, messages: tuple[ChatMessage, ...],
-                  extra: dict[str, Any]) -> tuple[ChatMessage, ...]:  # fmt: skip
+                  extra: dict[str, Any], turns: list[GroundedTurn],
+                  ) -> tuple[ChatMessage, ...]:  # fmt: skip
         """The messages with the last user turn grounded in ``collection`` (on the lane)."""
         knowledge = self.context.knowledge
         if knowledge is None:
@@ -217,6 +240,7 @@ class Endpoints:
                            param="messages")  # fmt: skip
         turn = knowledge.ground(collection, messages[-1].content)
         extra["citations"] = turn.citations
+        turns.append(turn)
         return (*messages[:-1], ChatMessage("user", turn.model_text))
 
     async def completions(self, request: Request) -> Response:
@@ -364,6 +388,11 @@ async def _disconnected(receive: Receive) -> None:
         message = await receive()
         if message["type"] == "http.disconnect":
             return
+
+
+def _finished(stats: GenerationStats) -> bool:
+    """A reply that ended on its own (or at max_tokens): its citations can be found."""
+    return stats.stop_reason in ("eos", "stop_string", "length")
 
 
 def _now() -> float:

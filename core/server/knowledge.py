@@ -1,13 +1,15 @@
 """Knowledge over the API: a model named ``fireside-kb:<collection>@<chat model>``.
 
 Such a request answers its last user message from that collection the way ``fireside-cli
-chat --kb`` does (core/knowledge/grounding.py: the retrieved chunks go into that user turn,
-numbered, with the request to cite them), and the response carries the citations (a
-``citations`` field on the completion, and on the last chunk of a stream). Collections are
-opened on the engine lane and kept there: their SQLite connections stay on one thread, and
-retrieval's query embedding takes its turn on the engine like everything else. In the
-window the server searches the window's own knowledge base (``base``: one Chroma client per
-process, and its store is safe to share between threads) instead of opening another.
+chat --kb`` does (core/knowledge/grounding.py: the retrieved chunks go into that user turn;
+the reply's sentences are cited after it is written, core/knowledge/attribution.py), and the
+response carries the citations (a ``citations`` field on the completion, and on the last
+chunk of a stream, with ``cited_content`` there when markers sit inside the streamed text).
+Collections are opened on the engine lane and kept there: their SQLite connections stay on
+one thread, and retrieval's query embedding takes its turn on the engine like everything
+else. In the window the server searches the window's own knowledge base (``base``: one
+Chroma client per process, and its store is safe to share between threads) instead of
+opening another.
 """
 
 from __future__ import annotations
