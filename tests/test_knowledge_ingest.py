@@ -302,7 +302,11 @@ def test_batches_are_filled_across_documents_and_a_twin_waits_for_its_original(
     ]
     progress: list[Progress] = []
     with KnowledgeBase(AppPaths.from_env().ensure()) as kb:
-        report = kb.ingestion(embedder, "notes", on_progress=progress.append).run([folder])
+        ingestion = kb.ingestion(embedder, "notes", on_progress=progress.append)
+        # A batch always waits to be filled here, however slowly this machine reads (a real
+        # job sends a smaller batch after a second).
+        ingestion.fill_wait_s = 60.0
+        report = ingestion.run([folder])
         assert [Path(o.path).name for o in report.outcomes] == sorted(
             p.name for p in folder.iterdir()
         )

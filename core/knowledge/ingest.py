@@ -62,7 +62,7 @@ from core.knowledge.index_writer import IndexWriter
 from core.knowledge.languages import SAMPLE_CHARS, detect_language
 from core.knowledge.ocr import OcrRequest
 from core.knowledge.parser_process import ParserProcess
-from core.knowledge.read_ahead import ReadAhead
+from core.knowledge.read_ahead import NotReady, ReadAhead
 from core.knowledge.readers.base import ReadLimits, Unit, human_size
 from core.knowledge.store import Collection, DocumentFacts, NewChunk
 from core.knowledge.vectors import VectorIndex
@@ -72,6 +72,7 @@ _EXPLICIT: Final = "explicit"
 # Reasons recorded beside an indexed document that stay true while the file is unchanged.
 _NOTES: Final = frozenset({"kb_file_truncated", "kb_ocr_pages_failed"})
 _HASH_PIECE: Final = 1 << 20
+FILL_WAIT_S: Final = 1.0
 _COUNT_BATCH: Final = 512  # texts counted in one engine request (a stop waits for one)
 
 
@@ -186,6 +187,7 @@ class _Prepared:
     chunks: list[Chunk] = field(default_factory=list)
     vectors: list[list[float]] = field(default_factory=list)
     digests: set[str] = field(default_factory=set)  # held back from twins until stored
+    announced: bool = False  # its progress told: reading, then embedding (in file order)
 
     @property
     def waiting(self) -> int:
@@ -212,6 +214,9 @@ class _RunState:
         self.batches = 0
         self.ahead: ReadAhead[_Task, _Prepared] | None = None
         self.stopping = threading.Event()  # the run ends: reading ahead gives up
+        # Nothing to embed: the document being read is the one worked on, and how far its
+        # reading got is reported (while others embed, it would interleave their progress).
+        self.waiting_for_reading = False
         self._lock = threading.Lock()
 
     def progress(self, current: str | None, done: int, outcome: Outcome | None = None,
@@ -250,6 +255,9 @@ class Ingestion:
         self._clock = clock
         self._cancel = threading.Event()
         self.parser = ParserProcess()
+        # How long chunks waiting to be embedded wait for the next document's, to fill a
+        # batch, before they go in a smaller one (the reading is behind: a long document).
+        self.fill_wait_s = FILL_WAIT_S
         self.writer = IndexWriter(index)  # Chroma writes, behind the next document
         # Content hashes of documents read ahead and not stored yet (a twin waits for them).
         self._inflight: set[str] = set()
@@ -344,15 +352,19 @@ class Ingestion:
         reading = True
         size = self.embedder.batch_size
         while True:
-            while reading and sum(p.waiting for p in pending) < size:
+            while reading and (waiting := sum(p.waiting for p in pending)) < size:
                 if self.cancelled:
                     raise IngestCancelled("kb_cancelled")
                 assert run.ahead is not None
-                item = run.ahead.next()
+                # A batch waits a little to be filled, not for a slow document (a long PDF).
+                run.waiting_for_reading = waiting == 0
+                item = run.ahead.next(timeout=None if waiting == 0 else self.fill_wait_s)
+                run.waiting_for_reading = False
+                if isinstance(item, NotReady):
+                    break
                 if item is None:
                     reading = False
                     break
-                run.progress(str(item.task.path), item.index)
                 if item.deferred:  # the same bytes as a document not stored yet: after it
                     while pending:
                         self._embed_batch(run, pending)
@@ -368,14 +380,15 @@ class Ingestion:
                 raise IngestCancelled("kb_cancelled")
             self._embed_batch(run, pending)
             self._settle(run, pending)
+            head = pending[0] if pending else None
+            if head is not None and head.announced and head.outcome is None:
+                run.progress(str(head.task.path), head.index)  # a batch of it embedded
 
     def _embed_batch(self, run: _RunState, pending: deque[_Prepared]) -> None:
         """One engine request: the next ``batch_size`` chunks waiting, whichever their
         documents."""
         taken: list[tuple[_Prepared, int]] = []
         for item in pending:
-            if item.waiting and not item.vectors and self.embedder.on_start is not None:
-                self.embedder.on_start(len(item.chunks))
             room = self.embedder.batch_size - len(taken)
             taken += [(item, len(item.vectors) + k) for k in range(min(room, item.waiting))]
             if len(taken) >= self.embedder.batch_size:
@@ -389,15 +402,15 @@ class Ingestion:
         for (item, _), row in zip(taken, rows, strict=True):
             item.vectors.append(row)
         run.chunks += len(rows)
-        last = taken[-1][0]
-        run.progress(str(last.task.path), last.index)
 
     def _settle(self, run: _RunState, pending: deque[_Prepared]) -> None:
-        """Store and report the documents at the head that have all they need."""
+        """Store and report the documents at the head that have all they need, then tell
+        the start of the next one."""
         while pending and pending[0].waiting == 0:
             if self.cancelled:  # what is not stored yet is left for the next run
                 raise IngestCancelled("kb_cancelled")
             item = pending.popleft()
+            self._announce(run, item)
             outcome = item.outcome
             if outcome is None:
                 outcome = self._store_document(run, item)
@@ -409,6 +422,19 @@ class Ingestion:
             run.last_finished = now
             run.report.outcomes.append(outcome)
             run.progress(None, item.index + 1, outcome)
+        if pending:
+            self._announce(run, pending[0])
+
+    def _announce(self, run: _RunState, item: _Prepared) -> None:
+        """A document's start, told once and in the files' order whatever was read or
+        embedded ahead of it, as a sequential ingestion tells it: the file worked on, then
+        (with chunks to embed) how many."""
+        if item.announced:
+            return
+        item.announced = True
+        run.progress(str(item.task.path), item.index)
+        if item.outcome is None and item.chunks and self.embedder.on_start is not None:
+            self.embedder.on_start(len(item.chunks))
 
     # ---- finding the files -------------------------------------------------------------
 
@@ -520,7 +546,8 @@ class Ingestion:
                                 document_id=twin.id))  # fmt: skip
 
         def on_read(done: int, total: int | None, unit: Unit) -> None:
-            run.progress(path, index, reading=Reading(done, total, unit))
+            if run.waiting_for_reading:
+                run.progress(path, index, reading=Reading(done, total, unit))
 
         def cancelled() -> bool:
             return self._cancel.is_set() or run.stopping.is_set()

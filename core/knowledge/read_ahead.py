@@ -32,6 +32,13 @@ class _End:
     """Nothing more: every item was prepared."""
 
 
+class NotReady:
+    """:meth:`ReadAhead.next` within its timeout: the next result is still being prepared."""
+
+
+NOT_READY: Final = NotReady()
+
+
 class _Raised:
     def __init__(self, error: BaseException) -> None:
         self.error = error
@@ -58,11 +65,15 @@ class ReadAhead(Generic[T, R]):
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
-    def next(self) -> R | None:
-        """The next result (waiting for it), or None after the last one."""
+    def next(self, *, timeout: float | None = None) -> R | NotReady | None:
+        """The next result, or None after the last one; NOT_READY when it is still being
+        prepared after ``timeout`` seconds (None: wait for it)."""
         if self._ended:
             return None
-        result = self._results.get()
+        try:
+            result = self._results.get(timeout=timeout)
+        except queue.Empty:
+            return NOT_READY
         if isinstance(result, _End):
             self._ended = True
             return None
