@@ -24,7 +24,7 @@ from core.engine.gguf import read_header
 from core.engine.protocol import LoadOptions, Ready, SamplingParams
 from core.knowledge.embedder import Embedder
 from core.knowledge.rerank import Reranker
-from core.models.fit import FitOptions, plan_offload
+from core.models.fit import FitOptions, plan_offload, reads_whole_documents
 from core.models.switching import device_choice
 from core.settings import EngineSettings
 from desktop.window.status_line import StatusLine
@@ -182,8 +182,10 @@ def test_more_layers_than_a_small_device_holds_fall_back_with_a_message(
     """A device with room for about half of Qwen's layers (simulated: every GPU reports
     FIRESIDE_SIMULATE_GPU_MEMORY; lavapipe reports the computer's memory): asking for all
     24 loads as many as fit, and the status line says that 24 did not fit."""
-    options = FitOptions(n_ctx=2048)
-    whole = plan_offload(read_header(qwen_path), options, gpu_ready.gpus[0], requested=24)
+    header = read_header(qwen_path)
+    # Planned as the engine plans a chat model: with room for its side cache.
+    options = FitOptions(n_ctx=2048, side_cache=reads_whole_documents(header))
+    whole = plan_offload(header, options, gpu_ready.gpus[0], requested=24)
     small = whole.gpu_bytes // 2 + (256 << 20)  # half of it, past the headroom kept free
     monkeypatch.setenv("FIRESIDE_SIMULATE_GPU_MEMORY", str(small))
     client = EngineClient(log_path=engine_log)  # spawned now: it sees the variable
