@@ -42,3 +42,12 @@ def test_the_set_is_bilingual_with_unanswerable_questions() -> None:
     assert contains_fact("About 8915 tonnes [2].", facts)
     assert not contains_fact("About 7,730 tonnes.", facts)
     assert contains_fact("创立于 1994 年 6 月 8 日。", (("1994年6月8日",),))
+    # a number inside another is not the fact (GPT4All's layout got "0.2 to 3.6 meters"
+    # counted as "2 meters" before this)
+    depth = (("2 metres", "2 meters"),)
+    assert not contains_fact("from 0.2 meters to 3.6 meters", depth)
+    assert not contains_fact("12 metres", depth) and not contains_fact("2.5 metres", depth)
+    assert contains_fact("down to 2 metres for 30 minutes", depth)
+    assert contains_fact("quota is 45 crates", (("45",),))
+    assert not contains_fact("quota is 450 crates", (("45",),))
+    assert contains_fact("about 8,915 tonnes", (("8,915", "8915"),))

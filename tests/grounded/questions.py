@@ -46,7 +46,25 @@ def normalize(text: str) -> str:
 def contains_fact(text: str, facts: tuple[tuple[str, ...], ...]) -> bool:
     """Does ``text`` hold every group of ``facts`` in one of its accepted forms?"""
     plain = normalize(text)
-    return bool(facts) and all(any(normalize(f) in plain for f in group) for group in facts)
+    return bool(facts) and all(any(_found(normalize(f), plain) for f in group) for group in facts)
+
+
+def _found(fact: str, plain: str) -> bool:
+    """``fact`` in ``plain`` as a whole number: "2meters" is not in "0.2meters" or
+    "3.2meters", nor "45" in "450" (white space is gone, so digits mark the boundary)."""
+    start = plain.find(fact)
+    while start >= 0:
+        before, after = plain[max(0, start - 2) : start], plain[start + len(fact) :][:2]
+        digit_before = fact[:1].isdigit() and (
+            before[-1:].isdigit() or (before[-1:] in ".," and before[:1].isdigit())
+        )
+        digit_after = fact[-1:].isdigit() and (
+            after[:1].isdigit() or (after[:1] in ".," and after[1:2].isdigit())
+        )
+        if not digit_before and not digit_after:
+            return True
+        start = plain.find(fact, start + 1)
+    return False
 
 
 def holds_fact(text: str, facts: tuple[tuple[str, ...], ...]) -> bool:
