@@ -37,7 +37,7 @@ GREEDY = SamplingParams(temperature=0.0, max_tokens=64, seed=1, ignore_eos=True)
 TEXT = (
     "The lighthouse keeper kept a logbook of every ship that passed, the weather, the "
     "colour of the sea at dawn and the birds that rested on the gallery rail. "
-) * 12
+) * 6  # 205 Qwen tokens: lavapipe evaluates a prompt slowly (309 tokens: 376 s a test)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_prefix_reuse_and_the_kv_shift_work_on_the_gpu(
     info = engine.load_chat(qwen_path, LoadOptions(n_ctx=2048))
     assert info.gpu_layers == info.n_layers and info.can_shift
     tokens = engine.tokenize(TEXT)
-    assert len(tokens) > 300
+    assert len(tokens) > 200
     one = SamplingParams(temperature=0.0, max_tokens=4)
     engine.generate_tokens(tokens, one).result()
     again = engine.generate_tokens(tokens, one)
@@ -126,7 +126,7 @@ def test_prefix_reuse_and_the_kv_shift_work_on_the_gpu(
     assert again.stats is not None and again.stats.cached_tokens >= len(tokens) - 1
     # Drop a stretch after the start and go on with new text, as a conversation does after
     # an eviction: the rest of the cache is moved down, not evaluated; only the new text is.
-    cut = tokens[:20] + tokens[120:] + engine.tokenize(" At dawn the keeper wrote one more line.")
+    cut = tokens[:20] + tokens[40:] + engine.tokenize(" At dawn the keeper wrote one more line.")
     shifted = engine.generate_tokens(cut, one)
     shifted.result()
     assert shifted.stats is not None and shifted.stats.shifted_tokens > 100, shifted.stats
