@@ -30,6 +30,7 @@ from core.engine.errors import EngineCrashed, EngineError, TemplateError
 from core.engine.protocol import LoadOptions, ModelInfo, SamplingParams
 from core.engine.template import ChatTemplate
 from core.i18n import Translator, resolve_language
+from core.knowledge.attribution import unsupported
 from core.knowledge.cli import (
     ChatKnowledge,
     WholeKnowledge,
@@ -207,6 +208,9 @@ class TerminalChat:
             }
             if self.knowledge is not None or self.whole is not None:
                 record["citations"] = result.message.citations or []
+                # a grounded answer that cites none of its sources (the window's note)
+                record["unsupported"] = unsupported(result.message.content,
+                                                    result.message.citations or [])  # fmt: skip
             whole = (self.session.store.get_message(result.message.parent_id or 0).grounding
                      or {}).get("whole") if self.whole is not None else None  # fmt: skip
             if isinstance(whole, dict):
@@ -218,6 +222,10 @@ class TerminalChat:
             self.out.write("\n")
             for line in citation_lines(result.message.citations or [], self.tr):
                 self.out.write(line + "\n")
+            if stats.stop_reason != "cancelled" and unsupported(
+                result.message.content, result.message.citations or []
+            ):
+                self.out.write(self.tr("kb_unsupported") + "\n")
         self.out.flush()
         return True
 

@@ -757,6 +757,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "zh_CN": "没有已停止或未完成的导入任务需要继续",
     },
     "kb_sources": {"en": "Sources:", "zh_CN": "资料来源："},
+    "kb_unsupported": {
+        "en": "No source holds this answer: check it before relying on it.",
+        "zh_CN": "没有资料能印证这个回答，使用前请先核实。",
+    },
     "kb_page": {"en": "p. {page}", "zh_CN": "第 {page} 页"},
     "kb_status_indexed": {"en": "indexed", "zh_CN": "已索引"},
     "kb_status_failed": {"en": "skipped", "zh_CN": "已跳过"},

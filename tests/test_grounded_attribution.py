@@ -4,7 +4,7 @@ cited for a number no excerpt holds, a restated question or "not in the document
 
 from __future__ import annotations
 
-from core.knowledge.attribution import attribute
+from core.knowledge.attribution import attribute, unsupported
 from core.knowledge.grounding import cited_numbers
 
 # Four excerpts as retrieval returns them for a question about the radio: all share its
@@ -100,3 +100,13 @@ def test_a_run_of_sentences_from_one_excerpt_cites_it_once_at_its_end() -> None:
     reply = "The Kestrel-9 weighs 735 grams without its battery. With it, 910 grams."
     cited = attribute(reply, RADIO, "How much does the Kestrel-9 weigh?")
     assert cited.text == reply + "[3]"
+
+
+def test_an_answer_that_cites_none_of_its_sources_is_unsupported() -> None:
+    sources = [{"n": 1, "cited": False}, {"n": 2, "cited": False}]
+    made_up = attribute("船长聂秋帆的出生年份是1931年。", SHIP, "星槎号的船长是哪一年出生的？")
+    assert made_up.cited == () and unsupported(made_up.text, sources)
+    assert not unsupported("资料中没有提到。", sources)  # not in the documents: said so
+    assert not unsupported("The documents do not say.", sources)
+    assert not unsupported("It weighs 735 grams.[1]", [{"n": 1, "cited": True}])
+    assert not unsupported("A plain chat reply.", [])  # not a grounded turn

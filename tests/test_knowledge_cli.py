@@ -126,6 +126,11 @@ def test_kb_commands(gemma_path: Path, minilm_path: Path, tmp_path: Path,
     lines = plain.stdout.splitlines()
     sources = lines.index("Sources:")
     assert "garden.epub — Roses" in "\n".join(lines[sources + 1 :])  # the chat kept its --kb
+    # A reply that cites none of its sources (none marked *) is said to be unsupported.
+    cited_any = any(line.startswith("*[") for line in lines[sources + 1 :])
+    warned = "No source holds this answer: check it before relying on it." in lines
+    assert warned == (not cited_any), plain.stdout
+    assert isinstance(turn["unsupported"], bool)
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from core.knowledge.terms import STOPWORDS, has_cjk, tokens, useful_bigram
 
@@ -76,6 +76,16 @@ def attribute(reply: str, excerpts: Sequence[str], question: str) -> Attribution
         out.append((_cite(sentence, found) if found else sentence) + space)
     joined = "".join(out)
     return Attribution(joined.rstrip() if dropped else joined, tuple(sorted(set(cited))))
+
+
+def unsupported(reply: str, citations: Sequence[Mapping[str, Any]]) -> bool:
+    """Is ``reply`` a grounded answer that cites none of its sources? Then no excerpt was
+    found to hold what it says (a number the model made up, an answer to another question),
+    and the person is told to check it. "Not in the documents" is not such an answer."""
+    if not citations or any(c.get("cited") for c in citations):
+        return False
+    text = _MARKER.sub("", reply).strip()
+    return bool(text) and not _is_refusal(text)
 
 
 def _is_refusal(text: str) -> bool:

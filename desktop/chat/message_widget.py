@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.chat.store import Message
+from core.knowledge.attribution import unsupported
 from desktop.chat.flow_layout import FlowLayout
 from desktop.chat.markdown import (
     COPY_SCHEME,
@@ -362,6 +363,10 @@ class MessageWidget(QFrame):
             notes.append(self.tr("stopped before the end"))
         if not self.seen:
             notes.append(self.tr("the model no longer sees this (the chat outgrew its context)"))
+        message = self.message
+        if message.role == "assistant" and not message.incomplete and \
+                unsupported(message.content, message.citations or []):  # fmt: skip
+            notes.append(self.tr("no source holds this answer: check it before relying on it"))
         self.note.setText(" · ".join(notes))
         self.note.setVisible(bool(notes))
 

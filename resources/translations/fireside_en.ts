@@ -1463,7 +1463,7 @@
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../../desktop/chat/message_widget.py" line="+151"/>
+        <location filename="../../desktop/chat/message_widget.py" line="+152"/>
         <source>Previous version</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1539,12 +1539,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+4"/>
+        <source>no source holds this answer: check it before relying on it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+13"/>
         <source>Code copied</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-136"/>
+        <location line="-140"/>
         <source>%1: %2</source>
         <translation type="unfinished"></translation>
     </message>

@@ -1463,7 +1463,7 @@
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../../desktop/chat/message_widget.py" line="+151"/>
+        <location filename="../../desktop/chat/message_widget.py" line="+152"/>
         <source>Previous version</source>
         <translation>上一个版本</translation>
     </message>
@@ -1539,12 +1539,17 @@
         <translation>模型已看不到这条消息（对话已超出上下文长度）</translation>
     </message>
     <message>
+        <location line="+4"/>
+        <source>no source holds this answer: check it before relying on it</source>
+        <translation>没有资料能印证这个回答，使用前请先核实</translation>
+    </message>
+    <message>
         <location line="+13"/>
         <source>Code copied</source>
         <translation>代码已复制</translation>
     </message>
     <message>
-        <location line="-136"/>
+        <location line="-140"/>
         <source>%1: %2</source>
         <translation>%1：%2</translation>
     </message>
