@@ -19,6 +19,9 @@ the Gemma test model, drives it to each view and saves a PNG per view and langua
 * the picks (``--cases picks``): documents dropped on a chat, shown as chips above the
   message box (one with a long name), and the line about a dropped file that is not in the
   chat's documents, at 800 px and full width, light and dark; no model needed,
+* the citations (``--cases cited``): grounded replies with the markers attribution found and
+  their chips, and a reply that cites nothing with its note, at 800 px and full width, light
+  and dark; no model needed,
 
 in English and in Simplified Chinese. Not a test: nothing is asserted, the pictures are.
 """
@@ -211,6 +214,73 @@ def layout_cases(app: Any, language: str, folder: Path) -> None:
             app.removeTranslator(translator)
 
 
+CITED_CHAT = {
+    "en": [
+        ("How much does the Kestrel-9 weigh, and how long does its battery last?",
+         "The Kestrel-9 weighs 735 grams without its battery.[3] The KB-47 battery pack lasts "
+         "19 hours of receive time.[2]", (2, 3)),
+        ("When was the Kestrel-9's chief designer born?",
+         "The chief designer of the Kestrel-9 was born in 1961.", ()),
+    ],
+    "zh_CN": [
+        ("星槎号的轮机长是谁？紧急集合信号是什么？",
+         "星槎号的轮机长是冉秋白。[1]紧急集合信号为七短一长。[2]", (1, 2)),
+        ("星槎号的船长是哪一年出生的？", "船长聂秋帆的出生年份是1931年。", ()),
+    ],
+}  # fmt: skip
+
+
+def cited_cases(app: Any, language: str, folder: Path) -> None:
+    """Grounded replies with the citations attribution found (markers after the sentences,
+    chips under them) and one that cites nothing, with its note, at each width and theme."""
+    from core.engine.client import EngineClient
+    from core.paths import AppPaths
+    from core.settings import Settings
+    from desktop.window.main_window import MainWindow
+    from desktop.window.services import AppServices
+    from desktop.window.theme import apply_theme
+    from desktop.window.translations import install_translators
+
+    with tempfile.TemporaryDirectory(prefix="fireside-shots-") as tmp:
+        services = AppServices(AppPaths.under(Path(tmp) / "home"), EngineClient(),
+                               settings=Settings(language=language),
+                               hf_cache_dir=Path(tmp) / "hf")  # fmt: skip
+        translators = install_translators(app, language)
+        chat = services.chats.create_chat("Kestrel-9" if language == "en" else "星槎号")
+        parent = None
+        for question, answer, cited in CITED_CHAT[language]:
+            parent = services.chats.add_message(chat.id, parent, "user", question).id
+            citations = [
+                {
+                    "n": n,
+                    "file": "/docs/manual.pdf",
+                    "page": n + 1,
+                    "snippet": f"excerpt {n}",
+                    "cited": n in cited,
+                }
+                for n in (1, 2, 3, 4)
+            ]
+            parent = services.chats.add_message(chat.id, parent, "assistant", answer,
+                                                citations=citations).id  # fmt: skip
+        window = MainWindow(services)
+        window.show()
+        window.sidebar.refresh()
+        window.open_chat(chat.id)
+        for theme in ("light", "dark"):
+            apply_theme(app, theme)
+            for width in LAYOUT_WIDTHS:
+                window.resize(width, SIZE[1])
+                pump(app, 0.5)
+                window.chat_view.scroll_to_bottom()
+                pump(app, 0.3)
+                shoot(window, folder, f"{language}-cited-{theme}-{width}")
+        apply_theme(app, "system")
+        window.close()
+        services.close()
+        for translator in translators:
+            app.removeTranslator(translator)
+
+
 def look_cases(app: Any, language: str, folder: Path) -> None:
     """The sidebar grouped by date (a chat in each group, the pointer on one), an empty new
     chat and the knowledge panel without documents, at each width and theme; no model."""
@@ -330,11 +400,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--language", action="append", choices=["en", "zh_CN"])
     parser.add_argument("--cases", action="append",
-                        choices=["views", "layout", "look", "picks"],
+                        choices=["views", "layout", "look", "picks", "cited"],
                         help="which pictures (default: both)")  # fmt: skip
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
-    cases = args.cases or ["views", "layout", "look", "picks"]
+    cases = args.cases or ["views", "layout", "look", "picks", "cited"]
     from tests.model_files import GEMMA_270M, fetch
 
     model = fetch(GEMMA_270M) if "views" in cases else None
@@ -352,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
                 look_cases(app, language, args.output)
             if "picks" in cases:
                 picks_cases(app, language, args.output)
+            if "cited" in cases:
+                cited_cases(app, language, args.output)
     return 0
 
 
