@@ -323,6 +323,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from core.engine.protocol import LoadOptions, SamplingParams
     from core.knowledge.embedder import Embedder
     from core.knowledge.knowledge_base import KnowledgeBase
+    from core.knowledge.rerank import Reranker
     from core.paths import AppPaths
 
     questions = select(args.lang, args.limit, args.questions)
@@ -345,7 +346,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             started = time.perf_counter()
             kb.ingestion(embedder, COLLECTION).run(files)
             ingest_s = time.perf_counter() - started
-            retriever = kb.retriever(embedder)
+            # The optional second stage (issue 13 §4): a cross-encoder reorders the fused
+            # best `--rerank-candidates` before the k sources are taken.
+            second = (None if args.reranker is None else
+                      Reranker(client, Path(args.reranker), n_threads=args.threads,
+                               candidates=args.rerank_candidates))  # fmt: skip
+            retriever = kb.retriever(embedder, second)
             retrieved = []
             for q in questions:
                 hits = retriever.search(q.text, max(5, args.k), [COLLECTION])
@@ -421,6 +427,8 @@ def _report(args: argparse.Namespace, questions: Sequence[Question], retrieved: 
             "threads": args.threads,
             "greedy": True,
             "layouts": layouts,
+            "reranker": args.reranker and Path(args.reranker).name,
+            "rerank_candidates": args.rerank_candidates if args.reranker else None,
             "lang": args.lang,
             "limit": args.limit,
         },
@@ -447,7 +455,9 @@ def _cell(value: float | int | None) -> str:
 
 
 def print_tables(result: dict[str, Any]) -> None:
-    print(f"retrieval (k={result['settings']['k']}, all-MiniLM-L6-v2, hybrid)")
+    reranker = result["settings"].get("reranker")
+    stage = f", reranked by {reranker}" if reranker else ""
+    print(f"retrieval (k={result['settings']['k']}, all-MiniLM-L6-v2, hybrid{stage})")
     print(f"  {'lang':<5} {'n':>3} {'hit@1':>6} {'hit@5':>6} {'MRR':>6}")
     for lang, r in result["retrieval"].items():
         figures = f"{r['hit@1']:6.2f} {r['hit@5']:6.2f} {r['mrr']:6.2f}"
@@ -497,6 +507,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--embedding-model", default=None)
+    parser.add_argument(
+        "--reranker",
+        default=None,
+        help="a reranker GGUF: the retrieval's second stage on (default: off)",
+    )
+    parser.add_argument("--rerank-candidates", type=int, default=20)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--verbose", "-v", action="store_true", help="print every reply")
     args = parser.parse_args(argv)  # fmt: skip
