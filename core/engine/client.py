@@ -450,9 +450,10 @@ class EngineClient:
 
     @property
     def contended(self) -> bool:
-        """Whether another thread is waiting for the engine now: a loop of requests (an
-        ingestion's embedding batches) pauses between two only then, so that a chat
-        request goes first and an ingestion alone loses no time."""
+        """Whether another thread is waiting for the engine now (for its turn, or behind a
+        reply another thread is reading): a loop of requests (an ingestion's embedding
+        batches) pauses between two only then, so that a chat request goes first and an
+        ingestion alone loses no time."""
         return self._waiting > 0
 
     @contextlib.contextmanager
@@ -491,7 +492,14 @@ class EngineClient:
                 while not active.finished:
                     self._receive_for(active)
             else:
-                self._cond.wait(timeout=_POLL_S * 10)  # rechecks whether its thread ended
+                # Waiting behind another thread's reply counts as waiting for the engine.
+                with self._waiting_lock:
+                    self._waiting += 1
+                try:
+                    self._cond.wait(timeout=_POLL_S * 10)  # rechecks whether its thread ended
+                finally:
+                    with self._waiting_lock:
+                        self._waiting -= 1
         if not self.alive:
             # Not started yet, closed, or died since the last request (which, if it was
             # running then, already raised EngineCrashed): a fresh engine with the models
