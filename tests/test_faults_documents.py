@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from core.engine.client import EngineClient
 from core.knowledge import readers
 from core.knowledge.embedder import Embedder
 from core.knowledge.errors import UnreadableDocument
+from core.knowledge.ingest import _COUNT_BATCH
 from core.knowledge.knowledge_base import KnowledgeBase
 from core.knowledge.readers.base import ReadLimits
 from core.paths import AppPaths
@@ -341,12 +343,20 @@ class StoppingEmbedder(Embedder):
             self.stop()
         return super().count_tokens(text)
 
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
+        """Many texts in one engine request (a document's sentences, since the ingestion
+        reads ahead): Stop is pressed once ``after`` of them have been asked for."""
+        before, self.counts = self.counts, self.counts + len(texts)
+        if before < self.after <= self.counts and self.stop is not None:
+            self.stop()
+        return super().count_tokens_many(texts)
+
 
 def test_stop_takes_effect_while_a_long_document_is_cut_into_chunks(
     tmp_path: Path, minilm_path: Path
 ) -> None:
-    """Cutting a long document counts every sentence through the engine; Stop must not wait
-    for thousands of them."""
+    """Cutting a long document counts every sentence through the engine (in requests of
+    ``_COUNT_BATCH`` sentences); Stop must not wait for the thousands of them."""
     folder = tmp_path / "docs"
     folder.mkdir()
     sentences = (
@@ -360,4 +370,5 @@ def test_stop_takes_effect_while_a_long_document_is_cut_into_chunks(
         embedder.stop = ingestion.cancel
         report = ingestion.run([folder])
     assert report.cancelled and not report.outcomes
-    assert embedder.counts <= 51
+    # Stop took effect at the next request: one request of sentences past the 50th at most
+    assert embedder.counts <= 50 + _COUNT_BATCH < 3000
