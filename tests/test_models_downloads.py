@@ -338,9 +338,12 @@ def test_ctrl_c_pauses_the_cli_download_and_the_same_command_resumes(
            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}  # fmt: skip
     command = [sys.executable, "-m", "core.cli", "models", "download", REPO, MEDIUM,
                "--endpoint", hub.endpoint, "--json"]  # fmt: skip
+    # Started with SIGINT ignored, as a shell starts a job in the background (CI did): the
+    # CLI must still take Ctrl-C (before the fix, the download went on to the end).
     with subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as process:
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    ) as process:  # fmt: skip
         assert hub.reached_event(MEDIUM).wait(timeout=60)
         time.sleep(0.2)
         process.send_signal(signal.SIGINT)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -297,6 +298,10 @@ class ModelsCommand:
             if bar is not None:
                 bar.draw(progress, self.tr)
 
+        # Ctrl-C pauses, as for `kb add`, even when this process was started with SIGINT
+        # ignored (a job a shell put in the background): Python then never turns it into
+        # KeyboardInterrupt, and the download would go on to the end.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             result = downloader.download(repo, filename, on_progress=on_progress)
         except KeyboardInterrupt:
@@ -306,6 +311,7 @@ class ModelsCommand:
             self.say_error(self.tr("models_download_interrupted", done=human_size(done)))
             return EXIT_INTERRUPTED
         finally:
+            signal.signal(signal.SIGINT, previous)
             if bar is not None:
                 bar.finish()
         model = self.registry.add_downloaded(repo, result.paths, result.checksums[0])
