@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -96,22 +97,36 @@ def shoot(widget: Any, folder: Path, name: str) -> Path:
     return path
 
 
-def views(app: Any, language: str, folder: Path, model: Path) -> None:
+@contextmanager
+def window_services(app: Any, settings: Any) -> Iterator[tuple[Any, Path]]:
+    """The window's services on a fresh home in a temporary folder (also given, for the
+    case's own files), with the settings' language installed; all undone afterwards."""
     from core.engine.client import EngineClient
     from core.paths import AppPaths
-    from core.settings import EngineSettings, SamplingSettings, Settings
-    from desktop.window.main_window import MainWindow
     from desktop.window.services import AppServices
     from desktop.window.translations import install_translators
 
     with tempfile.TemporaryDirectory(prefix="fireside-shots-") as tmp:
-        settings = Settings(
-            language=language, engine=EngineSettings(n_ctx=2048),
-            sampling=SamplingSettings(temperature=0.0, max_tokens=60),
-        )  # fmt: skip
         services = AppServices(AppPaths.under(Path(tmp) / "home"), EngineClient(),
                                settings=settings, hf_cache_dir=Path(tmp) / "hf")  # fmt: skip
-        translators = install_translators(app, language)
+        translators = install_translators(app, settings.language)
+        try:
+            yield services, Path(tmp)
+        finally:
+            services.close()
+            for translator in translators:
+                app.removeTranslator(translator)
+
+
+def views(app: Any, language: str, folder: Path, model: Path) -> None:
+    from core.settings import EngineSettings, SamplingSettings, Settings
+    from desktop.window.main_window import MainWindow
+
+    settings = Settings(
+        language=language, engine=EngineSettings(n_ctx=2048),
+        sampling=SamplingSettings(temperature=0.0, max_tokens=60),
+    )  # fmt: skip
+    with window_services(app, settings) as (services, tmp):
         window = MainWindow(services)
         window.resize(*SIZE)
         window.show()
@@ -136,7 +151,7 @@ def views(app: Any, language: str, folder: Path, model: Path) -> None:
         del first
         window.sidebar.refresh()
         window.open_chat(chat.id)
-        docs = Path(tmp) / "docs"
+        docs = tmp / "docs"
         docs.mkdir()
         (docs / "harbour.md").write_text("# Harbour\n\nThe lighthouse keeper logs storms.\n",
                                          encoding="utf-8")  # fmt: skip
@@ -159,9 +174,6 @@ def views(app: Any, language: str, folder: Path, model: Path) -> None:
         shoot(dialog, folder, f"{language}-settings")
         dialog.close()
         window.close()
-        services.close()
-        for translator in translators:
-            app.removeTranslator(translator)
 
 
 LAYOUT_WIDTHS = (800, SIZE[0])
@@ -169,20 +181,12 @@ LAYOUT_WIDTHS = (800, SIZE[0])
 
 def layout_cases(app: Any, language: str, folder: Path) -> None:
     """The nasty chat at each width and theme (the window opens it straight from the store)."""
-    from core.engine.client import EngineClient
-    from core.paths import AppPaths
     from core.settings import Settings
     from desktop.window.main_window import MainWindow
-    from desktop.window.services import AppServices
     from desktop.window.theme import apply_theme
-    from desktop.window.translations import install_translators
     from tests.nasty_chat import write_nasty_chat
 
-    with tempfile.TemporaryDirectory(prefix="fireside-shots-") as tmp:
-        services = AppServices(AppPaths.under(Path(tmp) / "home"), EngineClient(),
-                               settings=Settings(language=language),
-                               hf_cache_dir=Path(tmp) / "hf")  # fmt: skip
-        translators = install_translators(app, language)
+    with window_services(app, Settings(language=language)) as (services, _tmp):
         window = MainWindow(services)
         chat_id, messages = write_nasty_chat(services.chats)
         window.show()
@@ -209,9 +213,6 @@ def layout_cases(app: Any, language: str, folder: Path) -> None:
         about.close()
         apply_theme(app, "system")
         window.close()
-        services.close()
-        for translator in translators:
-            app.removeTranslator(translator)
 
 
 CITED_CHAT = {
@@ -233,19 +234,11 @@ CITED_CHAT = {
 def cited_cases(app: Any, language: str, folder: Path) -> None:
     """Grounded replies with the citations attribution found (markers after the sentences,
     chips under them) and one that cites nothing, with its note, at each width and theme."""
-    from core.engine.client import EngineClient
-    from core.paths import AppPaths
     from core.settings import Settings
     from desktop.window.main_window import MainWindow
-    from desktop.window.services import AppServices
     from desktop.window.theme import apply_theme
-    from desktop.window.translations import install_translators
 
-    with tempfile.TemporaryDirectory(prefix="fireside-shots-") as tmp:
-        services = AppServices(AppPaths.under(Path(tmp) / "home"), EngineClient(),
-                               settings=Settings(language=language),
-                               hf_cache_dir=Path(tmp) / "hf")  # fmt: skip
-        translators = install_translators(app, language)
+    with window_services(app, Settings(language=language)) as (services, _tmp):
         chat = services.chats.create_chat("Kestrel-9" if language == "en" else "星槎号")
         parent = None
         for question, answer, cited in CITED_CHAT[language]:
@@ -276,9 +269,6 @@ def cited_cases(app: Any, language: str, folder: Path) -> None:
                 shoot(window, folder, f"{language}-cited-{theme}-{width}")
         apply_theme(app, "system")
         window.close()
-        services.close()
-        for translator in translators:
-            app.removeTranslator(translator)
 
 
 def look_cases(app: Any, language: str, folder: Path) -> None:
@@ -287,19 +277,11 @@ def look_cases(app: Any, language: str, folder: Path) -> None:
     from PySide6.QtCore import QEvent, QPointF, Qt
     from PySide6.QtGui import QMouseEvent
 
-    from core.engine.client import EngineClient
-    from core.paths import AppPaths
     from core.settings import Settings
     from desktop.window.main_window import MainWindow
-    from desktop.window.services import AppServices
     from desktop.window.theme import apply_theme
-    from desktop.window.translations import install_translators
 
-    with tempfile.TemporaryDirectory(prefix="fireside-shots-") as tmp:
-        services = AppServices(AppPaths.under(Path(tmp) / "home"), EngineClient(),
-                               settings=Settings(language=language),
-                               hf_cache_dir=Path(tmp) / "hf")  # fmt: skip
-        translators = install_translators(app, language)
+    with window_services(app, Settings(language=language)) as (services, _tmp):
         store = services.chats
         english = ["Harbour logbook", "Storm warnings for the north coast and the islands",
                    "Lighthouse lenses", "Keeper rota", "Quantization"]  # fmt: skip
@@ -333,9 +315,6 @@ def look_cases(app: Any, language: str, folder: Path) -> None:
                 shoot(window, folder, f"{language}-look-{theme}-{width}")
         apply_theme(app, "system")
         window.close()
-        services.close()
-        for translator in translators:
-            app.removeTranslator(translator)
 
 
 def picks_cases(app: Any, language: str, folder: Path) -> None:
@@ -343,21 +322,13 @@ def picks_cases(app: Any, language: str, folder: Path) -> None:
     about a file outside the chat's documents, at each width and theme; no model."""
     import hashlib
 
-    from core.engine.client import EngineClient
     from core.knowledge.store import DocumentFacts, NewChunk
-    from core.paths import AppPaths
     from core.settings import Settings
     from desktop.window.main_window import MainWindow
-    from desktop.window.services import AppServices
     from desktop.window.theme import apply_theme
-    from desktop.window.translations import install_translators
 
-    with tempfile.TemporaryDirectory(prefix="fireside-shots-") as tmp:
-        services = AppServices(AppPaths.under(Path(tmp) / "home"), EngineClient(),
-                               settings=Settings(language=language),
-                               hf_cache_dir=Path(tmp) / "hf")  # fmt: skip
-        translators = install_translators(app, language)
-        docs = Path(tmp) / "contracts"
+    with window_services(app, Settings(language=language)) as (services, tmp):
+        docs = tmp / "contracts"
         docs.mkdir()
         names = [
             "lease-harbour-office-2031.pdf",
@@ -390,9 +361,6 @@ def picks_cases(app: Any, language: str, folder: Path) -> None:
                 shoot(window, folder, f"{language}-picks-{theme}-{width}")
         apply_theme(app, "system")
         window.close()
-        services.close()
-        for translator in translators:
-            app.removeTranslator(translator)
 
 
 def main(argv: list[str] | None = None) -> int:
