@@ -55,7 +55,7 @@ def attribute(reply: str, excerpts: Sequence[str], question: str) -> Attribution
         text = text.strip()
     if _is_refusal(text):
         return Attribution(text.strip(), ())
-    held = [_terms(e) for e in excerpts]
+    held = [set(_terms(e)) for e in excerpts]  # each excerpt's terms, once for the reply
     numbers_held = [set(_NUMBER.findall(e)) for e in excerpts]
     asked = set(_terms(question))
     pieces: list[tuple[str, str, tuple[int, ...]]] = []  # (sentence, spacing, sources)
@@ -103,7 +103,7 @@ def _terms(text: str) -> list[str]:
     return found
 
 
-def _sources(sentence: str, held: Sequence[list[str]], numbers_held: Sequence[set[str]],
+def _sources(sentence: str, held: Sequence[set[str]], numbers_held: Sequence[set[str]],
              asked: set[str]) -> tuple[int, ...]:  # fmt: skip
     """The 1-based excerpts that support ``sentence``: the best one, and for each of the
     sentence's numbers that it lacks, the best excerpt holding that number. () if none."""
@@ -114,15 +114,14 @@ def _sources(sentence: str, held: Sequence[list[str]], numbers_held: Sequence[se
     numbers = set(_NUMBER.findall(sentence)) - asked  # the question's own (a year) prove nothing
     if any(not any(n in found for found in numbers_held) for n in numbers):
         return ()  # a number no excerpt holds
-    sets = [set(h) for h in held]
-    best = _best(said, new, numbers, sets, numbers_held, asked)
+    best = _best(said, new, numbers, held, numbers_held, asked)
     if best is None:
         return ()
     chosen = [best]
     for number in sorted(numbers - numbers_held[best - 1]):
         if any(number in numbers_held[n - 1] for n in chosen):
             continue
-        other = _best(said, new, {number}, sets, numbers_held, asked)
+        other = _best(said, new, {number}, held, numbers_held, asked)
         if other is not None and other not in chosen:
             chosen.append(other)
     return tuple(sorted(chosen))
