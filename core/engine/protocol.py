@@ -149,6 +149,11 @@ class TokenLogprob:
     token: int
     logprob: float
     top: tuple[tuple[int, float], ...] = ()
+    # The token's bytes and each of ``top``'s, as the vocabulary spells them: what the
+    # local server shows as OpenAI's ``token`` and ``bytes`` (a token may hold part of a
+    # character, so bytes, not text).
+    piece: bytes = b""
+    top_pieces: tuple[bytes, ...] = ()
 
     @property
     def margin(self) -> float:
@@ -337,6 +342,9 @@ class Ready:
     llama_build: str = ""  # the llama.cpp (ggml) version and commit, "" if not exposed
     gpu_offload: bool = False  # llama_supports_gpu_offload(): the build has a GPU backend
     devices: tuple[DeviceInfo, ...] = ()
+    # The CPU library a release build chose for this CPU at start ("haswell", "sse42"…;
+    # core.engine.runtime.cpu_variant), "" for a build with one CPU backend linked in.
+    cpu_variant: str = ""
 
     @property
     def gpus(self) -> tuple[DeviceInfo, ...]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from core.engine.client import Generation
-from core.engine.protocol import GenerationStats
+from core.engine.protocol import GenerationStats, TokenLogprob
 from core.errors import FiresideError
 from core.server.errors import ApiError, from_fireside_error
 from core.server.recent import RequestRecord
@@ -31,6 +31,8 @@ EventKind = Literal["piece", "done", "error"]
 class Outcome:
     text: str
     stats: GenerationStats
+    # One per token of the reply when the request asked for log-probabilities.
+    logprobs: tuple[TokenLogprob, ...] = ()
 
 
 class GenerationJob:
@@ -74,7 +76,7 @@ class GenerationJob:
             record.cached_tokens = stats.cached_tokens
             record.completion_tokens = stats.generated_tokens
             record.outcome = stats.stop_reason
-            self._emit("done", Outcome(generation.text, stats))
+            self._emit("done", Outcome(generation.text, stats, generation.logprobs))
         except FiresideError as exc:
             error = from_fireside_error(exc)
             record.status, record.outcome = error.status, error.code

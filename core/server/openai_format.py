@@ -12,16 +12,29 @@ import base64
 import secrets
 import struct
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from core.engine.protocol import ChatMessage, GenerationStats, Role, SamplingParams, StopReason
+from core.engine.protocol import (
+    ChatMessage,
+    GenerationStats,
+    Role,
+    SamplingParams,
+    StopReason,
+    TokenLogprob,
+)
 from core.server.errors import ApiError
 
 ROLES: Final[dict[str, Role]] = {
     "system": "system", "developer": "system", "user": "user", "assistant": "assistant",
 }  # fmt: skip
 MAX_STOPS: Final = 4
+# OpenAI's limits: chat's ``top_logprobs`` 0-20, the legacy completions' ``logprobs`` 0-5.
+MAX_CHAT_TOP_LOGPROBS: Final = 20
+MAX_COMPLETION_LOGPROBS: Final = 5
+# What OpenAI writes for a log-probability too small to show (JSON has no -Infinity).
+FLOOR_LOGPROB: Final = -9999.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,8 @@ class ChatCall:
     sampling: SamplingParams
     stream: bool
     include_usage: bool
+    # None: no log-probabilities asked for; else how many alternatives each token shows.
+    logprobs: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,7 @@ class CompletionCall:
     sampling: SamplingParams
     stream: bool
     include_usage: bool
+    logprobs: int | None = None  # as ChatCall's
 
 
 @dataclass(frozen=True)
@@ -115,6 +131,35 @@ def _sampling(body: dict[str, Any], base: SamplingParams) -> SamplingParams:
     )
 
 
+def _chat_logprobs(body: dict[str, Any]) -> int | None:
+    """Chat's ``logprobs`` (true or false) and ``top_logprobs`` (0-20, only with
+    ``logprobs``: OpenAI refuses it alone, and so does this server)."""
+    asked = body.get("logprobs")
+    if asked is not None and not isinstance(asked, bool):
+        raise _bad("logprobs", expected="true or false")
+    top = _whole(body, "top_logprobs")
+    if top is not None and not 0 <= top <= MAX_CHAT_TOP_LOGPROBS:
+        raise _bad("top_logprobs", expected=f"a whole number from 0 to {MAX_CHAT_TOP_LOGPROBS}")
+    if not asked:
+        if top:
+            raise _bad("top_logprobs", expected='"logprobs": true beside it')
+        return None
+    return top or 0
+
+
+def _completion_logprobs(body: dict[str, Any]) -> int | None:
+    """The legacy completions' ``logprobs``: how many alternatives (0-5), or none."""
+    top = _whole(body, "logprobs")
+    if top is not None and not 0 <= top <= MAX_COMPLETION_LOGPROBS:
+        raise _bad("logprobs", expected=f"a whole number from 0 to {MAX_COMPLETION_LOGPROBS}")
+    return top
+
+
+def _with_logprobs(sampling: SamplingParams, top: int | None) -> SamplingParams:
+    """The engine reads log-probabilities only when it lists at least one alternative."""
+    return sampling if top is None else replace(sampling, top_logprobs=max(1, top))
+
+
 def _stream(body: dict[str, Any]) -> tuple[bool, bool]:
     stream = body.get("stream") or False
     if not isinstance(stream, bool):
@@ -175,8 +220,10 @@ def parse_chat(raw: Any, base: SamplingParams) -> ChatCall:
             )
         parsed.append(ChatMessage(role, _content(message, index)))
     stream, include_usage = _stream(body)
-    return ChatCall(str(body.get("model") or ""), tuple(parsed), _sampling(body, base), stream,
-                    include_usage)  # fmt: skip
+    top = _chat_logprobs(body)
+    sampling = _with_logprobs(_sampling(body, base), top)
+    return ChatCall(str(body.get("model") or ""), tuple(parsed), sampling, stream,
+                    include_usage, top)  # fmt: skip
 
 
 def parse_completion(raw: Any, base: SamplingParams) -> CompletionCall:
@@ -189,8 +236,10 @@ def parse_completion(raw: Any, base: SamplingParams) -> CompletionCall:
     if body.get("echo") or body.get("suffix") or (_whole(body, "best_of") or 1) > 1:
         raise ApiError(400, "server_completion_options", api_code="unsupported_value")
     stream, include_usage = _stream(body)
-    return CompletionCall(str(body.get("model") or ""), prompt, _sampling(body, base), stream,
-                          include_usage)  # fmt: skip
+    top = _completion_logprobs(body)
+    sampling = _with_logprobs(_sampling(body, base), top)
+    return CompletionCall(str(body.get("model") or ""), prompt, sampling, stream,
+                          include_usage, top)  # fmt: skip
 
 
 def parse_embeddings(raw: Any, max_inputs: int) -> EmbeddingCall:
@@ -236,7 +285,55 @@ def model_entry(model_id: str, created: float) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": int(created), "owned_by": "fireside"}
 
 
-def chat_completion(reply_id: str, model: str, text: str, stats: GenerationStats) -> dict[str, Any]:
+def _logprob(value: float) -> float:
+    return value if value > FLOOR_LOGPROB else FLOOR_LOGPROB
+
+
+def _token_text(piece: bytes) -> str:
+    """A token as text; a token holding part of a character shows U+FFFD there (its
+    ``bytes`` keep the exact value, as OpenAI's do)."""
+    return piece.decode("utf-8", errors="replace")
+
+
+def chat_logprobs(steps: Sequence[TokenLogprob], top: int) -> dict[str, Any]:
+    """OpenAI's ``choices[0].logprobs`` of a chat reply: each token with its
+    log-probability, bytes and the ``top`` most likely tokens of its step."""
+    return {
+        "content": [{
+            "token": _token_text(step.piece),
+            "logprob": _logprob(step.logprob),
+            "bytes": list(step.piece),
+            "top_logprobs": [
+                {"token": _token_text(piece), "logprob": _logprob(value), "bytes": list(piece)}
+                for (_, value), piece in zip(step.top[:top], step.top_pieces, strict=False)
+            ],
+        } for step in steps],
+        "refusal": None,
+    }  # fmt: skip
+
+
+def completion_logprobs(steps: Sequence[TokenLogprob], top: int) -> dict[str, Any]:
+    """The legacy completions' ``logprobs``: parallel lists of the tokens, their
+    log-probabilities, each step's ``top`` alternatives (text to log-probability) and where
+    each token starts in the completion's text (in characters)."""
+    offsets, read = [], b""
+    for step in steps:
+        offsets.append(len(read.decode("utf-8", errors="ignore")))
+        read += step.piece
+    return {
+        "tokens": [_token_text(step.piece) for step in steps],
+        "token_logprobs": [_logprob(step.logprob) for step in steps],
+        "top_logprobs": [
+            {_token_text(piece): _logprob(value)
+             for (_, value), piece in zip(step.top[:top], step.top_pieces, strict=False)}
+            for step in steps
+        ],
+        "text_offset": offsets,
+    }  # fmt: skip
+
+
+def chat_completion(reply_id: str, model: str, text: str, stats: GenerationStats,
+                    logprobs: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     return {
         "id": reply_id,
         "object": "chat.completion",
@@ -246,20 +343,20 @@ def chat_completion(reply_id: str, model: str, text: str, stats: GenerationStats
             "index": 0,
             "message": {"role": "assistant", "content": text},
             "finish_reason": finish_reason(stats.stop_reason),
-            "logprobs": None,
+            "logprobs": logprobs,
         }],
         "usage": usage(stats),
     }  # fmt: skip
 
 
-def chat_chunk(reply_id: str, model: str, delta: dict[str, Any],
-               finish: str | None = None) -> dict[str, Any]:  # fmt: skip
+def chat_chunk(reply_id: str, model: str, delta: dict[str, Any], finish: str | None = None,
+               logprobs: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     return {
         "id": reply_id,
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": logprobs}],
     }
 
 
@@ -270,13 +367,14 @@ def usage_chunk(reply_id: str, model: str, stats: GenerationStats | None,
 
 
 def text_completion(reply_id: str, model: str, text: str, finish: str | None,
-                    stats: GenerationStats | None) -> dict[str, Any]:  # fmt: skip
+                    stats: GenerationStats | None,
+                    logprobs: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     body: dict[str, Any] = {
         "id": reply_id,
         "object": "text_completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": None}],
+        "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": logprobs}],
     }
     if stats is not None:
         body["usage"] = usage(stats)
