@@ -90,6 +90,10 @@ class DoctorReport:
             tr("doctor_build", version=ready.llama_cpp_version, build=ready.llama_build or "?")
         ]
         lines.append(tr("doctor_system_info", info=ready.system_info))
+        if ready.cpu_variant:
+            lines.append(tr("doctor_cpu_variant", variant=ready.cpu_variant))
+        else:
+            lines.append(tr("doctor_cpu_native"))
         lines.append(tr("doctor_offload_yes" if ready.gpu_offload else "doctor_offload_no"))
         for index, device in enumerate(ready.devices):
             lines.append(
@@ -127,6 +131,7 @@ class DoctorReport:
             "llama_cpp_python": ready.llama_cpp_version,
             "llama_build": ready.llama_build,
             "system_info": ready.system_info,
+            "cpu_variant": ready.cpu_variant,
             "gpu_offload": ready.gpu_offload,
             "devices": [asdict(d) for d in ready.devices],
             "threads": {

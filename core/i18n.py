@@ -439,6 +439,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "zh_CN": "llama.cpp：llama-cpp-python {version}，构建 {build}",
     },
     "doctor_system_info": {"en": "CPU features: {info}", "zh_CN": "CPU 特性：{info}"},
+    "doctor_cpu_variant": {
+        "en": "CPU kernels: {variant} (chosen for this CPU when the engine started)",
+        "zh_CN": "CPU 内核：{variant}（引擎启动时按本机 CPU 选择）",
+    },
+    "doctor_cpu_native": {
+        "en": "CPU kernels: fixed when llama.cpp was built (no choice at run time)",
+        "zh_CN": "CPU 内核：编译 llama.cpp 时已固定（不在运行时选择）",
+    },
     "doctor_offload_yes": {
         "en": "GPU offload: yes (this llama.cpp build has a GPU backend)",
         "zh_CN": "GPU 加速：支持（此 llama.cpp 构建带有 GPU 后端）",

@@ -275,7 +275,10 @@ class SelfTest:
         try:
             with self.step("engine started") as detail:
                 ready = client.start()
-                detail.append(f"llama-cpp-python {ready.llama_cpp_version}, pid {ready.pid}")
+                kernels = f", CPU kernels {ready.cpu_variant}" if ready.cpu_variant else ""
+                detail.append(
+                    f"llama-cpp-python {ready.llama_cpp_version}, pid {ready.pid}{kernels}"
+                )
             self._chat(client, paths)
             self._knowledge(client, paths)
             if self.options.ocr:

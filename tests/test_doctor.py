@@ -30,6 +30,8 @@ def test_doctor_says_the_build_devices_threads_folders_and_the_default_model(
     lines = bare.stdout.splitlines()
     assert lines[0].startswith("llama.cpp: llama-cpp-python ")
     assert "GPU offload: no (this llama.cpp build runs models on the CPU only)" in lines
+    # pip's build links one CPU backend in; a release build names the one it chose
+    assert "CPU kernels: fixed when llama.cpp was built (no choice at run time)" in lines
     assert any(line.startswith("Device 0: CPU (CPU, ") for line in lines), lines
     assert any(line.startswith("Threads: ") for line in lines)
     assert f"Chats, models and documents: {paths.data_dir}" in lines
@@ -63,6 +65,7 @@ def test_doctor_json(fireside_home: Path, qwen_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["gpu_offload"] is False
+    assert report["cpu_variant"] == ""
     assert [d["kind"] for d in report["devices"]] == ["cpu"]
     cpu = report["devices"][0]
     assert 0 < cpu["free"] <= cpu["total"]

@@ -20,6 +20,7 @@ import ctypes
 import functools
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -105,6 +106,7 @@ def build_uses_amx() -> bool:
     loaded without llama.cpp's extra weight buffers (AMX and the CPU repacking), which
     keeps the plain CPU kernels: slower prompt evaluation, but an engine that works.
     """
+    load_backends()
     info: bytes = llama_cpp.llama_print_system_info()
     return uses_amx(info.decode("utf-8", errors="replace"))
 
@@ -628,7 +630,9 @@ class ChatRuntime:
                     break
                 sampled.append(token)
                 if log_probs is not None:
-                    logprobs.append(token_logprob(log_probs, token, want_logprobs))
+                    step = token_logprob(log_probs, token, want_logprobs)
+                    pieces = tuple(self._piece(t) for t, _ in step.top)
+                    logprobs.append(replace(step, piece=self._piece(token), top_pieces=pieces))
                 if params.repeat_last_n:
                     recent.append(token)
                     if len(recent) > params.repeat_last_n:
@@ -895,7 +899,60 @@ def llama_build() -> str:
 
 def supports_gpu_offload() -> bool:
     """Whether this llama.cpp build has a backend that can take layers (Metal, CUDA, Vulkan…)."""
+    load_backends()
     return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+@functools.cache
+def load_backends() -> None:
+    """Load the backends of a build that keeps them in their own libraries.
+
+    A release build (``GGML_BACKEND_DL``, packaging/build-llama-release) links no backend
+    into libggml: the CPU backend is one of fourteen ``libggml-cpu-<level>`` libraries and
+    llama.cpp must load the best one this CPU can run. llama.cpp loads them by itself only
+    from the Python executable's folder and the working folder, never from llama_cpp/lib
+    where the wheel puts them, so the engine loads them from there before anything asks
+    for a device, the system info or a model. A build with its backends linked in has
+    them registered already, and nothing is done."""
+    lib = _ggml()
+    if int(lib.ggml_backend_reg_count()) == 0:
+        from llama_cpp._ggml import libggml_base_path
+
+        lib.ggml_backend_load_all_from_path(os.fsencode(libggml_base_path))
+
+
+_CPU_VARIANT = re.compile(r"(?:^|[/\\])(?:lib)?ggml-cpu-([A-Za-z0-9_.]+?)\.(?:so|dll|dylib)$")
+
+
+def cpu_variant(loaded: Sequence[str] | None = None) -> str:
+    """Which of a release build's CPU libraries llama.cpp chose for this CPU ("haswell",
+    "sse42", "x64"…), "" for a build with one CPU backend linked in.
+
+    llama.cpp does not say which file it loaded; the process's own list of mapped files
+    does (``/proc/self/maps`` on Linux; on Windows, the modules the process has loaded).
+    ``loaded`` replaces that list (file paths), for a check on another process's maps."""
+    paths = list(loaded) if loaded is not None else _loaded_libraries()
+    for path in paths:
+        match = _CPU_VARIANT.search(path.strip())
+        if match:
+            return match.group(1)
+    return ""
+
+
+def _loaded_libraries() -> list[str]:
+    """The shared libraries this process has mapped, as paths ([] where that is unknown)."""
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        from llama_cpp._ggml import libggml_base_path
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        kernel32.GetModuleHandleW.restype = ctypes.c_void_p
+        return [str(path) for path in libggml_base_path.glob("ggml-cpu-*.dll")
+                if kernel32.GetModuleHandleW(str(path))]  # fmt: skip
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            return [line.split(maxsplit=5)[-1] for line in maps if "ggml-cpu" in line]
+    except OSError:  # macOS and the BSDs: one CPU backend there (no variants)
+        return []
 
 
 _DEVICE_KINDS: dict[int, DeviceKind] = {0: "cpu", 1: "gpu", 2: "igpu", 3: "accel"}
@@ -918,6 +975,8 @@ def _ggml() -> Any:
         ("ggml_backend_dev_description", ctypes.c_char_p, [device]),
         ("ggml_backend_dev_type", ctypes.c_int, [device]),
         ("ggml_backend_dev_memory", None, [device, ctypes.POINTER(size), ctypes.POINTER(size)]),
+        ("ggml_backend_reg_count", size, []),
+        ("ggml_backend_load_all_from_path", None, [ctypes.c_char_p]),
     ):
         function = getattr(lib, name)
         function.restype = restype
@@ -930,6 +989,7 @@ def list_devices() -> tuple[DeviceInfo, ...]:
 
     The enum order is ggml-backend.h's (CPU, GPU, IGPU, ACCEL, …); anything newer is
     "other". Memory is read at each call: free device memory changes as programs run."""
+    load_backends()
     lib = _ggml()
     simulated = _simulated_gpu_memory()
     devices = []

@@ -72,12 +72,19 @@ class Engine:
     def serve(self) -> None:
         import llama_cpp
 
-        info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
-        from core.engine.runtime import list_devices, llama_build, supports_gpu_offload
+        from core.engine.runtime import (
+            cpu_variant,
+            list_devices,
+            llama_build,
+            load_backends,
+            supports_gpu_offload,
+        )
 
+        load_backends()  # a release build's CPU library is chosen here, before anything asks
+        info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
         self.conn.send(
             Ready(os.getpid(), llama_cpp.__version__, info.strip(), llama_build(),
-                  supports_gpu_offload(), list_devices())
+                  supports_gpu_offload(), list_devices(), cpu_variant())
         )  # fmt: skip
         while True:
             try:
