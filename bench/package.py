@@ -10,8 +10,10 @@ Run ``python -m bench.package`` from the repository root after ``packaging/build
   ``FIRESIDE_HOME`` (a first start, as a person's first double-click). Reported: the app's own
   figure and the wall time seen from here (spawn to the ``ready`` line), the first launch
   (coldest file cache) apart from the median of the rest;
-* does the same from source (``python -m desktop.window.app``) for comparison, unless
-  ``--no-source``.
+* does the same for the release bundle (``dist/release/Fireside``, made by ``packaging/build
+  --release``: llama.cpp's CPU code chosen at run time) when it is there, and from source
+  (``python -m desktop.window.app``) unless ``--no-source``; the launches take turns, so a
+  change in load falls on each alike.
 
 The window runs on Qt's ``offscreen`` platform unless ``--platform`` says otherwise (``xcb``
 under Xvfb or a desktop). Target: the frozen app's median under 2 s on this machine. It
@@ -38,6 +40,7 @@ from bench.engine import machine_info
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BUNDLE = ROOT / "dist" / "Fireside"
+DEFAULT_RELEASE_BUNDLE = ROOT / "dist" / "release" / "Fireside"
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "package.json"
 READY_ENV = "FIRESIDE_EXIT_WHEN_READY"
 TARGET_S = 2.0
@@ -71,6 +74,10 @@ def bundle_size(bundle: Path, top: int = 12) -> dict[str, Any]:
         "files": files,
         "largest": [{"name": n, "bytes": s, "mib": round(s / 2**20, 1)} for n, s in parts[:top]],
     }
+
+
+def _executable(bundle: Path) -> Path:
+    return bundle / ("Fireside.exe" if os.name == "nt" else "Fireside")
 
 
 def launch(command: Sequence[str], platform: str) -> dict[str, Any]:
@@ -110,16 +117,26 @@ def launch(command: Sequence[str], platform: str) -> dict[str, Any]:
             "stderr_tail": errors.strip().splitlines()[-5:] if wall is None else []}  # fmt: skip
 
 
-def measure(name: str, command: Sequence[str], launches: int, platform: str) -> dict[str, Any]:
-    runs = []
+def measure_all(commands: dict[str, Sequence[str]], launches: int,
+                platform: str) -> list[dict[str, Any]]:  # fmt: skip
+    """Launch each app ``launches`` times, taking turns (one of each, then again), so a
+    change in the machine's load falls on all of them alike."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
     for index in range(launches):
-        run = launch(command, platform)
-        runs.append(run)
-        shown = "no ready line" if run["wall_s"] is None else f"{run['wall_s']:.2f} s"
-        print(f"{name} launch {index + 1}/{launches}: {shown}", file=sys.stderr, flush=True)
-        if run["wall_s"] is None:
-            print("\n".join(run["stderr_tail"]), file=sys.stderr)
-            break
+        for name, command in commands.items():
+            if runs[name] and runs[name][-1]["wall_s"] is None:
+                continue  # it failed: no point launching it again
+            run = launch(command, platform)
+            runs[name].append(run)
+            shown = "no ready line" if run["wall_s"] is None else f"{run['wall_s']:.2f} s"
+            print(f"{name} launch {index + 1}/{launches}: {shown}", file=sys.stderr, flush=True)
+            if run["wall_s"] is None:
+                print("\n".join(run["stderr_tail"]), file=sys.stderr)
+    return [summary(name, commands[name], runs[name], launches) for name in commands]
+
+
+def summary(name: str, command: Sequence[str], runs: list[dict[str, Any]],
+            launches: int) -> dict[str, Any]:  # fmt: skip
     good = [r for r in runs if r["wall_s"] is not None]
     warm = good[1:] or good
 
@@ -140,7 +157,7 @@ def measure(name: str, command: Sequence[str], launches: int, platform: str) -> 
     }
 
 
-def format_table(size: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+def format_table(sizes: list[dict[str, Any]], rows: list[dict[str, Any]]) -> str:
     def seconds(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
@@ -156,10 +173,13 @@ def format_table(size: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         return " | ".join(c.ljust(w) if i == 0 else c.rjust(w)
                           for i, (c, w) in enumerate(zip(cells, widths, strict=True)))  # fmt: skip
 
-    parts = ", ".join(f"{p['name']} {p['mib']}" for p in size["largest"][:6])
+    def described(size: dict[str, Any]) -> str:
+        parts = ", ".join(f"{p['name']} {p['mib']}" for p in size["largest"][:6])
+        return (f"{size['name']} bundle {size['path']}: {size['mib']} MiB in {size['files']} "
+                f"files (largest, MiB: {parts})")  # fmt: skip
+
     return "\n".join([
-        f"bundle {size['path']}: {size['mib']} MiB in {size['files']} files "
-        f"(largest, MiB: {parts})",
+        *(described(size) for size in sizes),
         "",
         line(header),
         "-+-".join("-" * w for w in widths),
@@ -174,6 +194,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE,
                         help="the one-folder app (default: dist/Fireside)")  # fmt: skip
+    parser.add_argument(
+        "--release-bundle",
+        type=Path,
+        default=DEFAULT_RELEASE_BUNDLE,
+        help="the release build's app (packaging/build --release), measured "
+        "beside the other when it is there (default: dist/release/Fireside)",
+    )
+    parser.add_argument(
+        "--no-release", action="store_true", help="skip the release bundle even when it is there"
+    )
     parser.add_argument("--launches", type=int, default=7, help="launches each (default 7)")
     parser.add_argument("--platform", default="offscreen",
                         help="QT_QPA_PLATFORM for the window (default: offscreen)")  # fmt: skip
@@ -188,29 +218,42 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    bundle: Path = args.bundle.resolve()
-    executable = bundle / ("Fireside.exe" if os.name == "nt" else "Fireside")
-    if not executable.is_file():
-        print(f"error: no frozen app at {executable}; run packaging/build first", file=sys.stderr)
+    bundles = {"frozen": args.bundle.resolve()}
+    release = args.release_bundle.resolve()
+    if not args.no_release and _executable(release).is_file():
+        bundles["release"] = release
+    elif args.release_bundle != DEFAULT_RELEASE_BUNDLE and not args.no_release:
+        print(f"error: no frozen app at {_executable(release)}; run packaging/build --release",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if not _executable(bundles["frozen"]).is_file():
+        print(f"error: no frozen app at {_executable(bundles['frozen'])}; run packaging/build "
+              "first", file=sys.stderr)  # fmt: skip
         return 2
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
-    size = bundle_size(bundle)
-    rows = [measure("frozen", [str(executable)], args.launches, args.platform)]
+    sizes = [{"name": name, **bundle_size(path)} for name, path in bundles.items()]
+    commands: dict[str, Sequence[str]] = {
+        name: [str(_executable(path))] for name, path in bundles.items()
+    }
     if not args.no_source:
-        rows.append(measure("source", [sys.executable, "-m", "desktop.window.app"], args.launches,
-                            args.platform))  # fmt: skip
-    table = format_table(size, rows)
+        commands["source"] = [sys.executable, "-m", "desktop.window.app"]
+    rows = measure_all(commands, args.launches, args.platform)
+    table = format_table(sizes, rows)
     print(table)
     unclean = [f"{r['name']} {run['exit_code']}" for r in rows for run in r["launches"]
                if run["exit_code"] != 0]  # fmt: skip
     if unclean:
         print(f"launches that did not exit cleanly (exit codes): {', '.join(unclean)}")
-    frozen = rows[0]["median_wall_s"]
-    if frozen is None:
-        print(f"the frozen app never printed 'ready' (is {READY_ENV} wired in desktop.window.app?)")
-    else:
-        verdict = "within" if frozen < TARGET_S else "over"
-        print(f"frozen median {frozen:.2f} s: {verdict} the {TARGET_S:.0f} s target")
+    for row in rows:
+        if row["name"] not in bundles:
+            continue
+        frozen = row["median_wall_s"]
+        if frozen is None:
+            print(f"the {row['name']} app never printed 'ready' (is {READY_ENV} wired in "
+                  "desktop.window.app?)")  # fmt: skip
+        else:
+            verdict = "within" if frozen < TARGET_S else "over"
+            print(f"{row['name']} median {frozen:.2f} s: {verdict} the {TARGET_S:.0f} s target")
     settings = {
         "launches": args.launches,
         "platform": args.platform,
@@ -222,7 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "target_s": TARGET_S,
         "settings": settings,
-        "bundle": size,
+        "bundle": sizes[0],
+        "bundles": sizes,
         "results": rows,
         "machine": machine_info(),
         "load_average": {"before": load_before, "after": load_after},
