@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from typing import Final
 
-_MARKER: Final = re.compile(r"[\[【]\s*\d{1,3}\s*[\]】]")
+from core.knowledge.terms import citation_marker
+
+_MARKER: Final = re.compile(citation_marker(r"\d{1,3}"))
 # The instruction's own placeholder copied as it is ("[1] [n] [2] [n]", Qwen 0.5B on a
 # Chinese question, bench.grounded): a marker too, not a word.
-_PLACEHOLDER: Final = re.compile(r"[\[【]\s*n\s*[\]】]", re.IGNORECASE)
+_PLACEHOLDER: Final = re.compile(citation_marker("n"), re.IGNORECASE)
 _LATIN_WORD: Final = re.compile(r"[^\W\d_]+|\d+(?:[.,:]\d+)*", re.UNICODE)
 _CJK: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 

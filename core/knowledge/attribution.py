@@ -26,10 +26,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from core.knowledge.terms import STOPWORDS, has_cjk, tokens, useful_bigram
+from core.knowledge.terms import STOPWORDS, citation_marker, has_cjk, tokens, useful_bigram
 
 # Markers the model wrote itself: the excerpts were not numbered, so they point at nothing.
-_MARKER: Final = re.compile(r"\s?[\[【]\s*(?:\d{1,3}|n)\s*[\]】]", re.IGNORECASE)
+_MARKER: Final = re.compile(r"\s?" + citation_marker(r"\d{1,3}|n"), re.IGNORECASE)
 _NUMBER: Final = re.compile(r"\d+(?:[.,:]\d+)*")
 # A sentence ends at . ! ? followed by a space or the end (not inside 1.5 or e.g.x), at a
 # Chinese full stop, exclamation or question mark or semicolon, or at a line break.

@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from core.knowledge.terms import has_cjk, tokens
+from core.knowledge.terms import has_cjk, shared_spans, tokens
 
 _CJK_RUN: Final = re.compile(
     r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+"
@@ -86,19 +86,5 @@ class CoverageScorer:
 
 
 def _pieces(run: str, text: str) -> list[str]:
-    """The pieces (two characters or more) of ``run`` that ``text`` holds, longest first
-    from the left: 星槎号的轮机长 against "轮机长冉秋白……星槎号" gives 星槎号, 轮机长. A piece
-    grows one character at a time while the text still holds it (whatever holds a string
-    holds its prefixes), so each run costs a number of searches linear in its length."""
-    found: list[str] = []
-    i = 0
-    while i < len(run) - 1:
-        end = i + 2
-        if run[i:end] not in text:
-            i += 1
-            continue
-        while end < len(run) and run[i : end + 1] in text:
-            end += 1
-        found.append(run[i:end])
-        i = end
-    return found
+    """The pieces (two characters or more) of ``run`` that ``text`` holds (``shared_spans``)."""
+    return [run[i:j] for i, j in shared_spans(run, text)]

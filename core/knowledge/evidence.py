@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Final
 
 from core.knowledge.retrieval import Hit
-from core.knowledge.terms import STOPWORDS
+from core.knowledge.terms import STOPWORDS, shared_spans
 
 _CJK: Final = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 _CJK_RUN: Final = re.compile(f"[{_CJK}]+")
@@ -125,17 +125,8 @@ def _gaps(run: str, text: str) -> list[str]:
     """The stretches of ``run`` (content characters only) that no piece of two or more
     characters found in ``text`` covers."""
     covered = [False] * len(run)
-    i = 0
-    while i < len(run) - 1:
-        end = i + 2
-        if run[i:end] not in text:
-            i += 1
-            continue
-        while end < len(run) and run[i : end + 1] in text:
-            end += 1
-        for j in range(i, end):
-            covered[j] = True
-        i = end
+    for start, end in shared_spans(run, text):
+        covered[start:end] = [True] * (end - start)
     gaps: list[str] = []
     current = ""
     for char, done in zip(run, covered, strict=True):

@@ -86,3 +86,32 @@ def _bigrams(run: str) -> list[str]:
 
 def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
+
+
+def shared_spans(run: str, text: str) -> list[tuple[int, int]]:
+    """Where ``run`` shares pieces of two characters or more with ``text``: (start, end)
+    in ``run``, longest first from the left. 星槎号的轮机长 against "轮机长冉秋白……星槎号"
+    gives 星槎号 and 轮机长. A piece grows one character at a time while the text still
+    holds it (whatever holds a string holds its prefixes), so a run costs a number of
+    searches linear in its length. Chinese has no spaces to cut words at; these pieces are
+    what coverage scores and what the evidence check finds missing."""
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(run) - 1:
+        end = i + 2
+        if run[i:end] not in text:
+            i += 1
+            continue
+        while end < len(run) and run[i : end + 1] in text:
+            end += 1
+        spans.append((i, end))
+        i = end
+    return spans
+
+
+def citation_marker(inside: str) -> str:
+    """A regular expression for a citation marker around ``inside`` (itself a pattern):
+    "[3]", "[ 3 ]" or the full-width "【3】" Chinese text uses. One definition for the
+    markers Fireside writes, the ones a model writes itself (core.knowledge.attribution
+    drops them) and the bare replies made of nothing else (core.chat.replies)."""
+    return rf"[\[【]\s*(?:{inside})\s*[\]】]"
