@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Final
 
 import llama_cpp
@@ -916,9 +917,8 @@ def load_backends() -> None:
     them registered already, and nothing is done."""
     lib = _ggml()
     if int(lib.ggml_backend_reg_count()) == 0:
-        from llama_cpp._ggml import libggml_base_path
-
-        lib.ggml_backend_load_all_from_path(os.fsencode(libggml_base_path))
+        folder = Path(llama_cpp.__file__).parent / "lib"
+        lib.ggml_backend_load_all_from_path(os.fsencode(folder))
 
 
 _CPU_VARIANT = re.compile(r"(?:^|[/\\])(?:lib)?ggml-cpu-([A-Za-z0-9_.]+?)\.(?:so|dll|dylib)$")
@@ -942,11 +942,10 @@ def cpu_variant(loaded: Sequence[str] | None = None) -> str:
 def _loaded_libraries() -> list[str]:
     """The shared libraries this process has mapped, as paths ([] where that is unknown)."""
     if sys.platform == "win32":  # pragma: no cover - Windows
-        from llama_cpp._ggml import libggml_base_path
-
+        folder = Path(llama_cpp.__file__).parent / "lib"
         kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
         kernel32.GetModuleHandleW.restype = ctypes.c_void_p
-        return [str(path) for path in libggml_base_path.glob("ggml-cpu-*.dll")
+        return [str(path) for path in folder.glob("ggml-cpu-*.dll")
                 if kernel32.GetModuleHandleW(str(path))]  # fmt: skip
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
@@ -960,12 +959,14 @@ _DEVICE_KINDS: dict[int, DeviceKind] = {0: "cpu", 1: "gpu", 2: "igpu", 3: "accel
 
 @functools.cache
 def _ggml() -> Any:
-    """libggml as llama-cpp-python ships it, with the backend device calls typed.
+    """The ggml that libllama uses, with the backend calls typed.
 
-    The bindings do not wrap the ggml backend device API (ggml-backend.h), so it is called
-    through ctypes on the same shared library llama.cpp already loaded."""
-    from llama_cpp._ggml import libggml as lib
-
+    The bindings do not wrap the ggml backend API (ggml-backend.h), so it is called through
+    ctypes. Not through ``llama_cpp._ggml.libggml``: the wheel's libggml.so and the
+    libggml.so.0 libllama links are copies of one file, not links, so that module loads a
+    second ggml with a backend registry of its own. A symbol looked up on libllama's handle
+    is found in libllama's own dependencies: the ggml whose backends load models."""
+    lib = llama_cpp.llama_cpp._lib
     device = ctypes.c_void_p
     size = ctypes.c_size_t
     for name, restype, argtypes in (
