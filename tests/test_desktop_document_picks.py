@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,27 @@ def test_dropping_documents_on_the_chat_picks_them_for_the_next_question(
     whole = (question.grounding or {})["whole"]
     assert whole["read"] == [harbor]  # the picked memo only, though the switch is off
     assert bar.chips == [] and bar.isHidden()  # asked: the picks are used up
+
+
+def test_a_file_added_from_a_drop_is_picked_once_indexed(
+    qtbot: QtBot, window: MainWindow, services: AppServices, minilm_path: Path, tmp_path: Path
+) -> None:
+    """Files dropped to ask about them, then added through the notice's "Add to this
+    chat", are picked for the next question when indexed; one that fails is let go."""
+    services.update_settings(replace(services.settings, embedding_model=str(minilm_path)))
+    bar = window.composer.picks_bar
+    minutes = tmp_path / "minutes.md"
+    minutes.write_text("Minutes of the harbour board: the pier opens on 3 June 2031.\n")
+    broken = tmp_path / "scan.pdf"
+    broken.write_bytes(b"%PDF-1.7 not really a PDF")
+    assert drop_files(window.composer.edit.viewport(), [minutes, broken])
+    assert bar.chips == [] and bar.add_button.isVisible()
+    with qtbot.waitSignal(window.knowledge.ingest_finished, timeout=REPLY_MS) as finished:
+        bar.add_button.click()
+    statuses = {Path(o.path).name: o.status for o in finished.args[0].outcomes}
+    assert statuses == {"minutes.md": "indexed", "scan.pdf": "failed"}, statuses
+    assert [c.text() for c in bar.chips] == ["minutes.md  ×"]
+    assert window.drops._adding == {}  # the failed file is not waited for
+    chat_id = window.chat_id
+    assert chat_id is not None
+    assert [p.name for p in window.drops.picks.picked(chat_id)] == ["minutes.md"]
