@@ -965,8 +965,12 @@ def _ggml() -> Any:
     ctypes. Not through ``llama_cpp._ggml.libggml``: the wheel's libggml.so and the
     libggml.so.0 libllama links are copies of one file, not links, so that module loads a
     second ggml with a backend registry of its own. A symbol looked up on libllama's handle
-    is found in libllama's own dependencies: the ggml whose backends load models."""
+    is found in libllama's own dependencies: the ggml whose backends load models. Not on
+    Windows, where a DLL's exports are its own only; there ggml.dll is one file, and the
+    bindings' handle on it is libllama's ggml."""
     lib = llama_cpp.llama_cpp._lib
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        from llama_cpp._ggml import libggml as lib
     device = ctypes.c_void_p
     size = ctypes.c_size_t
     for name, restype, argtypes in (
