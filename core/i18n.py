@@ -118,6 +118,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "The engine could not start: {reason}",
         "zh_CN": "引擎无法启动：{reason}",
     },
+    "engine_illegal_instruction": {
+        "en": "The engine could not start: this computer's processor lacks an instruction "
+        "this copy of llama.cpp uses (illegal instruction). It was built for a newer "
+        "processor; Fireside's release download runs on this one.",
+        "zh_CN": "引擎无法启动：此电脑的处理器不支持这份 llama.cpp 使用的指令（非法指令）。"
+        "它是为更新的处理器构建的；Fireside 的正式发布版可以在这台电脑上运行。",
+    },
     "engine_timeout": {
         "en": "The engine did not answer within {seconds} seconds",
         "zh_CN": "引擎在 {seconds} 秒内没有响应",

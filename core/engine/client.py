@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing
+import signal
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -163,6 +164,23 @@ class Generation(Iterator[str]):
         return self.text
 
 
+def start_failure(exitcode: int | None) -> EngineStartError:
+    """Why an engine that died before its greeting died, from its exit status. An illegal
+    instruction has a message of its own: llama.cpp built for a newer processor than this
+    one (a copy built with pip's defaults, moved to an older computer) stops so, and the
+    person needs to hear that, not a number."""
+    if exitcode is not None and exitcode == -signal.SIGILL:
+        return EngineStartError("engine_illegal_instruction")
+    reason = "exited at start"
+    if exitcode is not None and exitcode < 0:
+        number = -exitcode
+        name = signal.Signals(number).name if number in signal.valid_signals() else "?"
+        reason += f" on signal {number} ({name})"
+    elif exitcode:
+        reason += f" with status {exitcode}"
+    return EngineStartError("engine_start_failed", reason=reason)
+
+
 class EngineClient:
     """Starts, talks to, and restarts the engine process."""
 
@@ -237,7 +255,8 @@ class EngineClient:
             try:
                 event = self._receive(timeout_s=self.start_timeout_s)
             except EngineCrashed as exc:
-                raise EngineStartError("engine_start_failed", reason="exited at start") from exc
+                process.join(timeout=5)  # its exit status says why
+                raise start_failure(process.exitcode) from exc
             if not isinstance(event, Ready):
                 self._discard_process()
                 raise EngineStartError("engine_start_failed", reason=repr(event))
