@@ -10,6 +10,7 @@ choice per CPU model (packaging/release-check)."""
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def _variant_in_fresh_python(*library: str) -> str:
     done = subprocess.run([sys.executable, "-c", _CHECK, *library], capture_output=True,
                           text=True, timeout=120, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    return str(eval(done.stdout.strip()))  # a repr of a str, printed by the check above
+    return str(ast.literal_eval(done.stdout.strip()))  # the repr the check printed
 
 
 def test_the_loaded_variant_library_is_named(tmp_path: Path) -> None:

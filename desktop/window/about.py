@@ -259,6 +259,8 @@ class AboutDialog(QDialog):
         ready = self.services.client.ready
         if ready is not None and ready.system_info:
             lines.append(f"CPU: {ready.system_info}")
+        if ready is not None:  # a release build's CPU library, chosen at start
+            lines.append(f"CPU kernels: {ready.cpu_variant or 'built in'}")
         lines += [f"{key}: {folder}" for key, folder in self.folders.items()]
         return "\n".join(lines)
 
