@@ -463,7 +463,8 @@ def test_a_file_dropped_on_the_composer_is_offered_to_this_chats_knowledge(
     assert bar.notice_label.text() == "Not in this chat's documents: note.txt"
     with qtbot.waitSignal(window.knowledge.ingest_finished, timeout=REPLY_MS):
         bar.add_button.click()
-    assert not bar.notice.isVisible() and bar.chips == []
+    # added and indexed: picked for the next question, as the person dropped it to ask
+    assert not bar.notice.isVisible() and [c.text() for c in bar.chips] == ["note.txt  ×"]
     assert window.composer.text() == ""  # the file went to the knowledge, not into the text
     collection = window.knowledge.collection
     assert services.chats.get_chat(window.chat_id).collections == [collection]
