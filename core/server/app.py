@@ -186,11 +186,6 @@ class Endpoints:
                 messages = self._grounded(kb.collection, messages, extra, turns)
             return client.generate(messages, call.sampling)
 
-        def chat_logprobs(outcome: Outcome) -> dict[str, Any] | None:
-            if call.logprobs is None:
-                return None
-            return fmt.chat_logprobs(outcome.logprobs, call.logprobs)
-
         def cite(text: str) -> str:
             """The reply with its citations found (a knowledge answer), and each source's
             ``cited`` flag set to match."""
@@ -205,8 +200,8 @@ class Endpoints:
         if not call.stream:
             outcome = await self._collect(request, job, first)
             text = cite(outcome.text) if _finished(outcome.stats) else outcome.text
-            body = fmt.chat_completion(reply_id, name, text, outcome.stats,
-                                       chat_logprobs(outcome))  # fmt: skip
+            logprobs = fmt.chat_logprobs(outcome.logprobs, call.logprobs)
+            body = fmt.chat_completion(reply_id, name, text, outcome.stats, logprobs)
             return JSONResponse({**body, **extra})
 
         async def chunks() -> AsyncIterator[dict[str, Any]]:
@@ -228,7 +223,8 @@ class Endpoints:
                         # markers inside the text: the whole cited reply on the last chunk
                         extra["cited_content"] = cited
                     # the tokens' log-probabilities come with the end, all at once
-                    last = fmt.chat_chunk(reply_id, name, {}, finish, chat_logprobs(value))
+                    logprobs = fmt.chat_logprobs(value.logprobs, call.logprobs)
+                    last = fmt.chat_chunk(reply_id, name, {}, finish, logprobs)
                     yield {**last, **extra}
                     if call.include_usage:
                         yield fmt.usage_chunk(reply_id, name, stats)
@@ -261,18 +257,14 @@ class Endpoints:
             prompt = client.tokenize(call.prompt, add_special=True, parse_special=False)
             return client.generate_tokens(prompt, call.sampling)
 
-        def logprobs(outcome: Outcome) -> dict[str, Any] | None:
-            if call.logprobs is None:
-                return None
-            return fmt.completion_logprobs(outcome.logprobs, call.logprobs)
-
         reply_id = fmt.new_id("cmpl")
         job, first = await self._start(request, "/v1/completions", model.id, start)
         if not call.stream:
             outcome = await self._collect(request, job, first)
             finish = fmt.finish_reason(outcome.stats.stop_reason)
+            logprobs = fmt.completion_logprobs(outcome.logprobs, call.logprobs)
             return JSONResponse(fmt.text_completion(reply_id, model.id, outcome.text, finish,
-                                                    outcome.stats, logprobs(outcome)))  # fmt: skip
+                                                    outcome.stats, logprobs))  # fmt: skip
 
         async def chunks() -> AsyncIterator[dict[str, Any]]:
             async for kind, value in self._events(job, first):
@@ -280,8 +272,8 @@ class Endpoints:
                     yield fmt.text_completion(reply_id, model.id, value, None, None)
                 else:
                     finish = fmt.finish_reason(value.stats.stop_reason)
-                    yield fmt.text_completion(reply_id, model.id, "", finish, None,
-                                              logprobs(value))  # fmt: skip
+                    logprobs = fmt.completion_logprobs(value.logprobs, call.logprobs)
+                    yield fmt.text_completion(reply_id, model.id, "", finish, None, logprobs)
                     if call.include_usage:
                         yield fmt.usage_chunk(reply_id, model.id, value.stats, "text_completion")
 

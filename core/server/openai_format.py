@@ -295,27 +295,38 @@ def _token_text(piece: bytes) -> str:
     return piece.decode("utf-8", errors="replace")
 
 
-def chat_logprobs(steps: Sequence[TokenLogprob], top: int) -> dict[str, Any]:
+def _alternatives(step: TokenLogprob, top: int) -> list[tuple[bytes, float]]:
+    """The ``top`` most likely tokens of a step, best first: their bytes and values."""
+    ranked = zip(step.top[:top], step.top_pieces, strict=False)
+    return [(piece, _logprob(value)) for (_, value), piece in ranked]
+
+
+def chat_logprobs(steps: Sequence[TokenLogprob], top: int | None) -> dict[str, Any] | None:
     """OpenAI's ``choices[0].logprobs`` of a chat reply: each token with its
-    log-probability, bytes and the ``top`` most likely tokens of its step."""
+    log-probability, bytes and the ``top`` most likely tokens of its step (None: none
+    were asked for)."""
+    if top is None:
+        return None
     return {
         "content": [{
             "token": _token_text(step.piece),
             "logprob": _logprob(step.logprob),
             "bytes": list(step.piece),
             "top_logprobs": [
-                {"token": _token_text(piece), "logprob": _logprob(value), "bytes": list(piece)}
-                for (_, value), piece in zip(step.top[:top], step.top_pieces, strict=False)
+                {"token": _token_text(piece), "logprob": value, "bytes": list(piece)}
+                for piece, value in _alternatives(step, top)
             ],
         } for step in steps],
         "refusal": None,
     }  # fmt: skip
 
 
-def completion_logprobs(steps: Sequence[TokenLogprob], top: int) -> dict[str, Any]:
+def completion_logprobs(steps: Sequence[TokenLogprob], top: int | None) -> dict[str, Any] | None:
     """The legacy completions' ``logprobs``: parallel lists of the tokens, their
     log-probabilities, each step's ``top`` alternatives (text to log-probability) and where
-    each token starts in the completion's text (in characters)."""
+    each token starts in the completion's text (in characters); None when none were asked."""
+    if top is None:
+        return None
     offsets, read = [], b""
     for step in steps:
         offsets.append(len(read.decode("utf-8", errors="ignore")))
@@ -323,11 +334,8 @@ def completion_logprobs(steps: Sequence[TokenLogprob], top: int) -> dict[str, An
     return {
         "tokens": [_token_text(step.piece) for step in steps],
         "token_logprobs": [_logprob(step.logprob) for step in steps],
-        "top_logprobs": [
-            {_token_text(piece): _logprob(value)
-             for (_, value), piece in zip(step.top[:top], step.top_pieces, strict=False)}
-            for step in steps
-        ],
+        "top_logprobs": [{_token_text(piece): value for piece, value in _alternatives(step, top)}
+                         for step in steps],
         "text_offset": offsets,
     }  # fmt: skip
 
